@@ -1,0 +1,1 @@
+"""The `naja` command: thin click commands over naja's packages, imported lazily."""

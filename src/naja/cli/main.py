@@ -1,0 +1,96 @@
+"""Entry point of the `naja` command: the root group, global flags and error handling.
+
+Subcommands live in their own modules and are imported only when invoked, so that
+`naja --help` and `naja --version` stay fast (no solver, HTTP or server imports).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from naja import __version__
+
+# name -> (module, attribute, one-line help). Modules load only when the command runs.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "create": ("naja.cli.create", "create", "Create a new environment from specs or files."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attr, _ = entry
+        return getattr(importlib.import_module(module_name), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Help for the group must not import every subcommand module.
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="naja", message="%(prog)s %(version)s")
+@click.option("-v", "--verbose", count=True, help="More output; -vvv shows tracebacks.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """naja: conda environments, packages, builds and channels — fast and clear.
+
+    \b
+    Examples:
+      naja create -n sci numpy pandas
+      naja create --dry-run -c conda-forge python=3.12
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    ctx.obj["quiet"] = quiet
+
+
+def _verbosity(argv: list[str]) -> int:
+    count = 0
+    for arg in argv:
+        if arg == "--verbose":
+            count += 1
+        elif arg.startswith("-") and not arg.startswith("--") and set(arg[1:]) == {"v"}:
+            count += len(arg) - 1
+    return count
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; NajaErrors become one message on stderr and a non-zero exit code."""
+    from naja.errors import NajaError
+
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        cli.main(args=args, prog_name="naja", standalone_mode=False)
+    except NajaError as exc:
+        if _verbosity(args) >= 3:
+            raise
+        click.echo(f"error: {exc.render()}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
