@@ -31,8 +31,8 @@ def test_help_does_not_import_heavy_modules() -> None:
         "import sys; from naja.cli.main import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('httpx', 'rich', 'fastapi', 'naja.solve', 'msgspec') if m in sys.modules]\n"
-        "print(','.join(heavy))"
+        "print('HEAVY=' + ','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == ""
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY="
