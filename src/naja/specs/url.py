@@ -1,0 +1,156 @@
+"""URL helpers for channels: hiding secrets, conda tokens, joining, and file:// <-> path.
+
+Everything that may end up in a log line, an error message or a `repr` goes through
+`redact_url` / `redact_text` first, so a token or password never reaches a user's terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import PurePosixPath, PureWindowsPath
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from naja.errors import ParseError
+
+MASK = "********"
+
+# Query parameters whose value is a credential (compared case-insensitively). The AWS ones are
+# what presigned S3 URLs carry; the others are what token-authenticated servers accept.
+SECRET_QUERY_PARAMS = frozenset(
+    {
+        "token",
+        "access_token",
+        "auth_token",
+        "api_key",
+        "apikey",
+        "password",
+        "secret",
+        "sig",
+        "signature",
+        "x-amz-signature",
+        "x-amz-credential",
+        "x-amz-security-token",
+        "x-goog-signature",
+        "x-goog-credential",
+    }
+)
+
+# A conda token is a path segment after `/t/`; anaconda.org tokens are alphanumerics plus `-_`,
+# but anything up to the next `/` is treated as secret so odd tokens are hidden too.
+_TOKEN_RE = re.compile(r"/t/([^/?#\s]+)(?=/|$|[?#\s])")
+_USERINFO_RE = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:@/\s]*):(?P<pw>[^@/\s]*)@"
+)
+_QUERY_RE = re.compile(
+    r"(?P<pre>[?&;])(?P<key>[A-Za-z0-9_.\-]+)=(?P<value>[^&#\s\"'<>]*)",
+)
+# A URL inside free text: a scheme, `://`, then everything up to whitespace or a quote.
+_URL_IN_TEXT_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+")
+
+
+def _mask_query(text: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        if m.group("key").lower() in SECRET_QUERY_PARAMS and m.group("value"):
+            return f"{m.group('pre')}{m.group('key')}={MASK}"
+        return m.group(0)
+
+    return _QUERY_RE.sub(repl, text)
+
+
+def redact_url(url: str) -> str:
+    """`url` with its conda token, password and secret query values replaced by `********`."""
+    out = _TOKEN_RE.sub(f"/t/{MASK}", url)
+    out = _USERINFO_RE.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:{MASK}@", out)
+    if "?" in out or "&" in out:
+        out = _mask_query(out)
+    return out
+
+
+def redact_text(text: str) -> str:
+    """`text` (a log line, an error message) with every URL in it redacted."""
+    out = _URL_IN_TEXT_RE.sub(lambda m: redact_url(m.group(0)), text)
+    # Tokens can also appear in bare paths (`conda.anaconda.org/t/abc/...` without a scheme).
+    return _TOKEN_RE.sub(f"/t/{MASK}", out)
+
+
+def split_conda_token(url: str) -> tuple[str, str | None]:
+    """Split `https://host/t/<token>/rest` into (`https://host/rest`, `<token>`).
+
+    Only the first `/t/<token>` segment counts, as in conda; a URL without one comes back
+    unchanged with `None`.
+    """
+    m = _TOKEN_RE.search(url)
+    if m is None:
+        return url, None
+    rest = url[m.end() :]
+    return url[: m.start()] + rest if rest else url[: m.start()], m.group(1)
+
+
+def add_conda_token(url: str, token: str | None) -> str:
+    """Put `/t/<token>` right after the host of `url` (replacing any token already there)."""
+    base, _old = split_conda_token(url)
+    if not token:
+        return base
+    parts = urlsplit(base)
+    path = parts.path if parts.path.startswith("/") or not parts.path else "/" + parts.path
+    return urlunsplit(
+        (parts.scheme, parts.netloc, f"/t/{token}{path}", parts.query, parts.fragment)
+    )
+
+
+def join_url(base: str, *parts: str) -> str:
+    """Join path segments onto `base` with exactly one `/` between each; empty parts are skipped.
+
+    Unlike `urllib.parse.urljoin` this never drops the last segment of `base` and never lets a
+    part that starts with `/` replace the path.
+    """
+    out = base.rstrip("/")
+    if not out or out.endswith(":"):
+        # Keep the authority slashes of `file:///` or a bare `/`.
+        out = base
+    for part in parts:
+        piece = part.strip("/")
+        if piece:
+            out = f"{out}/{piece}" if not out.endswith("/") else f"{out}{piece}"
+    return out
+
+
+_DRIVE_RE = re.compile(r"^/?([A-Za-z])[:|](?=/|\\|$)")
+
+
+def url_to_path(file_url: str) -> str:
+    """The local path a `file://` URL names (percent-decoded; `file:///C:/x` gives `C:/x`)."""
+    if not file_url.lower().startswith("file:"):
+        raise ParseError("file URL", file_url, "expected a URL starting with file://", 0)
+    parts = urlsplit(file_url)
+    path = unquote(parts.path)
+    netloc = parts.netloc
+    if netloc and netloc.lower() != "localhost":
+        # file://C:/x (two slashes, drive as host) is common on Windows.
+        if re.fullmatch(r"[A-Za-z]:?", netloc):
+            return f"{netloc[0]}:{path}"
+        # A UNC share: file://server/share/x -> //server/share/x
+        return f"//{netloc}{path}"
+    m = _DRIVE_RE.match(path)
+    if m:
+        return f"{m.group(1)}:{path[m.end() :]}"
+    if not path:
+        raise ParseError("file URL", file_url, "the URL has no path", len(file_url))
+    return path
+
+
+def path_to_url(path: str | os.PathLike[str]) -> str:
+    """A `file://` URL for `path`, made absolute and percent-encoded (Windows drives kept)."""
+    text = os.fspath(path)
+    if _DRIVE_RE.match(text) or text.startswith("\\\\"):
+        win = PureWindowsPath(text)
+        if text.startswith("\\\\"):
+            # UNC: \\server\share\dir -> file://server/share/dir
+            server, _, rest = text.lstrip("\\").replace("\\", "/").partition("/")
+            return f"file://{server}/{quote(rest, safe='/')}"
+        posix = win.as_posix()
+        return "file:///" + posix[:2] + quote(posix[2:], safe="/")
+    abs_path = os.path.abspath(os.path.expanduser(text))
+    posix = PurePosixPath(abs_path).as_posix()
+    return "file://" + quote(posix, safe="/")
