@@ -1,0 +1,1 @@
+"""naja.solve: a conda solver (CDCL over package records) whose conflicts explain themselves."""

@@ -1,0 +1,444 @@
+"""CDCL core over integer variables: the search engine under naja's conda solver.
+
+Why our own solver rather than a SAT library: conda's semantics are easier to state natively
+(one record per name is a native at-most-one group, `constrains` are lazily added conflict
+pairs, dependencies are only encoded once a record is chosen) and the explanation of an
+unsatisfiable request needs the resolution proof, which off-the-shelf solvers do not hand out.
+
+Literals are ints: `2*v` is "v is true", `2*v + 1` is "v is false"; `lit ^ 1` negates. The
+engine knows nothing about packages: it asks its `Brancher` what to decide next and tells it
+when a variable first becomes true (so the brancher can add that variable's clauses lazily).
+
+Pieces: two-watched-literal propagation over clauses, native at-most-one groups and negative
+pairs (`not (x and y)`), 1-UIP conflict analysis with non-chronological backjumping, and a
+proof log (the clauses each learnt clause was resolved from) that `core()` walks to return
+the original constraints behind a level-0 conflict.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+# A clause is a list of literals; positions 0 and 1 hold its watched literals.
+Clause = list[int]
+# Why a variable is assigned: None for a decision, a clause, or an int x meaning the
+# negative pair "not (x and this)" (at-most-one group or a lazily added conflict pair).
+Reason = Clause | int | None
+
+
+class Brancher(Protocol):
+    """What the engine needs from the problem encoding."""
+
+    def decide(self) -> int:
+        """A literal to assign next (unassigned), or 0 when every requirement is met."""
+        ...
+
+    def expand(self, var: int) -> None:
+        """`var` has become true for the first time: add the clauses it brings."""
+        ...
+
+
+class Sat:
+    """A CDCL solver whose variables, clauses and groups can grow during the search."""
+
+    __slots__ = (
+        "_conflict",
+        "_pending",
+        "antecedents",
+        "brancher",
+        "conflicts",
+        "decisions",
+        "expanded",
+        "final_conflict",
+        "group",
+        "group_true",
+        "groups",
+        "level",
+        "neg",
+        "origin",
+        "pair_origin",
+        "qhead",
+        "reason",
+        "trail",
+        "trail_lim",
+        "val",
+        "watches",
+    )
+
+    def __init__(self) -> None:
+        # Index 0 is a dummy variable so that real ones start at 1.
+        self.val: list[int] = [0, 0]  # per literal: 1 true, -1 false, 0 unassigned
+        self.level: list[int] = [0]
+        self.reason: list[Reason] = [None]
+        self.watches: list[list[Clause]] = [[], []]
+        self.group: list[int] = [-1]
+        self.neg: list[list[int] | None] = [None]
+        self.expanded: list[bool] = [True]
+        self.groups: list[list[int]] = []
+        self.group_true: list[int] = []
+        self.trail: list[int] = []
+        self.trail_lim: list[int] = []
+        self.qhead = 0
+        self._pending: list[int] = []
+        self._conflict: Clause | None = None
+        # Proof bookkeeping: original clause id -> (clause, tag); learnt id -> antecedents.
+        self.origin: dict[int, tuple[Clause, Any]] = {}
+        self.antecedents: dict[int, tuple[Clause, list[Any]]] = {}
+        self.pair_origin: dict[tuple[int, int], Any] = {}
+        self.final_conflict: Clause | None = None
+        self.brancher: Brancher | None = None
+        self.conflicts = 0
+        self.decisions = 0
+
+    # -- building -------------------------------------------------------------------------
+
+    @property
+    def nvars(self) -> int:
+        return len(self.level) - 1
+
+    def new_vars(self, count: int, group: bool = False) -> range:
+        """`count` fresh unassigned variables, optionally forming one at-most-one group."""
+        first = len(self.level)
+        gid = len(self.groups) if group else -1
+        self.val.extend([0, 0] * count)
+        self.level.extend([0] * count)
+        self.reason.extend([None] * count)
+        self.watches.extend([] for _ in range(2 * count))
+        self.group.extend([gid] * count)
+        self.neg.extend([None] * count)
+        self.expanded.extend([False] * count)
+        vars_ = range(first, first + count)
+        if group:
+            self.groups.append(list(vars_))
+            self.group_true.append(0)
+        return vars_
+
+    def add_pair(self, x: int, y: int, tag: Any) -> Clause | None:
+        """Forbid x and y together; returns a conflict clause if both are already true."""
+        key = (x, y) if x < y else (y, x)
+        if key in self.pair_origin:
+            return None
+        self.pair_origin[key] = tag
+        nx, ny = self.neg[x], self.neg[y]
+        if nx is None:
+            self.neg[x] = [y]
+        else:
+            nx.append(y)
+        if ny is None:
+            self.neg[y] = [x]
+        else:
+            ny.append(x)
+        val = self.val
+        vx, vy = val[2 * x], val[2 * y]
+        if vx == 1 and vy == 1:
+            return self._note(self._pair_clause(x, y))
+        if vx == 1 and vy == 0:
+            self._assign(2 * y + 1, x)
+        elif vy == 1 and vx == 0:
+            self._assign(2 * x + 1, y)
+        return None
+
+    def add_clause(self, lits: list[int], tag: Any) -> Clause | None:
+        """Add an original clause under the current assignment.
+
+        Returns the clause if it is already falsified (a conflict); assigns its last free
+        literal if it is unit. Duplicate literals are the caller's business.
+        """
+        cl = list(lits)
+        self.origin[id(cl)] = (cl, tag)
+        return self._note(self._attach(cl))
+
+    def _note(self, conflict: Clause | None) -> Clause | None:
+        if conflict is not None and self._conflict is None:
+            self._conflict = conflict
+        return conflict
+
+    def _attach(self, cl: Clause) -> Clause | None:
+        val, level = self.val, self.level
+        n = len(cl)
+        if n == 0:
+            return cl
+        if n == 1:
+            lit = cl[0]
+            if val[lit] == -1:
+                return cl
+            if val[lit] == 0:
+                self._assign(lit, cl)
+            return None
+        # Order: true and free literals first, then false ones from the highest level down,
+        # so the two watches are the best possible under the current assignment.
+        cl.sort(key=lambda q: (0, level[q >> 1]) if val[q] == -1 else (val[q] + 2, 0),
+                reverse=True)
+        self.watches[cl[0]].append(cl)
+        self.watches[cl[1]].append(cl)
+        v0, v1 = val[cl[0]], val[cl[1]]
+        if v0 == -1:
+            return cl
+        if v0 == 0 and v1 == -1:
+            self._assign(cl[0], cl)
+        return None
+
+    # -- assignment -----------------------------------------------------------------------
+
+    def _assign(self, lit: int, reason: Reason) -> None:
+        val = self.val
+        val[lit] = 1
+        val[lit ^ 1] = -1
+        v = lit >> 1
+        self.level[v] = len(self.trail_lim)
+        self.reason[v] = reason
+        self.trail.append(lit)
+
+    def _pair_clause(self, x: int, y: int) -> Clause:
+        cl = [2 * x + 1, 2 * y + 1]
+        self.origin[id(cl)] = (cl, ("pair", x, y))
+        return cl
+
+    def propagate(self) -> Clause | None:
+        """Unit propagation to a fixpoint; returns a falsified clause on conflict."""
+        val, trail, watches = self.val, self.trail, self.watches
+        group, groups, group_true, neg = self.group, self.groups, self.group_true, self.neg
+        expanded, pending = self.expanded, self._pending
+        while self.qhead < len(trail):
+            lit = trail[self.qhead]
+            self.qhead += 1
+            if not lit & 1:
+                v = lit >> 1
+                if not expanded[v]:
+                    pending.append(v)
+                g = group[v]
+                if g >= 0:
+                    u = group_true[g]
+                    if u and u != v:
+                        return self._pair_clause(u, v)
+                    group_true[g] = v
+                    for w in groups[g]:
+                        if w != v and val[2 * w] == 0:
+                            self._assign(2 * w + 1, v)
+                nv = neg[v]
+                if nv is not None:
+                    for w in nv:
+                        vw = val[2 * w]
+                        if vw == 1:
+                            return self._pair_clause(v, w)
+                        if vw == 0:
+                            self._assign(2 * w + 1, v)
+            fl = lit ^ 1
+            ws = watches[fl]
+            if not ws:
+                continue
+            keep: list[Clause] = []
+            i, n = 0, len(ws)
+            while i < n:
+                cl = ws[i]
+                i += 1
+                if cl[0] == fl:
+                    cl[0] = cl[1]
+                    cl[1] = fl
+                other = cl[0]
+                if val[other] == 1:
+                    keep.append(cl)
+                    continue
+                for k in range(2, len(cl)):
+                    lk = cl[k]
+                    if val[lk] != -1:
+                        cl[1] = lk
+                        cl[k] = fl
+                        watches[lk].append(cl)
+                        break
+                else:
+                    keep.append(cl)
+                    if val[other] == -1:
+                        keep.extend(ws[i:])
+                        watches[fl] = keep
+                        return cl
+                    self._assign(other, cl)
+            watches[fl] = keep
+        return None
+
+    def _search_propagate(self) -> Clause | None:
+        """Propagate, let the brancher expand newly true variables, repeat to a fixpoint."""
+        pending, val, expanded = self._pending, self.val, self.expanded
+        brancher = self.brancher
+        assert brancher is not None
+        while True:
+            conflict = self._conflict if self._conflict is not None else self.propagate()
+            if conflict is not None:
+                self._conflict = None
+                pending.clear()
+                return conflict
+            if not pending:
+                return None
+            todo = pending[:]
+            pending.clear()
+            for v in todo:
+                if val[2 * v] == 1 and not expanded[v]:
+                    expanded[v] = True
+                    brancher.expand(v)
+                    if self._conflict is not None:
+                        break
+
+    # -- search ---------------------------------------------------------------------------
+
+    def solve(self, brancher: Brancher) -> bool:
+        """Search for a model; on False, `final_conflict` holds the level-0 conflict."""
+        self.brancher = brancher
+        level = self.level
+        conflict = self._search_propagate()
+        while True:
+            if conflict is not None:
+                self.conflicts += 1
+                # A lazily added clause can be falsified entirely below the current level.
+                top = max((level[q >> 1] for q in conflict), default=0)
+                if top < len(self.trail_lim):
+                    self._backtrack(top)
+                if not self.trail_lim:
+                    self.final_conflict = conflict
+                    return False
+                learnt, bt, ants = self._analyze(conflict)
+                self._backtrack(bt)
+                self.antecedents[id(learnt)] = (learnt, ants)
+                conflict = self._attach(learnt)
+                if conflict is None:
+                    conflict = self._search_propagate()
+                continue
+            lit = brancher.decide()
+            if lit == 0:
+                return True
+            self.decisions += 1
+            self.trail_lim.append(len(self.trail))
+            self._assign(lit, None)
+            conflict = self._search_propagate()
+
+    def _reason_lits(self, r: Reason, v: int) -> list[int]:
+        """The false literals of the clause that implied variable v."""
+        if isinstance(r, int):
+            return [2 * r + 1]
+        assert r is not None
+        return [q for q in r if q >> 1 != v]
+
+    def _analyze(self, conflict: Clause) -> tuple[Clause, int, list[Any]]:
+        """1-UIP learning: the learnt clause (asserting literal first), backjump level, proof."""
+        level, trail, reason = self.level, self.trail, self.reason
+        cur = len(self.trail_lim)
+        seen: set[int] = set()
+        learnt: Clause = [0]
+        ants: list[Any] = [conflict]
+        counter = 0
+        lits = conflict
+        idx = len(trail) - 1
+        while True:
+            for q in lits:
+                v = q >> 1
+                if v in seen:
+                    continue
+                seen.add(v)
+                lv = level[v]
+                if lv == cur:
+                    counter += 1
+                elif lv > 0:
+                    learnt.append(q)
+                else:
+                    ants.append(v)  # a level-0 fact the proof relies on
+            while trail[idx] >> 1 not in seen:
+                idx -= 1
+            p = trail[idx]
+            idx -= 1
+            counter -= 1
+            if counter == 0:
+                break
+            pv = p >> 1
+            r = reason[pv]
+            ants.append(r if not isinstance(r, int) else ("pair", r, pv))
+            lits = self._reason_lits(r, pv)
+        learnt[0] = p ^ 1
+        bt = 0
+        if len(learnt) > 1:
+            best = 1
+            for k in range(2, len(learnt)):
+                if level[learnt[k] >> 1] > level[learnt[best] >> 1]:
+                    best = k
+            learnt[1], learnt[best] = learnt[best], learnt[1]
+            bt = level[learnt[1] >> 1]
+        return learnt, bt, ants
+
+    def _backtrack(self, to_level: int) -> None:
+        if len(self.trail_lim) <= to_level:
+            return
+        start = self.trail_lim[to_level]
+        val, group, group_true, reason = self.val, self.group, self.group_true, self.reason
+        trail = self.trail
+        for k in range(len(trail) - 1, start - 1, -1):
+            lit = trail[k]
+            val[lit] = 0
+            val[lit ^ 1] = 0
+            v = lit >> 1
+            reason[v] = None
+            if not lit & 1:
+                g = group[v]
+                if g >= 0 and group_true[g] == v:
+                    group_true[g] = 0
+        del trail[start:]
+        del self.trail_lim[to_level:]
+        self.qhead = start
+
+    # -- model and proof ------------------------------------------------------------------
+
+    def true_vars(self) -> list[int]:
+        """Variables true in the model, in assignment order (unassigned ones count as false)."""
+        return [lit >> 1 for lit in self.trail if not lit & 1]
+
+    def core(self) -> list[Any]:
+        """Tags of the original constraints behind the final conflict (an unsat core).
+
+        Walks the proof: a learnt clause is replaced by the clauses it was resolved from, and
+        every level-0 literal the derivation relies on by the reason that fixed it.
+        """
+        assert self.final_conflict is not None
+        tags: list[Any] = []
+        seen_tags: set[int] = set()
+        seen_vars: set[int] = set()
+        stack: list[Any] = [self.final_conflict]
+        # The final conflict's literals are all false at level 0: their reasons are needed.
+        stack.extend(q >> 1 for q in self.final_conflict)
+        while stack:
+            item = stack.pop()
+            if isinstance(item, int):
+                if item in seen_vars:
+                    continue
+                seen_vars.add(item)
+                r = self.reason[item]
+                if r is None:
+                    continue
+                if isinstance(r, int):
+                    stack.append(("pair", r, item))
+                    stack.append(r)
+                else:
+                    stack.append(r)
+                    stack.extend(q >> 1 for q in r if q >> 1 != item)
+                continue
+            if isinstance(item, tuple):
+                key = (item[1], item[2]) if item[1] < item[2] else (item[2], item[1])
+                tag = self.pair_origin.get(key)
+                if tag is None:
+                    tag = ("group", item[1], item[2])
+                tags.append(tag)
+                continue
+            k = id(item)
+            if k in seen_tags:
+                continue
+            seen_tags.add(k)
+            if k in self.antecedents:
+                stack.extend(self.antecedents[k][1])
+            elif k in self.origin:
+                tag = self.origin[k][1]
+                if isinstance(tag, tuple) and tag and tag[0] == "pair":
+                    stack.append(tag)
+                else:
+                    tags.append(tag)
+        # The same constraint can be reached along several paths; keep the first.
+        unique: list[Any] = []
+        for tag in tags:
+            if tag not in unique:
+                unique.append(tag)
+        return unique
