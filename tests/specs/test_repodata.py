@@ -57,7 +57,14 @@ def _repodata(**kw) -> bytes:
 
 
 def _pkg(name, version, build, **kw):
-    return {"name": name, "version": version, "build": build, "build_number": 0, "depends": [], **kw}
+    return {
+        "name": name,
+        "version": version,
+        "build": build,
+        "build_number": 0,
+        "depends": [],
+        **kw,
+    }
 
 
 def test_conda_wins_over_tar_bz2_and_keeps_legacy_hashes():
@@ -85,7 +92,8 @@ def test_conda_wins_over_tar_bz2_and_keeps_legacy_hashes():
 def test_repodata_v2_base_url_absolute_and_relative():
     pkgs = {"a-1-0.tar.bz2": _pkg("a", "1", "0")}
     absolute = _repodata(
-        repodata_version=2, info={"subdir": "noarch", "base_url": "https://cdn.example/x/"},
+        repodata_version=2,
+        info={"subdir": "noarch", "base_url": "https://cdn.example/x/"},
         packages=pkgs,
     )
     assert load_repodata(absolute, channel="c")[0].url == "https://cdn.example/x/a-1-0.tar.bz2"
@@ -113,10 +121,18 @@ def test_subdir_from_directory_and_record_wins():
 def test_normalisation_features_noarch_timestamp():
     data = _repodata(
         packages={
-            "a-1-0.tar.bz2": _pkg("a", "1", "0", track_features="mkl  debug", features="x,y",
-                                  noarch=True, timestamp=1530738943847),
-            "b-1-0.tar.bz2": _pkg("b", "1", "0", track_features=["q"], noarch="Python",
-                                  timestamp=1530738943),
+            "a-1-0.tar.bz2": _pkg(
+                "a",
+                "1",
+                "0",
+                track_features="mkl  debug",
+                features="x,y",
+                noarch=True,
+                timestamp=1530738943847,
+            ),
+            "b-1-0.tar.bz2": _pkg(
+                "b", "1", "0", track_features=["q"], noarch="Python", timestamp=1530738943
+            ),
             "c-1-0.tar.bz2": _pkg("c", "1", "0", noarch={"type": "python"}, track_features=""),
         }
     )
@@ -195,13 +211,27 @@ PREFIX_JSON = {
     "package_tarball_full_path": "/opt/conda/pkgs/zlib-1.2.11-h7f98852_4.tar.bz2",
     "paths_data": {
         "paths": [
-            {"_path": "include/zlib.h", "path_type": "hardlink", "sha256": "ab" * 32,
-             "size_in_bytes": 96924},
-            {"_path": "lib/libz.so", "path_type": "softlink", "sha256": "cd" * 32,
-             "size_in_bytes": 14},
-            {"_path": "lib/pkgconfig/zlib.pc", "file_mode": "text", "path_type": "hardlink",
-             "prefix_placeholder": "/home/conda/feedstock_root/build_artifacts/placehold",
-             "sha256": "ef" * 32, "sha256_in_prefix": "01" * 32, "size_in_bytes": 271},
+            {
+                "_path": "include/zlib.h",
+                "path_type": "hardlink",
+                "sha256": "ab" * 32,
+                "size_in_bytes": 96924,
+            },
+            {
+                "_path": "lib/libz.so",
+                "path_type": "softlink",
+                "sha256": "cd" * 32,
+                "size_in_bytes": 14,
+            },
+            {
+                "_path": "lib/pkgconfig/zlib.pc",
+                "file_mode": "text",
+                "path_type": "hardlink",
+                "prefix_placeholder": "/home/conda/feedstock_root/build_artifacts/placehold",
+                "sha256": "ef" * 32,
+                "sha256_in_prefix": "01" * 32,
+                "size_in_bytes": 271,
+            },
             {"_path": "lib/x", "no_link": True, "path_type": "hardlink"},
         ],
         "paths_version": 1,
