@@ -1,0 +1,376 @@
+"""Channels: turning what a user types (`conda-forge`, a URL, a folder) into where packages live.
+
+Parsing follows conda:
+
+* a name (`conda-forge`, `bioconda/label/dev`) is looked up in `custom_channels`, else put under
+  `channel_alias` (default `https://conda.anaconda.org/`);
+* `pkgs/main`, `pkgs/r` and `pkgs/msys2` live on `https://repo.anaconda.com`, and the multichannel
+  `defaults` expands to them (use `parse_channels`, as one name there means several channels);
+* a URL (`https://`, `http://`, `file://`, `oci://`, `s3://`, ...) is kept as it is, and a path
+  (`./chan`, `/abs/chan`, `~/chan`, `C:\\chan`) becomes a `file://` URL;
+* a trailing known platform (`.../conda-forge/linux-64`) is split off as the channel's subdir, and
+  a conda token (`/t/<token>/`) is split off and kept apart: it is never part of `base_url`,
+  `str()` or `repr()`, only of the URLs asked for `with_token=True`.
+
+`name` is conda's canonical name: the path for channels under the alias or a custom channel
+(`conda-forge`, `pkgs/main`), the full URL (without credentials) for any other.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from naja.errors import ParseError
+from naja.specs.platform import Platform
+from naja.specs.url import join_url, path_to_url, redact_url, split_conda_token
+
+DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org/"
+DEFAULT_CHANNEL = "conda-forge"
+DEFAULTS_NAME = "defaults"
+ANACONDA_REPO = "https://repo.anaconda.com"
+
+
+def _default_channels() -> tuple[str, ...]:
+    # conda adds msys2 to `defaults` only on Windows hosts.
+    chans = (f"{ANACONDA_REPO}/pkgs/main", f"{ANACONDA_REPO}/pkgs/r")
+    if sys.platform == "win32":
+        chans += (f"{ANACONDA_REPO}/pkgs/msys2",)
+    return chans
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelConfig:
+    """How channel names resolve to URLs (conda's `channel_alias`, `custom_channels`, ...).
+
+    `custom_channels` maps a channel name to the location it lives under (the name is appended:
+    `{"mine": "https://srv/conda"}` makes `mine` mean `https://srv/conda/mine`).
+    `custom_multichannels` maps a name to the channels it expands to. `root_dir` anchors relative
+    paths (default: the working directory at parse time).
+    """
+
+    channel_alias: str = DEFAULT_CHANNEL_ALIAS
+    custom_channels: Mapping[str, str] = field(default_factory=dict)
+    custom_multichannels: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    default_channels: Sequence[str] = field(default_factory=_default_channels)
+    root_dir: str | None = None
+
+    def multichannels(self) -> dict[str, tuple[str, ...]]:
+        """Every multichannel name (`defaults` included) with the channel strings it stands for."""
+        out = {DEFAULTS_NAME: tuple(self.default_channels)}
+        out.update({k: tuple(v) for k, v in self.custom_multichannels.items()})
+        return out
+
+    def channel_locations(self) -> dict[str, str]:
+        """Every custom channel name with its location, the `defaults` members included."""
+        out: dict[str, str] = {}
+        for url in self.default_channels:
+            base, _token = split_conda_token(url.rstrip("/"))
+            parts = urlsplit(base)
+            path = parts.path.strip("/")
+            # `https://repo.anaconda.com/pkgs/main` -> name `pkgs/main` at the server root.
+            if path:
+                out[path] = f"{parts.scheme}://{parts.netloc}"
+        out.update({k.strip("/"): v.rstrip("/") for k, v in self.custom_channels.items()})
+        return out
+
+
+_DEFAULT_CONFIG = ChannelConfig()
+
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
+_WIN_PATH_RE = re.compile(r"^[A-Za-z]:[\\/]|^\\\\")
+# Characters a channel name segment may hold (anaconda.org names, labels, custom names).
+_NAME_SEGMENT_RE = re.compile(r"[A-Za-z0-9_.+\-@%=~]+")
+
+
+def _is_path(text: str) -> bool:
+    return (
+        text.startswith(("/", "./", "../", "~", ".\\", "..\\"))
+        or text in (".", "..")
+        or bool(_WIN_PATH_RE.match(text))
+    )
+
+
+def _location(url: str) -> str:
+    """`url` without scheme, credentials and trailing slash: what conda compares locations by."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return f"{host}{parts.path}".rstrip("/")
+
+
+def _strip_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return url.replace(parts.netloc, host, 1)
+
+
+def _split_platform(path: str) -> tuple[str, Platform | None]:
+    """Split a known platform off the end of a `/`-separated path."""
+    head, _, last = path.rstrip("/").rpartition("/")
+    try:
+        return head, Platform(last)
+    except ValueError:
+        return path.rstrip("/"), None
+
+
+class Channel:
+    """A conda channel: where its packages live and how conda names it.
+
+    Equal (and hashed) by `base_url`, so `conda-forge` and
+    `https://conda.anaconda.org/conda-forge/linux-64` are the same channel.
+    """
+
+    __slots__ = ("_base_url", "_name", "platform", "token")
+
+    def __init__(
+        self,
+        base_url: str,
+        name: str,
+        *,
+        token: str | None = None,
+        platform: Platform | None = None,
+    ) -> None:
+        self._base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self._name = name
+        self.token = token
+        self.platform = platform
+
+    # -- parsing -------------------------------------------------------------------------------
+
+    @classmethod
+    def parse(cls, text: str, config: ChannelConfig | None = None) -> Channel:
+        """The one channel `text` names; a multichannel such as `defaults` is an error here."""
+        cfg = config or _DEFAULT_CONFIG
+        raw = text
+        text = text.strip()
+        if not text:
+            raise ParseError("channel", raw, "a channel cannot be empty", 0)
+        if "::" in text:
+            pos = raw.index("::")
+            raise ParseError(
+                "channel",
+                raw,
+                "'::' separates a channel from a package in a match spec, not inside a channel",
+                pos,
+                hint=f"use the channel {raw[:pos]!r} here",
+            )
+        if _SCHEME_RE.match(text):
+            return cls._from_url(text, raw, cfg)
+        if _is_path(text):
+            return cls._from_path(text, raw, cfg)
+        return cls._from_name(text, raw, cfg)
+
+    @classmethod
+    def _from_name(cls, text: str, raw: str, cfg: ChannelConfig) -> Channel:
+        offset = raw.index(text)
+        pos = 0
+        for segment in text.split("/"):
+            if not segment:
+                raise ParseError(
+                    "channel",
+                    raw,
+                    "empty segment in the channel name ('//' or a trailing '/')",
+                    offset + pos,
+                )
+            m = _NAME_SEGMENT_RE.match(segment)
+            end = m.end() if m else 0
+            if end != len(segment):
+                bad = segment[end]
+                raise ParseError(
+                    "channel",
+                    raw,
+                    f"{bad!r} cannot appear in a channel name",
+                    offset + pos + end,
+                    hint="local channels are written as paths (./chan, /abs/chan) or file:// URLs",
+                )
+            pos += len(segment) + 1
+        if text in cfg.multichannels():
+            raise ParseError(
+                "channel",
+                raw,
+                f"{text!r} is a multichannel that stands for several channels",
+                offset,
+                hint="expand it with naja.specs.channel.parse_channels",
+            )
+        name, platform = _split_platform(text)
+        if not name:
+            raise ParseError("channel", raw, "a channel name cannot be only a platform", offset)
+        locations = cfg.channel_locations()
+        segments = name.split("/")
+        # The longest custom channel that is a prefix of the name wins, as in conda.
+        for n in range(len(segments), 0, -1):
+            key = "/".join(segments[:n])
+            if key in locations:
+                base, token = split_conda_token(locations[key])
+                return cls(join_url(base, name), name, token=token, platform=platform)
+        alias, token = split_conda_token(cfg.channel_alias)
+        return cls(join_url(alias, name), name, token=token, platform=platform)
+
+    @classmethod
+    def _from_path(cls, text: str, raw: str, cfg: ChannelConfig) -> Channel:
+        if _WIN_PATH_RE.match(text):
+            url = path_to_url(text)
+        else:
+            path = os.path.expanduser(text)
+            if not os.path.isabs(path):
+                path = os.path.join(cfg.root_dir or os.getcwd(), path)
+            url = path_to_url(os.path.normpath(path))
+        return cls._from_url(url, raw, cfg)
+
+    @classmethod
+    def _from_url(cls, url: str, raw: str, cfg: ChannelConfig) -> Channel:
+        offset = raw.index(url) if url in raw else 0
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError as exc:
+            raise ParseError("channel", raw, f"not a valid URL: {exc}", offset) from None
+        scheme = parts.scheme.lower()
+        if parts.query or parts.fragment:
+            pos = url.find("?") if parts.query else url.find("#")
+            raise ParseError(
+                "channel", raw, "a channel URL cannot have a query or a fragment", offset + pos
+            )
+        host = parts.hostname or ""
+        if scheme != "file" and not host:
+            raise ParseError(
+                "channel", raw, f"a {scheme}:// channel URL needs a host", offset + len(scheme) + 3
+            )
+        if any(c.isspace() for c in host):
+            pos = next(i for i, c in enumerate(url) if c.isspace())
+            raise ParseError("channel", raw, "a URL cannot contain blanks", offset + pos)
+        if scheme == "file" and not parts.path.strip("/"):
+            raise ParseError("channel", raw, "a file:// channel URL needs a folder", offset)
+        clean, token = split_conda_token(url)
+        clean_parts = urlsplit(clean)
+        path, platform = _split_platform(clean_parts.path)
+        base = f"{scheme}://{clean_parts.netloc}{path}"
+        return cls(base, cls._canonical_name(base, cfg), token=token, platform=platform)
+
+    @staticmethod
+    def _canonical_name(base: str, cfg: ChannelConfig) -> str:
+        location = _location(base)
+        alias_location = _location(split_conda_token(cfg.channel_alias)[0])
+        if location.startswith(alias_location + "/") and urlsplit(base).scheme != "file":
+            return location[len(alias_location) + 1 :]
+        for name, loc in cfg.channel_locations().items():
+            full = f"{_location(split_conda_token(loc)[0])}/{name}"
+            if location == full or location.startswith(full + "/"):
+                return name + location[len(full) :]
+        return _strip_credentials(base).rstrip("/")
+
+    # -- properties ----------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """conda's canonical name: `conda-forge`, `pkgs/main`, or the full URL for others."""
+        return self._name
+
+    @property
+    def canonical_name(self) -> str:
+        return self._name
+
+    @property
+    def base_url(self) -> str:
+        """The channel's root URL, ending in `/`, without token or platform (may hold user:pw)."""
+        return self._base_url
+
+    @property
+    def scheme(self) -> str:
+        return self._base_url.partition("://")[0]
+
+    @property
+    def is_local(self) -> bool:
+        return self.scheme == "file"
+
+    def url(self, *, with_token: bool = False) -> str:
+        """`base_url`, with the conda token put back in when asked (for requests, not for logs)."""
+        if with_token and self.token:
+            parts = urlsplit(self._base_url)
+            return f"{parts.scheme}://{parts.netloc}/t/{self.token}{parts.path or '/'}"
+        return self._base_url
+
+    def platform_url(self, subdir: Platform | str, *, with_token: bool = False) -> str:
+        """The URL of one subdir of this channel, ending in `/` (`.../linux-64/`)."""
+        sub = subdir if isinstance(subdir, Platform) else Platform.parse(subdir)
+        return f"{self.url(with_token=with_token)}{sub.value}/"
+
+    def subdirs(
+        self, platforms: Iterable[Platform | str], *, with_noarch: bool = True
+    ) -> list[Platform]:
+        """The subdirs to read for `platforms`: the channel's own platform if it names one."""
+        if self.platform is not None:
+            wanted = [self.platform]
+        else:
+            wanted = [p if isinstance(p, Platform) else Platform.parse(p) for p in platforms]
+        if with_noarch:
+            wanted.append(Platform.NOARCH)
+        return list(dict.fromkeys(wanted))
+
+    def platform_urls(
+        self,
+        platforms: Iterable[Platform | str],
+        *,
+        with_noarch: bool = True,
+        with_token: bool = False,
+    ) -> list[str]:
+        """The subdir URLs to read, in the order of `subdirs(platforms, with_noarch=...)`."""
+        return [
+            self.platform_url(p, with_token=with_token)
+            for p in self.subdirs(platforms, with_noarch=with_noarch)
+        ]
+
+    # -- identity ------------------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Channel):
+            return NotImplemented
+        return self._base_url == other._base_url
+
+    def __hash__(self) -> int:
+        return hash(self._base_url)
+
+    def __str__(self) -> str:
+        url = self._base_url if self.platform is None else f"{self._base_url}{self.platform}/"
+        return redact_url(url.rstrip("/"))
+
+    def __repr__(self) -> str:
+        extra = f", platform={self.platform.value!r}" if self.platform else ""
+        if self.token:
+            extra += ", token='********'"
+        return (
+            f"Channel({redact_url(self._name)!r}, base_url={redact_url(self._base_url)!r}{extra})"
+        )
+
+
+def parse_channels(
+    texts: str | Iterable[str],
+    config: ChannelConfig | None = None,
+    *,
+    use_default: bool = True,
+) -> list[Channel]:
+    """Channels for what a user listed, multichannels (`defaults`, custom ones) expanded.
+
+    Duplicates are dropped, keeping the first place a channel appears. An empty list means
+    naja's default channel, `conda-forge`, unless `use_default` is false.
+    """
+    cfg = config or _DEFAULT_CONFIG
+    items = [texts] if isinstance(texts, str) else list(texts)
+    if not items and use_default:
+        items = [DEFAULT_CHANNEL]
+    multi = cfg.multichannels()
+    out: dict[Channel, None] = {}
+    for item in items:
+        key = item.strip()
+        if key in multi:
+            for member in multi[key]:
+                out.setdefault(Channel.parse(member, cfg), None)
+        else:
+            out.setdefault(Channel.parse(item, cfg), None)
+    return list(out)
