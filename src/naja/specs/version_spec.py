@@ -1,0 +1,461 @@
+"""Conda version specs (`>=1.2,<2|3.*`) and build number specs, parsed once into matchers.
+
+Grammar (conda's): constraints joined by `,` (and) which binds tighter than `|` (or), with
+parentheses for grouping. A constraint is one of
+
+- `*` — any version;
+- `1.2` — exactly 1.2 (`==`, zero-padded so 1.2.0 matches too);
+- `1.2.*` or `1.2*` — versions starting with 1.2 (1.2, 1.2.0, 1.2a, 1.2.5; not 1.20);
+- `=1.2` — "fuzzy" equality, the same as `1.2.*`;
+- `==`, `!=`, `<`, `<=`, `>`, `>=` followed by a version; a trailing `.*` is dropped except for
+  `=` (fuzzy anyway) and `!=` (`!=1.2.*` excludes the whole 1.2 series);
+- `~=1.2.3` — compatible release: `>=1.2.3` and `1.2.*`;
+- `^1\\.2.*$` — a regular expression on the version text;
+- `1.*.3` — a `*` inside a version (conda turns it into a regular expression).
+
+MatchSpec callers: conda reads `name 1.2` as the exact version (`VersionSpec.parse("1.2")`)
+and `name=1.2` as fuzzy (`VersionSpec.parse("=1.2")`, or `"1.2.*"`); both are expressible here.
+`str()` is conda's canonical form: constraints as written (minus spaces, `1.2*` spelled `1.2.*`),
+groups parenthesized only where `|` sits inside `,`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import ClassVar
+
+from naja.errors import ParseError
+from naja.specs.version import Version
+
+__all__ = ["BuildNumberSpec", "VersionSpec"]
+
+_KIND = "version spec"
+_OPERATORS = ("~=", "==", "!=", "<=", ">=", "=", "<", ">")
+_Matcher = Callable[[Version], bool]
+
+
+def _always(_: Version) -> bool:
+    return True
+
+
+class _Node:
+    """One parsed piece of a spec: its canonical text, matcher, and whether it is an `|`."""
+
+    __slots__ = ("fn", "is_exact", "is_or", "text")
+
+    def __init__(self, text: str, fn: _Matcher, *, is_or: bool = False, is_exact: bool = False):
+        self.text = text
+        self.fn = fn
+        self.is_or = is_or
+        self.is_exact = is_exact
+
+
+def _all_of(fns: list[_Matcher]) -> _Matcher:
+    if len(fns) == 2:
+        a, b = fns
+        return lambda v: a(v) and b(v)
+
+    def match(v: Version) -> bool:
+        # A plain loop: all() over a generator costs more per call on this hot path.
+        for f in fns:  # noqa: SIM110
+            if not f(v):
+                return False
+        return True
+
+    return match
+
+
+def _any_of(fns: list[_Matcher]) -> _Matcher:
+    if len(fns) == 2:
+        a, b = fns
+        return lambda v: a(v) or b(v)
+
+    def match(v: Version) -> bool:
+        for f in fns:  # noqa: SIM110
+            if f(v):
+                return True
+        return False
+
+    return match
+
+
+def _parse_version(spec: str, text: str, pos: int) -> Version:
+    """A version inside a spec; errors point into the whole spec."""
+    if not text:
+        raise ParseError(_KIND, spec, "missing version", pos)
+    try:
+        return Version.parse(text)
+    except ParseError as e:
+        where = pos + (e.position or 0)
+        raise ParseError(_KIND, spec, f"{e.reason} in version {text!r}", where) from None
+
+
+def _startswith_matcher(prefix: Version) -> _Matcher:
+    # Fast path for the common `1.2.*` shape (plain numbers, no epoch or local): the candidate's
+    # zero-padded leading segments must equal the prefix, and its next first component the
+    # prefix's last number.
+    segs = prefix.segments
+    if (
+        not prefix.epoch
+        and not prefix.has_local
+        and all(len(s) == 1 and type(s[0]) is int for s in segs)
+    ):
+        head = tuple(s[0] for s in segs[:-1])
+        last = segs[-1][0]
+        n = len(head)
+
+        def match(v: Version) -> bool:
+            if v.epoch:
+                return False
+            vs = v.segments
+            k = len(vs)
+            for i in range(n):
+                if i < k:
+                    s = vs[i]
+                    if s[0] != head[i] or (len(s) > 1 and _padded_int(s) != head[i]):
+                        return False
+                elif head[i]:
+                    return False
+            return (vs[n][0] if n < k else 0) == last
+
+        return match
+    return lambda v: v.startswith(prefix)
+
+
+def _padded_int(seg: tuple) -> int | None:
+    """The number a segment equals under zero padding (`(1, 0)` -> 1), or None."""
+    if type(seg[0]) is not int:
+        return None
+    for c in seg[1:]:
+        if c != 0 or type(c) is not int:
+            return None
+    return seg[0]
+
+
+def _leaf(spec: str, raw: str, pos: int) -> _Node:
+    """Parse one constraint `raw` found at `pos` in `spec` (already stripped)."""
+    if raw == "*":
+        return _Node("*", _always)
+    if raw.startswith("^") or raw.endswith("$"):
+        if not (raw.startswith("^") and raw.endswith("$")):
+            where = pos if not raw.startswith("^") else pos + len(raw)
+            raise ParseError(_KIND, spec, "a regex spec must start with '^' and end with '$'", where)
+        try:
+            rx = re.compile(raw)
+        except re.error as e:
+            raise ParseError(_KIND, spec, f"bad regex: {e.msg}", pos + (e.pos or 0)) from None
+        return _Node(raw, lambda v: rx.match(str(v)) is not None)
+    op = next((o for o in _OPERATORS if raw.startswith(o)), None)
+    if op is None and raw[0] in "=<>!~":
+        raise ParseError(_KIND, spec, "invalid operator", pos)
+    if op is not None:
+        vpos = pos + len(op)
+        body = raw[len(op) :]
+        if body.startswith("="):
+            raise ParseError(_KIND, spec, f"invalid operator '{op}='", pos)
+        stripped = body.lstrip()
+        vpos += len(body) - len(stripped)
+        body = stripped
+        if body == "*" and op in ("=", "==", ">="):
+            return _Node("*", _always)  # `=*`, `>=*`: any version (as rattler reads them)
+        star = body.endswith("*")
+        if star:
+            body = body[:-2] if body.endswith(".*") else body[:-1]
+            if op == "~=":
+                raise ParseError(_KIND, spec, "'~=' cannot be combined with '.*'", vpos + len(body))
+        text = raw if not stripped or stripped == raw[len(op) :] else op + stripped
+        v = _parse_version(spec, body, vpos)
+        key = v.sort_key
+        if op == "==":
+            return _Node(text, lambda x: x.sort_key == key, is_exact=True)
+        if op == "!=":
+            if star:
+                sw = _startswith_matcher(v)
+                return _Node(text, lambda x: not sw(x))
+            return _Node(text, lambda x: x.sort_key != key)
+        if op == "=":
+            return _Node(text, _startswith_matcher(v))
+        if op == ">=":
+            return _Node(text, lambda x: x.sort_key >= key)
+        if op == ">":
+            return _Node(text, lambda x: x.sort_key > key)
+        if op == "<=":
+            return _Node(text, lambda x: x.sort_key <= key)
+        if op == "<":
+            return _Node(text, lambda x: x.sort_key < key)
+        # `~=`: conda cuts the normalized text at its last `.`; without one there is no series.
+        prefix = v.compatible_prefix()
+        if prefix is None:
+            raise ParseError(
+                _KIND, spec, "'~=' needs a version with at least two parts, e.g. ~=1.2", vpos
+            )
+        sw = _startswith_matcher(prefix)
+        return _Node(text, lambda x: x.sort_key >= key and sw(x))
+    head = raw.rstrip("*")
+    if "*" in head:
+        # A `*` inside the version: conda matches the text as a pattern.
+        twice = re.search(r"\*\.?\*", raw)
+        if twice is not None or head.endswith("."):
+            where = pos + (twice.start() if twice else len(head) - 1)
+            raise ParseError(_KIND, spec, "repeated wildcard", where)
+        bad = re.search(r"[^*.+!_0-9A-Za-z-]", raw)
+        if bad is not None:
+            raise ParseError(_KIND, spec, f"invalid character {bad.group()!r}", pos + bad.start())
+        body = re.escape(raw).replace(r"\*", ".*")
+        rx = re.compile(rf"^(?:{body})$", re.IGNORECASE)
+        return _Node(raw, lambda x: rx.match(str(x)) is not None)
+    if raw.endswith("*"):
+        if len(raw) - len(head) > 1:
+            raise ParseError(_KIND, spec, "repeated wildcard", pos + len(head) + 1)
+        body = raw[:-2] if raw.endswith(".*") else raw[:-1]
+        if body.endswith("."):
+            raise ParseError(_KIND, spec, "empty version component", pos + len(body))
+        v = _parse_version(spec, body, pos)
+        return _Node(body + ".*", _startswith_matcher(v))
+    v = _parse_version(spec, raw, pos)
+    key = v.sort_key
+    return _Node(raw, lambda x: x.sort_key == key, is_exact=True)
+
+
+class _Parser:
+    """Recursive descent over `|`, `,`, parentheses; constraints are the text in between."""
+
+    __slots__ = ("i", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.i = 0
+
+    def skip_ws(self) -> None:
+        t = self.text
+        while self.i < len(t) and t[self.i].isspace():
+            self.i += 1
+
+    def parse(self) -> _Node:
+        node = self.parse_or()
+        self.skip_ws()
+        if self.i < len(self.text):
+            ch = self.text[self.i]
+            reason = "unbalanced ')'" if ch == ")" else f"unexpected {ch!r}"
+            raise ParseError(_KIND, self.text, reason, self.i)
+        return node
+
+    def parse_or(self) -> _Node:
+        parts = [self.parse_and()]
+        while self.peek() == "|":
+            self.i += 1
+            parts.append(self.parse_and())
+        if len(parts) == 1:
+            return parts[0]
+        flat: list[_Node] = []
+        for p in parts:
+            flat.extend(p.fn_children if isinstance(p, _Group) and p.is_or else [p])
+        text = "|".join(p.text for p in flat)
+        return _Group(text, _any_of([p.fn for p in flat]), flat, is_or=True)
+
+    def parse_and(self) -> _Node:
+        parts = [self.parse_atom()]
+        while self.peek() == ",":
+            self.i += 1
+            parts.append(self.parse_atom())
+        if len(parts) == 1:
+            return parts[0]
+        flat: list[_Node] = []
+        for p in parts:
+            flat.extend(p.fn_children if isinstance(p, _Group) and not p.is_or else [p])
+        text = ",".join(f"({p.text})" if p.is_or else p.text for p in flat)
+        return _Group(text, _all_of([p.fn for p in flat]), flat, is_or=False)
+
+    def peek(self) -> str:
+        self.skip_ws()
+        return self.text[self.i] if self.i < len(self.text) else ""
+
+    def parse_atom(self) -> _Node:
+        t = self.text
+        ch = self.peek()
+        if ch == "(":
+            start = self.i
+            self.i += 1
+            node = self.parse_or()
+            if self.peek() != ")":
+                raise ParseError(_KIND, t, "unclosed '('", start)
+            self.i += 1
+            return node
+        start = self.i
+        if ch == "^":
+            # A regex may itself contain `|`, `,` and parentheses: it runs to the next `$`.
+            end = t.find("$", start)
+            if end < 0:
+                raise ParseError(_KIND, t, "a regex spec must end with '$'", len(t))
+            self.i = end + 1
+        else:
+            while self.i < len(t) and t[self.i] not in "|,()":
+                self.i += 1
+        raw = t[start : self.i].rstrip()
+        if not raw:
+            raise ParseError(_KIND, t, "missing version constraint", start)
+        return _leaf(t, raw, start)
+
+
+class _Group(_Node):
+    __slots__ = ("fn_children",)
+
+    def __init__(self, text: str, fn: _Matcher, children: list[_Node], *, is_or: bool):
+        super().__init__(text, fn, is_or=is_or)
+        self.fn_children = children
+
+
+class VersionSpec:
+    """A parsed conda version spec. `VersionSpec(text)` / `VersionSpec.parse(text)` are cached.
+
+    `matches(version)` takes a `Version` (or a version string); equality and hashing go by the
+    canonical `str()`.
+    """
+
+    __slots__ = ("_fn", "_node", "_text")
+
+    _cache: ClassVar[dict[str, VersionSpec]] = {}
+
+    def __new__(cls, text: str) -> VersionSpec:
+        spec = cls._cache.get(text)
+        if spec is None:
+            if not isinstance(text, str):
+                raise TypeError(f"VersionSpec() takes a str, not {type(text).__name__}")
+            if not text.strip():
+                raise ParseError(_KIND, text, "empty version spec", 0)
+            node = _Parser(text).parse()
+            spec = object.__new__(cls)
+            spec._node = node
+            spec._text = node.text
+            spec._fn = node.fn
+            if len(cls._cache) > 1 << 16:
+                cls._cache.clear()
+            cls._cache[text] = spec
+        return spec
+
+    @classmethod
+    def parse(cls, text: str) -> VersionSpec:
+        spec = cls._cache.get(text)
+        return spec if spec is not None else cls(text)
+
+    def matches(self, version: Version | str) -> bool:
+        if version.__class__ is not Version:
+            version = Version.parse(version)  # type: ignore[arg-type]
+        return self._fn(version)  # type: ignore[arg-type]
+
+    @property
+    def matcher(self) -> _Matcher:
+        """The bare `Version -> bool` function (skips the str check of `matches`)."""
+        return self._fn
+
+    @property
+    def is_any(self) -> bool:
+        return self._fn is _always
+
+    @property
+    def is_exact(self) -> bool:
+        """True for a single exact version (`1.2` or `==1.2`)."""
+        return self._node.is_exact
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"VersionSpec({self._text!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (VersionSpec, (self._text,))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, VersionSpec):
+            return self._text == other._text
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._text)
+
+
+_BN_KIND = "build number spec"
+_BN_OPS: dict[str, Callable[[int, int], bool]] = {
+    "==": int.__eq__,
+    "=": int.__eq__,  # conda's fuzzy `=` on a single number is equality
+    "!=": int.__ne__,
+    "<=": int.__le__,
+    ">=": int.__ge__,
+    "<": int.__lt__,
+    ">": int.__gt__,
+}
+
+
+class BuildNumberSpec:
+    """A build number constraint: `3`, `*`, `>=2`, `!=0`, `<5`, or a regex like `^1[0-9]$`."""
+
+    __slots__ = ("_fn", "_text")
+
+    _cache: ClassVar[dict[str, BuildNumberSpec]] = {}
+
+    def __new__(cls, text: str | int) -> BuildNumberSpec:
+        key = str(text)
+        spec = cls._cache.get(key)
+        if spec is None:
+            spec = object.__new__(cls)
+            spec._text, spec._fn = _build_number(key)
+            cls._cache[key] = spec
+        return spec
+
+    @classmethod
+    def parse(cls, text: str | int) -> BuildNumberSpec:
+        return cls(text)
+
+    def matches(self, build_number: int) -> bool:
+        return self._fn(build_number)
+
+    @property
+    def is_any(self) -> bool:
+        return self._text == "*"
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"BuildNumberSpec({self._text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, BuildNumberSpec):
+            return self._text == other._text
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._text)
+
+
+def _build_number(raw: str) -> tuple[str, Callable[[int], bool]]:
+    text = raw.strip()
+    lead = len(raw) - len(raw.lstrip())
+    if not text:
+        raise ParseError(_BN_KIND, raw, "empty build number spec", 0)
+    if text == "*":
+        return text, lambda n: True
+    if text.startswith("^") or text.endswith("$"):
+        if not (text.startswith("^") and text.endswith("$")):
+            raise ParseError(_BN_KIND, raw, "a regex must start with '^' and end with '$'", lead)
+        try:
+            rx = re.compile(text)
+        except re.error as e:
+            raise ParseError(_BN_KIND, raw, f"bad regex: {e.msg}", lead + (e.pos or 0)) from None
+        return text, lambda n: rx.match(str(n)) is not None
+    op = next((o for o in ("==", "!=", "<=", ">=", "=", "<", ">") if text.startswith(o)), "")
+    if not op and text[0] in "=<>!~":
+        raise ParseError(_BN_KIND, raw, "invalid operator", lead)
+    body = text[len(op) :].strip()
+    pos = lead + len(text) - len(body)
+    if not body:
+        raise ParseError(_BN_KIND, raw, "missing build number", pos)
+    if not body.isdigit() or not body.isascii():
+        raise ParseError(_BN_KIND, raw, "a build number is a non-negative integer", pos)
+    number = int(body)
+    if not op or op in ("==", "="):
+        return (op + body if op == "==" else body) if op else body, lambda n: n == number
+    fn = _BN_OPS[op]
+    return op + body, lambda n: fn(n, number)
