@@ -33,6 +33,7 @@ __all__ = ["BuildNumberSpec", "VersionSpec"]
 _KIND = "version spec"
 _OPERATORS = ("~=", "==", "!=", "<=", ">=", "=", "<", ">")
 _Matcher = Callable[[Version], bool]
+_REPEATED_TAIL = re.compile(r"(?:\.\*)+$")
 
 
 def _always(_: Version) -> bool:
@@ -133,8 +134,12 @@ def _padded_int(seg: tuple) -> int | None:
     return seg[0]
 
 
-def _leaf(spec: str, raw: str, pos: int) -> _Node:
+def _leaf(spec: str, raw: str, pos: int, strict: bool) -> _Node:
     """Parse one constraint `raw` found at `pos` in `spec` (already stripped)."""
+    if not strict and raw.endswith(".*.*"):
+        # Real repodata has `pytorch 1.*.*`; read a repeated trailing `.*` as one (as rattler
+        # does) instead of conda's text pattern, which would reject `1.2` for having one dot.
+        raw = _REPEATED_TAIL.sub(".*", raw)
     if raw == "*":
         return _Node("*", _always)
     if raw.startswith("^") or raw.endswith("$"):
@@ -221,10 +226,11 @@ def _leaf(spec: str, raw: str, pos: int) -> _Node:
 class _Parser:
     """Recursive descent over `|`, `,`, parentheses; constraints are the text in between."""
 
-    __slots__ = ("i", "text")
+    __slots__ = ("i", "strict", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, strict: bool) -> None:
         self.text = text
+        self.strict = strict
         self.i = 0
 
     def skip_ws(self) -> None:
@@ -295,7 +301,7 @@ class _Parser:
         raw = t[start : self.i].rstrip()
         if not raw:
             raise ParseError(_KIND, t, "missing version constraint", start)
-        return _leaf(t, raw, start)
+        return _leaf(t, raw, start, self.strict)
 
 
 class _Group(_Node):
@@ -310,34 +316,41 @@ class VersionSpec:
     """A parsed conda version spec. `VersionSpec(text)` / `VersionSpec.parse(text)` are cached.
 
     `matches(version)` takes a `Version` (or a version string); equality and hashing go by the
-    canonical `str()`.
+    canonical `str()`. `strict=True` also rejects what only lenient readers accept (a repeated
+    trailing wildcard such as `1.2.*.*`, which the default mode reads as `1.2.*`).
     """
 
     __slots__ = ("_fn", "_node", "_text")
 
     _cache: ClassVar[dict[str, VersionSpec]] = {}
+    _strict_cache: ClassVar[dict[str, VersionSpec]] = {}
 
-    def __new__(cls, text: str) -> VersionSpec:
-        spec = cls._cache.get(text)
+    def __new__(cls, text: str, strict: bool = False) -> VersionSpec:
+        cache = cls._strict_cache if strict else cls._cache
+        spec = cache.get(text)
         if spec is None:
             if not isinstance(text, str):
                 raise TypeError(f"VersionSpec() takes a str, not {type(text).__name__}")
             if not text.strip():
                 raise ParseError(_KIND, text, "empty version spec", 0)
-            node = _Parser(text).parse()
+            node = _Parser(text, strict).parse()
             spec = object.__new__(cls)
             spec._node = node
             spec._text = node.text
             spec._fn = node.fn
-            if len(cls._cache) > 1 << 16:
-                cls._cache.clear()
-            cls._cache[text] = spec
+            if len(cache) > 1 << 16:
+                cache.clear()
+            cache[text] = spec
         return spec
 
     @classmethod
-    def parse(cls, text: str) -> VersionSpec:
-        spec = cls._cache.get(text)
-        return spec if spec is not None else cls(text)
+    def parse(cls, text: str, strict: bool = False) -> VersionSpec:
+        """Parse `text` (cached); raises `ParseError` naming the text and position."""
+        if not strict:
+            spec = cls._cache.get(text)
+            if spec is not None:
+                return spec
+        return cls(text, strict)
 
     def matches(self, version: Version | str) -> bool:
         if version.__class__ is not Version:
