@@ -1,0 +1,276 @@
+"""The download engine: many files in parallel, bounded per host and overall, sync or async.
+
+    with Downloader(FetchConfig()) as dl:
+        for result in dl.iter_completed(requests):      # as each file is verified
+            extract(result.path)
+        results = dl.download_many(requests)             # all at once, in request order
+
+    async with Downloader() as dl:
+        async for result in dl.astream(requests):        # same, from an event loop
+            ...
+
+Transfers run on a pool of `max_connections` worker threads using blocking sockets: hashing
+and file writes release the GIL, so two cores really work in parallel, and a caller's
+extraction can overlap with the remaining downloads. Per-host slots cap connections to one
+server at `max_connections_per_host`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from urllib.parse import urlsplit
+
+from naja.fetch.config import FetchConfig
+from naja.fetch.credentials import Credential, CredentialProvider
+from naja.fetch.errors import DownloadError, OfflineError
+from naja.fetch.http11 import ConnectionPool, Response, send_request
+from naja.fetch.mirrors import MirrorSet
+from naja.fetch.progress import ProgressCallback, ProgressTracker
+from naja.fetch.proxy import select_proxy
+from naja.fetch.request import DownloadRequest, DownloadResult
+from naja.fetch.transfer import Job, fetch
+
+BUFFER_SIZE = 1024 * 1024
+PROBE_BYTES = 256 * 1024
+
+
+def make_ssl_context(config: FetchConfig) -> ssl.SSLContext:
+    if not config.ssl_verify:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    elif config.ca_bundle is not None:
+        ctx = ssl.create_default_context(cafile=str(config.ca_bundle))
+    else:
+        ctx = ssl.create_default_context()
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+class Downloader:
+    """Parallel, verified, resumable downloads; see the module docstring for the API."""
+
+    def __init__(
+        self,
+        config: FetchConfig | None = None,
+        *,
+        credentials: CredentialProvider | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self.config = config or FetchConfig()
+        self.credentials = credentials
+        self.on_progress = on_progress
+        self.pool = ConnectionPool(
+            ssl_context=make_ssl_context(self.config),
+            connect_timeout=self.config.connect_timeout,
+            read_timeout=self.config.read_timeout,
+            max_idle_per_origin=max(self.config.max_connections_per_host, 1),
+        )
+        self.mirrors = MirrorSet(
+            self.config.mirrors,
+            self._probe,
+            cache_path=self.config.mirror_cache,
+            ttl=self.config.mirror_cache_ttl,
+        )
+        self._executor: ThreadPoolExecutor | None = None
+        self._host_slots: dict[str, threading.BoundedSemaphore] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._closed = threading.Event()
+
+    # -- public API ---------------------------------------------------------------------
+
+    def download(self, request: DownloadRequest) -> DownloadResult:
+        """One file, in the calling thread; raises DownloadError on failure."""
+        progress = ProgressTracker(
+            self.on_progress,
+            files_total=1,
+            bytes_total=request.size,
+            interval=self.config.progress_interval,
+        )
+        result = fetch(self, Job(request, progress, self.buffer))
+        if result.error is not None:
+            raise result.error
+        return result
+
+    def iter_completed(
+        self, requests: Iterable[DownloadRequest], *, raise_on_error: bool = False
+    ) -> Iterator[DownloadResult]:
+        """Results in completion order, each as soon as its file is verified and in place.
+
+        Leaving the loop early cancels the downloads that have not started.
+        """
+        futures = self._submit(list(requests))
+        try:
+            for future in as_completed(futures):
+                result = future.result()
+                if raise_on_error and result.error is not None:
+                    raise result.error
+                yield result
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def download_many(
+        self,
+        requests: Iterable[DownloadRequest],
+        *,
+        on_complete: Callable[[DownloadResult], None] | None = None,
+        raise_on_error: bool = True,
+    ) -> list[DownloadResult]:
+        """Every request, results in request order. `on_complete` runs (in the calling
+        thread) as each finishes. With `raise_on_error` the first failure is raised after
+        the other downloads have finished."""
+        requests = list(requests)
+        index = {id(r): i for i, r in enumerate(requests)}
+        results: list[DownloadResult | None] = [None] * len(requests)
+        for result in self.iter_completed(requests):
+            results[index[id(result.request)]] = result
+            if on_complete is not None:
+                on_complete(result)
+        done = [r for r in results if r is not None]
+        if raise_on_error:
+            for r in done:
+                if r.error is not None:
+                    raise r.error
+        return done
+
+    async def astream(self, requests: Iterable[DownloadRequest]) -> AsyncIterator[DownloadResult]:
+        """Async iterator of results in completion order (transfers run on worker threads)."""
+        futures = self._submit(list(requests))
+        wrapped = [asyncio.wrap_future(f) for f in futures]
+        try:
+            for next_done in asyncio.as_completed(wrapped):
+                yield await next_done
+        finally:
+            for future in futures:
+                future.cancel()
+
+    async def adownload_many(
+        self, requests: Iterable[DownloadRequest], *, raise_on_error: bool = True
+    ) -> list[DownloadResult]:
+        requests = list(requests)
+        futures = self._submit(requests)
+        results = list(await asyncio.gather(*(asyncio.wrap_future(f) for f in futures)))
+        if raise_on_error:
+            for r in results:
+                if r.error is not None:
+                    raise r.error
+        return results
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        self.pool.close()
+
+    def __enter__(self) -> Downloader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Downloader:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self.close)
+
+    # -- used by transfer ---------------------------------------------------------------
+
+    def buffer(self) -> memoryview:
+        """This worker thread's reusable read buffer."""
+        view = getattr(self._local, "view", None)
+        if view is None:
+            view = self._local.view = memoryview(bytearray(BUFFER_SIZE))
+        return view
+
+    def credential_for(self, url: str) -> Credential | None:
+        return self.credentials.lookup(url) if self.credentials is not None else None
+
+    def send(self, url: str, headers: dict[str, str], method: str = "GET") -> Response:
+        if self.config.offline:
+            raise OfflineError(url)
+        proxy = select_proxy(
+            url,
+            self.config.proxies,
+            no_proxy=self.config.no_proxy,
+            trust_env=self.config.trust_env,
+        )
+        return send_request(self.pool, url, method=method, headers=headers, proxy=proxy)
+
+    @contextlib.contextmanager
+    def host_slot(self, url: str) -> Iterator[None]:
+        host = urlsplit(url).netloc.rpartition("@")[2].lower()
+        with self._lock:
+            slot = self._host_slots.get(host)
+            if slot is None:
+                slot = self._host_slots[host] = threading.BoundedSemaphore(
+                    max(1, self.config.max_connections_per_host)
+                )
+        with slot:
+            yield
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait between attempts; True when the downloader was closed meanwhile."""
+        return self._closed.wait(seconds)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _submit(self, requests: list[DownloadRequest]) -> list[Future[DownloadResult]]:
+        if self._closed.is_set():
+            raise DownloadError("", "the downloader is closed")
+        sizes = [r.size for r in requests]
+        progress = ProgressTracker(
+            self.on_progress,
+            files_total=len(requests),
+            bytes_total=sum(s for s in sizes if s is not None) if None not in sizes else None,
+            interval=self.config.progress_interval,
+        )
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max(1, self.config.max_connections), thread_name_prefix="naja-fetch"
+                )
+            executor = self._executor
+        # Largest first: the long transfers start early and the small ones fill the gaps.
+        order = sorted(range(len(requests)), key=lambda i: -(requests[i].size or 0))
+        futures: list[Future[DownloadResult] | None] = [None] * len(requests)
+        for i in order:
+            futures[i] = executor.submit(fetch, self, Job(requests[i], progress, self.buffer))
+        return [f for f in futures if f is not None]
+
+    def _probe(self, url: str) -> tuple[float, float]:
+        """Latency (s to first byte) and throughput (B/s) of a small ranged GET of `url`."""
+        headers = {
+            "User-Agent": self.config.user_agent,
+            "Accept-Encoding": "identity",
+            "Range": f"bytes=0-{PROBE_BYTES - 1}",
+        }
+        from naja.fetch.credentials import apply_credential
+
+        send_url, headers = apply_credential(url, headers, self.credential_for(url))
+        t0 = time.monotonic()
+        response = self.send(send_url, headers)
+        try:
+            if response.status >= 400:
+                raise DownloadError(url, f"probe answered HTTP {response.status}")
+            view = self.buffer()
+            first: float | None = None
+            received = 0
+            while n := response.readinto(view):
+                if first is None:
+                    first = time.monotonic()
+                received += n
+        finally:
+            response.close()
+        t1 = time.monotonic()
+        latency = (first or t1) - t0
+        return latency, received / max(t1 - t0, 1e-6)
