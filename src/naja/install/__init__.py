@@ -1,0 +1,186 @@
+"""naja.install: put packages into an environment (prefix) and take them out again.
+
+The entry point for the CLI is `install`::
+
+    from naja.install import install, PackageCache
+
+    result = install(
+        "/path/to/env",
+        records_to_link,            # RepoDataRecords (from the solver), in link order
+        records_to_unlink=(),       # PrefixRecords of installed packages to remove
+        cache=None,                 # PackageCache; default: NAJA_CACHE_DIR/pkgs, CONDA_PKGS_DIRS,
+                                    #   else ~/.cache/naja/pkgs
+        link_mode="hardlink",       # "hardlink" (falls back to copy, with a warning) | "copy" | "softlink"
+        progress=None,              # callable(ProgressEvent): stage, done, total, package
+        run_scripts=True,           # False: --no-scripts (post-link / pre-unlink)
+    )
+    result.linked, result.unlinked, result.warnings, result.messages
+
+What happens: every record's archive is fetched into the package cache (`file://` and plain
+paths are hardlinked or copied, `http(s)://` downloaded; a `fetch` callable can be passed to use
+the download engine) and extracted in parallel — each member validated, each package renamed
+into place only when complete. Then one `Transaction` removes and adds packages: files are
+hardlinked (or copied/reflinked/softlinked), prefixes replaced, noarch: python packages placed
+into site-packages with entry points and `.pyc` files, scripts run, `conda-meta/<dist>.json`
+and `conda-meta/history` written. A journal makes the whole change all-or-nothing even across
+Ctrl-C or `kill -9`: the next call on the prefix (or `recover(prefix)`) finishes or undoes it.
+
+An installed package whose name is also in `records_to_link` is replaced (unlinked first)
+even if not listed in `records_to_unlink`; one already installed with the identical record is
+left alone. `remove(prefix, names)` unlinks packages by name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+
+from naja.install.cache import Fetcher, PackageCache
+from naja.install.errors import (
+    BadPackageError,
+    CacheError,
+    ChecksumMismatchError,
+    InstallError,
+    LinkError,
+    ScriptError,
+    TransactionError,
+)
+from naja.install.linking import COPY, HARDLINK, LINK_MODES, SOFTLINK
+from naja.install.package_link import PackageToLink
+from naja.install.prefix_records import installed_records, record_filename
+from naja.install.transaction import (
+    ProgressEvent,
+    Transaction,
+    TransactionResult,
+    recover,
+)
+from naja.specs.records import PrefixRecord, RepoDataRecord
+
+__all__ = [
+    "COPY",
+    "HARDLINK",
+    "LINK_MODES",
+    "SOFTLINK",
+    "BadPackageError",
+    "CacheError",
+    "ChecksumMismatchError",
+    "InstallError",
+    "LinkError",
+    "PackageCache",
+    "PackageToLink",
+    "ProgressEvent",
+    "ScriptError",
+    "Transaction",
+    "TransactionError",
+    "TransactionResult",
+    "install",
+    "installed_records",
+    "recover",
+    "remove",
+]
+
+
+def _same(a: RepoDataRecord, b: PrefixRecord) -> bool:
+    if (a.name, a.version, a.build) != (b.name, b.version, b.build):
+        return False
+    if a.sha256 and b.sha256:
+        return a.sha256 == b.sha256
+    return True
+
+
+def install(
+    prefix: str | os.PathLike[str],
+    records_to_link: Iterable[RepoDataRecord],
+    records_to_unlink: Iterable[PrefixRecord] = (),
+    *,
+    cache: PackageCache | None = None,
+    link_mode: str = HARDLINK,
+    progress: Callable[[ProgressEvent], None] | None = None,
+    run_scripts: bool = True,
+    compile_pyc: bool = True,
+    jobs: int | None = None,
+    fetch: Fetcher | None = None,
+    requested_specs: Sequence[str] = (),
+    warn: Callable[[str], None] | None = None,
+    history_cmd: str | None = None,
+) -> TransactionResult:
+    """Fetch, extract and link `records_to_link` into `prefix`, removing `records_to_unlink`.
+
+    All or nothing: on any error (a bad package, a failing post-link script, a full disk,
+    KeyboardInterrupt) the prefix is rolled back before the exception propagates.
+    """
+    prefix = os.path.abspath(prefix)
+    cache = cache or PackageCache()
+    link = list(records_to_link)
+    unlink = list(records_to_unlink)
+    recover(prefix)
+    installed = {r.name: r for r in installed_records(prefix)}
+    unlink_names = {record_filename(r) for r in unlink}
+    todo: list[RepoDataRecord] = []
+    for rec in link:
+        old = installed.get(rec.name)
+        if old is not None and record_filename(old) not in unlink_names:
+            if _same(rec, old):
+                continue
+            unlink.append(old)
+            unlink_names.add(record_filename(old))
+        todo.append(rec)
+    spec_by_name: dict[str, str] = {}
+    for spec in requested_specs:
+        name = spec.split()[0].split("=")[0].split("<")[0].split(">")[0].split("[")[0]
+        spec_by_name[name.split("::")[-1]] = spec
+
+    total = len(todo)
+    done = 0
+
+    def extracted(pkg: PackageToLink) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(ProgressEvent("extract", done, total, pkg.record.name))
+
+    packages = cache.populate(todo, jobs=jobs, fetch=fetch, on_done=extracted)
+    for p in packages:
+        p.requested_spec = spec_by_name.get(p.record.name)
+    tx = Transaction(
+        prefix,
+        unlink=unlink,
+        link=packages,
+        link_mode=link_mode,
+        run_scripts=run_scripts,
+        compile_pyc=compile_pyc,
+        progress=progress,
+        warn=warn,
+        history_cmd=history_cmd,
+        requested_specs=requested_specs,
+    )
+    return tx.apply()
+
+
+def remove(
+    prefix: str | os.PathLike[str],
+    names: Iterable[str],
+    *,
+    run_scripts: bool = True,
+    progress: Callable[[ProgressEvent], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> TransactionResult:
+    """Unlink the installed packages called `names` (exactly their files, then empty folders)."""
+    prefix = os.path.abspath(prefix)
+    recover(prefix)
+    installed = {r.name: r for r in installed_records(prefix)}
+    names = list(names)
+    missing = [n for n in names if n not in installed]
+    if missing:
+        raise InstallError(
+            f"not installed in {prefix}: {', '.join(missing)}",
+            hint="list the environment's packages to check the names",
+        )
+    tx = Transaction(
+        prefix,
+        unlink=[installed[n] for n in names],
+        run_scripts=run_scripts,
+        progress=progress,
+        warn=warn,
+    )
+    return tx.apply()

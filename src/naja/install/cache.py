@@ -1,0 +1,273 @@
+"""The package cache (`pkgs_dirs`): archives and their extracted folders, shared by environments.
+
+Layout is conda's: `<pkgs>/<fn>` is the archive and `<pkgs>/<name>-<version>-<build>/` the
+extracted package, whose `info/repodata_record.json` says which record it is. Writes go to the
+first writable directory; the others (an existing conda or mamba cache, say) are reused
+read-only. Each package is fetched and extracted under a per-package `flock`, so concurrent naja
+processes share the cache: one extracts, the others wait and reuse.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import msgspec
+
+from naja.install.archive import extract_archive, strip_package_ext, verify_checksums
+from naja.install.errors import BadPackageError, CacheError, InstallError
+from naja.install.locks import FileLock
+from naja.install.package_link import PackageToLink
+from naja.specs.records import RepoDataRecord
+
+RECORD_FILE = "info/repodata_record.json"
+LOCK_DIR = ".naja-locks"
+
+
+class _RecordStamp(msgspec.Struct):
+    """The identifying fields of a cached repodata_record.json."""
+
+    name: str = ""
+    version: str = ""
+    build: str = ""
+    sha256: str | None = None
+    md5: str | None = None
+    url: str | None = None
+    fn: str | None = None
+
+
+_stamp_decoder = msgspec.json.Decoder(_RecordStamp)
+
+
+def default_pkgs_dirs() -> list[Path]:
+    """Where packages are cached: NAJA_CACHE_DIR/pkgs, then CONDA_PKGS_DIRS, else ~/.cache/naja/pkgs."""
+    dirs: list[Path] = []
+    naja_root = os.environ.get("NAJA_CACHE_DIR")
+    if naja_root:
+        dirs.append(Path(naja_root) / "pkgs")
+    conda_dirs = os.environ.get("CONDA_PKGS_DIRS")
+    if conda_dirs:
+        dirs += [Path(os.path.expanduser(d)) for d in conda_dirs.split(",") if d.strip()]
+    if not dirs:
+        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        dirs.append(Path(xdg) / "naja" / "pkgs")
+    seen: set[Path] = set()
+    return [d for d in dirs if not (d in seen or seen.add(d))]
+
+
+def _writable(d: Path) -> bool:
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(d, os.W_OK | os.X_OK)
+
+
+def url_to_path(url: str) -> str | None:
+    """The local path of a file:// URL (None for other schemes)."""
+    if url.startswith("file://"):
+        return unquote(urlparse(url).path)
+    if url.startswith("/"):
+        return url
+    return None
+
+
+Fetcher = Callable[[RepoDataRecord, Path], None]
+"""Downloads a record's package to a given path (verified or not; the cache re-checks it)."""
+
+
+def _http_fetch(record: RepoDataRecord, dest: Path) -> None:
+    import httpx
+
+    assert record.url
+    with httpx.stream("GET", record.url, follow_redirects=True, timeout=60) as r:
+        if r.status_code != 200:
+            raise InstallError(
+                f"downloading {record.url} failed: HTTP {r.status_code}",
+                hint="check the channel URL and your network",
+            )
+        with open(dest, "wb") as f:
+            for chunk in r.iter_bytes(1 << 20):
+                f.write(chunk)
+
+
+class PackageCache:
+    """A list of package directories: the first writable one receives new packages."""
+
+    def __init__(self, pkgs_dirs: Sequence[str | os.PathLike[str]] | None = None) -> None:
+        dirs = [Path(d) for d in pkgs_dirs] if pkgs_dirs else default_pkgs_dirs()
+        self.pkgs_dirs = dirs
+        self._writable: Path | None = None
+
+    @property
+    def writable_dir(self) -> Path:
+        if self._writable is None:
+            for d in self.pkgs_dirs:
+                if _writable(d):
+                    self._writable = d
+                    break
+            else:
+                raise CacheError(
+                    "no writable package cache among " + ", ".join(map(str, self.pkgs_dirs)),
+                    hint="set NAJA_CACHE_DIR or CONDA_PKGS_DIRS to a writable directory",
+                )
+        return self._writable
+
+    # -- lookup --------------------------------------------------------------------------
+
+    @staticmethod
+    def _matches(extracted: Path, record: RepoDataRecord) -> bool:
+        try:
+            stamp = _stamp_decoder.decode((extracted / RECORD_FILE).read_bytes())
+        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+            return False
+        if (stamp.name, stamp.version, stamp.build) != (record.name, record.version, record.build):
+            return False
+        if record.sha256 and stamp.sha256:
+            return stamp.sha256 == record.sha256
+        if record.md5 and stamp.md5:
+            return stamp.md5 == record.md5
+        return stamp.url == record.url
+
+    def find(self, record: RepoDataRecord) -> PackageToLink | None:
+        """An extracted package of every pkgs dir that matches `record`, or None."""
+        dist = strip_package_ext(record.fn or os.path.basename(record.url or ""))
+        for d in self.pkgs_dirs:
+            extracted = d / dist
+            if self._matches(extracted, record):
+                tarball = d / (record.fn or "")
+                return PackageToLink(
+                    record, str(extracted), str(tarball) if tarball.is_file() else None
+                )
+        return None
+
+    # -- populate ------------------------------------------------------------------------
+
+    def _lock(self, dist: str) -> FileLock:
+        lock_dir = self.writable_dir / LOCK_DIR
+        lock_dir.mkdir(exist_ok=True)
+        return FileLock(str(lock_dir / f"{dist}.lock"), what=f"package cache entry {dist}")
+
+    def _obtain_archive(self, record: RepoDataRecord, fetch: Fetcher | None) -> Path:
+        """The archive in the writable cache, verified against the record's checksum."""
+        fn = record.fn or os.path.basename(record.url or "")
+        dest = self.writable_dir / fn
+        if dest.is_file():
+            try:
+                verify_checksums(dest, record.sha256, record.md5, package=fn)
+                return dest
+            except BadPackageError:
+                dest.unlink()
+        tmp = dest.with_name(f".{fn}.{uuid.uuid4().hex[:8]}.partial")
+        try:
+            src = url_to_path(record.url or "")
+            if src is not None:
+                try:
+                    os.link(src, tmp)
+                except OSError:
+                    shutil.copyfile(src, tmp)
+            elif fetch is not None:
+                fetch(record, tmp)
+            else:
+                _http_fetch(record, tmp)
+            verify_checksums(tmp, record.sha256, record.md5, package=fn)
+            os.replace(tmp, dest)
+        except FileNotFoundError:
+            raise InstallError(
+                f"package file {record.url} does not exist",
+                hint="the channel's index lists a file it does not hold; refresh the index",
+            ) from None
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return dest
+
+    def ensure(
+        self, record: RepoDataRecord, *, fetch: Fetcher | None = None, archive: str | None = None
+    ) -> PackageToLink:
+        """The record's package, extracted in the cache (fetched and extracted if needed).
+
+        `archive`, if given, is an already downloaded file for the record (the fetch engine's
+        output): it is verified and moved into the cache.
+        """
+        hit = self.find(record)
+        if hit is not None:
+            return hit
+        fn = record.fn or os.path.basename(record.url or "")
+        dist = strip_package_ext(fn)
+        with self._lock(dist):
+            hit = self.find(record)  # another process may have finished meanwhile
+            if hit is not None:
+                return hit
+            if archive is not None:
+                verify_checksums(archive, record.sha256, record.md5, package=fn)
+                target = self.writable_dir / fn
+                if os.path.abspath(archive) != str(target):
+                    os.replace(archive, target)
+                tarball = target
+            else:
+                tarball = self._obtain_archive(record, fetch)
+            extracted = self.writable_dir / dist
+            if extracted.exists() or extracted.is_symlink():
+                # A stale or foreign folder of the same name: move it aside, then drop it.
+                trash = extracted.with_name(f".{dist}.stale-{uuid.uuid4().hex[:8]}")
+                os.rename(extracted, trash)
+                shutil.rmtree(trash, ignore_errors=True)
+            extract_archive(tarball, extracted)
+            self._write_record(extracted, record)
+            return PackageToLink(record, str(extracted), str(tarball))
+
+    @staticmethod
+    def _write_record(extracted: Path, record: RepoDataRecord) -> None:
+        data = msgspec.json.format(msgspec.json.encode(record.to_dict(), order="sorted"), indent=2)
+        fd, tmp = tempfile.mkstemp(dir=extracted / "info", prefix=".repodata_record.")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, extracted / RECORD_FILE)
+
+    def populate(
+        self,
+        records: Iterable[RepoDataRecord],
+        *,
+        jobs: int | None = None,
+        fetch: Fetcher | None = None,
+        on_done: Callable[[PackageToLink], None] | None = None,
+    ) -> list[PackageToLink]:
+        """Make every record available extracted, in parallel (threads: zstd, bz2, hashing and
+        file writes release the GIL). Returns them in the order given."""
+        records = list(records)
+        out: list[PackageToLink | None] = [None] * len(records)
+        todo: list[int] = []
+        for i, r in enumerate(records):
+            hit = self.find(r)
+            if hit is not None:
+                out[i] = hit
+                if on_done:
+                    on_done(hit)
+            else:
+                todo.append(i)
+        # Biggest archives first so the pool ends evenly.
+        todo.sort(key=lambda i: -(records[i].size or 0))
+
+        def work(i: int) -> None:
+            pkg = self.ensure(records[i], fetch=fetch)
+            out[i] = pkg
+            if on_done:
+                on_done(pkg)
+
+        if todo:
+            workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+            if workers == 1:
+                for i in todo:
+                    work(i)
+            else:
+                with ThreadPoolExecutor(workers, thread_name_prefix="naja-extract") as ex:
+                    for fut in [ex.submit(work, i) for i in todo]:
+                        fut.result()
+        return [p for p in out if p is not None]

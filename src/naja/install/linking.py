@@ -1,0 +1,139 @@
+"""Placing files from an extracted package into a prefix: hardlink, reflink, copy or softlink.
+
+The link mode is decided once per (cache filesystem, prefix filesystem) pair by a probe, not per
+file; when hardlinks are impossible (different filesystems) naja copies — with a reflink where
+the filesystem supports it — and warns once.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Callable
+
+from naja.install.errors import LinkError
+
+HARDLINK = "hardlink"
+COPY = "copy"
+SOFTLINK = "softlink"
+LINK_MODES = (HARDLINK, COPY, SOFTLINK)
+
+# conda's LinkType numbers, written in conda-meta `link.type`.
+LINK_TYPE_NUMBER = {HARDLINK: 1, SOFTLINK: 2, COPY: 3}
+
+_FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
+
+
+def reflink(src: str, dst: str, mode: int) -> bool:
+    """Clone `src` to a new file `dst` sharing its blocks; False if the filesystem cannot."""
+    try:
+        sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        try:
+            fcntl.ioctl(dfd, _FICLONE, sfd)
+        except OSError:
+            os.close(dfd)
+            os.unlink(dst)
+            return False
+        os.close(dfd)
+        return True
+    finally:
+        os.close(sfd)
+
+
+def copy_file(src: str, dst: str) -> None:
+    """Byte copy keeping the permission bits (shutil uses sendfile/copy_file_range)."""
+    shutil.copyfile(src, dst, follow_symlinks=False)
+    shutil.copymode(src, dst, follow_symlinks=False)
+
+
+class Linker:
+    """Decides and performs the link operation for files of one transaction.
+
+    `mode` is what the user asked for (hardlink is the default and falls back to copy).
+    """
+
+    def __init__(self, prefix: str, mode: str = HARDLINK, warn: Callable[[str], None] | None = None):
+        if mode not in LINK_MODES:
+            raise LinkError(
+                f"unknown link mode {mode!r}", hint=f"use one of {', '.join(LINK_MODES)}"
+            )
+        self.prefix = prefix
+        self.requested = mode
+        self.warn = warn or (lambda msg: None)
+        self._decided: dict[tuple[int, int], tuple[str, bool]] = {}
+        self._lock = threading.Lock()
+
+    def decide(self, src_dir: str, dst_dir: str) -> tuple[str, bool]:
+        """(effective mode, reflink works) for files from `src_dir` into `dst_dir`."""
+        key = (os.stat(src_dir).st_dev, os.stat(dst_dir).st_dev)
+        with self._lock:
+            got = self._decided.get(key)
+            if got is None:
+                got = self._decided[key] = self._probe(src_dir, dst_dir)
+            return got
+
+    def _probe(self, src_dir: str, dst_dir: str) -> tuple[str, bool]:
+        tag = uuid.uuid4().hex[:12]
+        src = os.path.join(src_dir, f".naja-probe-{tag}")
+        dst = os.path.join(dst_dir, f".naja-probe-{tag}")
+        try:
+            with open(src, "wb") as f:
+                f.write(b"naja")
+        except OSError:
+            # A read-only cache: we cannot probe by writing there; try the real files instead.
+            src = ""
+        can_hardlink = can_reflink = False
+        try:
+            if src:
+                try:
+                    os.link(src, dst)
+                    can_hardlink = True
+                    os.unlink(dst)
+                except OSError:
+                    pass
+                can_reflink = reflink(src, dst, 0o644)
+                if can_reflink:
+                    os.unlink(dst)
+        finally:
+            if src:
+                os.unlink(src)
+        mode = self.requested
+        if mode == HARDLINK and not can_hardlink:
+            mode = COPY
+            how = "reflinks" if can_reflink else "copies"
+            self.warn(
+                f"cannot hardlink from the package cache ({src_dir}) into {dst_dir} "
+                f"(different filesystems?); using {how} instead"
+            )
+        return mode, can_reflink
+
+    def place(self, src: str, dst: str, mode: str, can_reflink: bool) -> None:
+        """Put one regular file at `dst` (which must not exist) using `mode`."""
+        if mode == HARDLINK:
+            try:
+                os.link(src, dst, follow_symlinks=False)
+                return
+            except OSError as e:
+                if e.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES):
+                    raise
+            mode = COPY
+        if mode == SOFTLINK:
+            os.symlink(src, dst)
+            return
+        if os.path.islink(src):
+            os.symlink(os.readlink(src), dst)
+            return
+        if can_reflink:
+            st = os.stat(src)
+            if reflink(src, dst, st.st_mode & 0o7777):
+                os.chmod(dst, st.st_mode & 0o7777)
+                return
+        copy_file(src, dst)

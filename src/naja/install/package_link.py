@@ -1,0 +1,259 @@
+"""Linking one extracted package into a prefix: its plan (every path it will create, known
+before anything is touched) and the execution that produces its conda-meta PrefixRecord."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import msgspec
+
+from naja.install.errors import InstallError, LinkError
+from naja.install.linking import COPY, HARDLINK, LINK_TYPE_NUMBER, SOFTLINK, Linker
+from naja.install.noarch import EntryPoint, PythonInfo, entry_point_script, pyc_path, target_path
+from naja.install.pkginfo import PathEntry, read_link_json, read_paths
+from naja.install.prefix_replace import replace_prefix
+from naja.specs.records import Link, PathsData, PrefixRecord, RepoDataRecord
+from naja.specs.records import PathEntry as RecordPath
+
+
+@dataclass
+class PackageToLink:
+    """A record whose package is extracted at `extracted_dir` (and whose archive is `tarball`)."""
+
+    record: RepoDataRecord
+    extracted_dir: str
+    tarball: str | None = None
+    requested_spec: str | None = None
+
+
+@dataclass
+class LinkPlan:
+    """Everything one package will create in the prefix, computed from the cache only."""
+
+    pkg: PackageToLink
+    entries: list[PathEntry]
+    targets: list[str]
+    entry_points: list[EntryPoint] = field(default_factory=list)
+    python: PythonInfo | None = None
+    pyc: list[tuple[str, str]] = field(default_factory=list)  # (py target, pyc target)
+
+    @property
+    def dist(self) -> str:
+        r = self.pkg.record
+        return f"{r.name}-{r.version}-{r.build}"
+
+    @property
+    def meta_path(self) -> str:
+        return f"conda-meta/{self.dist}.json"
+
+    def entry_point_targets(self) -> list[str]:
+        if self.python is None:
+            return []
+        return [f"{self.python.bin_dir}/{ep.name}" for ep in self.entry_points]
+
+    def all_targets(self) -> list[str]:
+        out = list(self.targets)
+        out += self.entry_point_targets()
+        out += [pyc for _, pyc in self.pyc]
+        out.append(self.meta_path)
+        return out
+
+
+def plan_package(pkg: PackageToLink, python: PythonInfo | None, *, compile_pyc: bool) -> LinkPlan:
+    entries = read_paths(pkg.extracted_dir)
+    rec = pkg.record
+    py = None
+    eps: list[EntryPoint] = []
+    if rec.noarch == "python":
+        if python is None:
+            raise InstallError(
+                f"{rec.name} {rec.version} is a noarch: python package but the environment "
+                "has no python",
+                hint="install python into the environment in the same transaction",
+            )
+        py = python
+        link_json = read_link_json(pkg.extracted_dir)
+        if link_json and link_json.noarch and link_json.noarch.entry_points:
+            eps = [EntryPoint.parse(t) for t in link_json.noarch.entry_points]
+        targets = [target_path(e.path, py) for e in entries]
+    else:
+        targets = [e.path for e in entries]
+    plan = LinkPlan(pkg, entries, targets, eps, py)
+    if py is not None and compile_pyc:
+        sp = py.site_packages + "/"
+        plan.pyc = [
+            (t, pyc_path(t, py))
+            for t, e in zip(targets, entries, strict=True)
+            if t.endswith(".py") and t.startswith(sp) and e.path_type != "softlink"
+        ]
+    return plan
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def execute_plan(
+    plan: LinkPlan,
+    prefix: str,
+    linker: Linker,
+    made_dirs: set[str],
+    *,
+    replace: set[str] | frozenset[str] = frozenset(),
+    on_file: Callable[[int], None] | None = None,
+) -> PrefixRecord:
+    """Create the package's files (which must not exist yet) and return its PrefixRecord.
+
+    `made_dirs` is the transaction-wide set of prefix-relative directories known to exist;
+    `replace` holds paths an earlier package of the same transaction may have created (the
+    later package wins, as in conda).
+    """
+    src_root = plan.pkg.extracted_dir
+    mode, can_reflink = linker.decide(src_root, prefix)
+    place = linker.place
+    link = os.link
+    paths: list[RecordPath] = []
+    append = paths.append
+    new_prefix = prefix
+    fast_hardlink = mode == HARDLINK
+
+    def ensure_parent(rel: str) -> None:
+        parent = rel.rpartition("/")[0]
+        if parent and parent not in made_dirs:
+            os.makedirs(os.path.join(prefix, parent), exist_ok=True)
+            while parent and parent not in made_dirs:
+                made_dirs.add(parent)
+                parent = parent.rpartition("/")[0]
+
+    for e, t in zip(plan.entries, plan.targets, strict=True):
+        src = f"{src_root}/{e.path}"
+        dst = f"{prefix}/{t}"
+        ensure_parent(t)
+        if replace and t in replace and os.path.lexists(dst):
+            os.unlink(dst)
+        ptype = e.path_type
+        sha_in_prefix = None
+        try:
+            if ptype == "softlink":
+                os.symlink(os.readlink(src), dst)
+            elif ptype == "directory":
+                os.makedirs(dst, exist_ok=True)
+                made_dirs.add(t)
+            elif e.prefix_placeholder and e.file_mode in ("text", "binary", None):
+                with open(src, "rb") as f:
+                    data = f.read()
+                new = replace_prefix(
+                    data, e.prefix_placeholder, new_prefix, e.file_mode or "text", path=t
+                )
+                if new is data or new == data:
+                    place(src, dst, COPY if e.no_link else mode, can_reflink)
+                else:
+                    st_mode = os.stat(src).st_mode & 0o7777
+                    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, st_mode)
+                    try:
+                        _write_all(fd, new)
+                        os.fchmod(fd, st_mode)
+                    finally:
+                        os.close(fd)
+                    sha_in_prefix = _sha256(new)
+            elif fast_hardlink and not e.no_link:
+                try:
+                    link(src, dst, follow_symlinks=False)
+                except OSError:
+                    place(src, dst, HARDLINK, can_reflink)
+            else:
+                place(src, dst, COPY if (e.no_link and mode != COPY) else mode, can_reflink)
+        except FileExistsError:
+            raise LinkError(
+                f"cannot link {t} of {plan.dist}: the path already exists in {prefix}",
+                hint="this is a bug in naja's clobber handling; please report it",
+            ) from None
+        except FileNotFoundError:
+            if not os.path.lexists(src):
+                raise LinkError(
+                    f"{plan.dist}: {e.path} is listed in paths.json but missing from the "
+                    f"extracted package {src_root}",
+                    hint="remove the extracted folder from the package cache and retry",
+                ) from None
+            raise
+        append(
+            RecordPath(
+                path=t,
+                path_type=ptype,
+                sha256=e.sha256,
+                sha256_in_prefix=sha_in_prefix,
+                size_in_bytes=e.size_in_bytes,
+                file_mode=e.file_mode,
+                prefix_placeholder=e.prefix_placeholder,
+                no_link=e.no_link,
+            )
+        )
+    if on_file:
+        on_file(len(plan.entries))
+
+    if plan.python is not None and plan.entry_points:
+        python_abs = f"{prefix}/{plan.python.executable}"
+        for ep, t in zip(plan.entry_points, plan.entry_point_targets(), strict=True):
+            ensure_parent(t)
+            script = entry_point_script(ep, python_abs)
+            dst = f"{prefix}/{t}"
+            if replace and t in replace and os.path.lexists(dst):
+                os.unlink(dst)
+            fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o755)
+            try:
+                _write_all(fd, script)
+                os.fchmod(fd, 0o755)
+            finally:
+                os.close(fd)
+            append(
+                RecordPath(
+                    path=t,
+                    path_type="unix_python_entry_point",
+                    sha256=_sha256(script),
+                    size_in_bytes=len(script),
+                )
+            )
+    return make_prefix_record(plan, paths, mode)
+
+
+def make_prefix_record(plan: LinkPlan, paths: list[RecordPath], mode: str) -> PrefixRecord:
+    pkg = plan.pkg
+    fields = msgspec.structs.asdict(pkg.record)
+    fields.update(
+        files=[p.path for p in paths],
+        paths_data=PathsData(paths_version=1, paths=paths),
+        link=Link(source=pkg.extracted_dir, type=LINK_TYPE_NUMBER.get(mode, 1)),
+        requested_spec=pkg.requested_spec,
+        package_tarball_full_path=pkg.tarball,
+        extracted_package_dir=pkg.extracted_dir,
+    )
+    return PrefixRecord(**fields)
+
+
+def add_pyc_to_record(record: PrefixRecord, prefix: str, pyc: list[tuple[str, str]]) -> None:
+    """Record the `.pyc` files that compiling actually produced."""
+    if not pyc or record.paths_data is None:
+        return
+    for _, target in pyc:
+        if os.path.isfile(f"{prefix}/{target}"):
+            record.files.append(target)
+            record.paths_data.paths.append(RecordPath(path=target, path_type="pyc_file"))
+
+
+__all__ = [
+    "SOFTLINK",
+    "LinkPlan",
+    "PackageToLink",
+    "add_pyc_to_record",
+    "execute_plan",
+    "plan_package",
+]

@@ -1,0 +1,84 @@
+"""Replacing a package's build prefix placeholder with the target prefix.
+
+Text files: every occurrence is replaced, then a shebang line longer than the kernel allows
+(or holding an escaped space) is rewritten to `#!/usr/bin/env NAME ARGS`, as conda does.
+Binary files: each NUL-terminated string holding the placeholder is rewritten in place and
+padded with NULs so the file keeps its length and offsets.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from naja.install.errors import LinkError
+
+# Linux refuses longer `#!` lines (BINPRM_BUF_SIZE); macOS allows 512.
+MAX_SHEBANG_LENGTH = 512 if sys.platform == "darwin" else 127
+
+_SHEBANG = re.compile(
+    rb"^(#!"  # the whole line
+    rb"(?:[ ]*)"
+    rb"(/(?:\\ |[^ \n\r\t])*)"  # the interpreter: no unescaped whitespace
+    rb"(.*)"  # options
+    rb")$",
+    re.MULTILINE,
+)
+
+
+def replace_long_shebang(data: bytes) -> bytes:
+    """Rewrite a too-long (or space-holding) first line `#!/a/b/python -x` to `#!/usr/bin/env python -x`."""
+    if not data.startswith(b"#!"):
+        return data
+    m = _SHEBANG.match(data)
+    if not m:
+        return data
+    whole, executable, options = m.groups()
+    head, _, name = executable.rpartition(b"/")
+    if len(whole) > MAX_SHEBANG_LENGTH or b"\\ " in head:
+        new = b"#!/usr/bin/env " + name + options
+        return new + data[len(whole) :]
+    return data
+
+
+def replace_text(data: bytes, placeholder: bytes, new_prefix: bytes) -> bytes:
+    return replace_long_shebang(data.replace(placeholder, new_prefix))
+
+
+def replace_binary(data: bytes, placeholder: bytes, new_prefix: bytes, *, path: str = "") -> bytes:
+    """Replace inside each NUL-terminated string, keeping the total length."""
+    if len(new_prefix) > len(placeholder):
+        raise LinkError(
+            f"cannot install {path or 'a binary file'}: the prefix ({len(new_prefix)} bytes) is "
+            f"longer than the package's build placeholder ({len(placeholder)} bytes)",
+            hint="use a shorter prefix path",
+        )
+    pad = len(placeholder) - len(new_prefix)
+    out = bytearray()
+    pos = 0
+    find = data.find
+    while True:
+        start = find(placeholder, pos)
+        if start < 0:
+            break
+        end = find(b"\0", start)
+        if end < 0:
+            end = len(data)
+        segment = data[start:end]
+        count = segment.count(placeholder)
+        out += data[pos:start]
+        out += segment.replace(placeholder, new_prefix)
+        out += b"\0" * (pad * count)
+        pos = end
+    if pos == 0:
+        return data
+    out += data[pos:]
+    return bytes(out)
+
+
+def replace_prefix(data: bytes, placeholder: str, new_prefix: str, file_mode: str, *, path: str = "") -> bytes:
+    ph = placeholder.encode("utf-8")
+    np = new_prefix.encode("utf-8")
+    if file_mode == "binary":
+        return replace_binary(data, ph, np, path=path)
+    return replace_text(data, ph, np)
