@@ -1,0 +1,199 @@
+"""Virtual packages from host facts and CONDA_OVERRIDE_* (pure rules, conda's semantics)."""
+
+from __future__ import annotations
+
+import pytest
+
+from naja.errors import ParseError
+from naja.specs.platform import Platform
+from naja.specs.virtual_package import (
+    HostInfo,
+    Overrides,
+    VirtualPackage,
+    linux_version,
+    parse_override,
+    virtual_packages_for,
+)
+
+LINUX_HOST = HostInfo(
+    Platform.LINUX_64, linux="6.8.0", glibc="2.36", archspec="x86_64_v3", cuda="12.4"
+)
+OSX_HOST = HostInfo(Platform.OSX_ARM64, osx="14.5", archspec="arm64")
+WIN_HOST = HostInfo(Platform.WIN_64, win="10.0.22631", archspec="x86_64_v2")
+
+
+def names(vps: list[VirtualPackage]) -> dict[str, str]:
+    return {v.name: f"{v.version}={v.build}" for v in vps}
+
+
+def test_native_linux() -> None:
+    got = names(virtual_packages_for(Platform.LINUX_64, LINUX_HOST, {}))
+    assert got == {
+        "__unix": "0=0",
+        "__linux": "6.8.0=0",
+        "__glibc": "2.36=0",
+        "__archspec": "1=x86_64_v3",
+        "__cuda": "12.4=0",
+    }
+
+
+def test_native_osx_and_win() -> None:
+    assert names(virtual_packages_for("osx-arm64", OSX_HOST, {})) == {
+        "__unix": "0=0",
+        "__osx": "14.5=0",
+        "__archspec": "1=arm64",
+    }
+    assert names(virtual_packages_for("win-64", WIN_HOST, {})) == {
+        "__win": "10.0.22631=0",
+        "__archspec": "1=x86_64_v2",
+    }
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        # OS versions are conda's `0` off the host OS; archspec is the target's generic CPU
+        ("osx-arm64", {"__unix": "0=0", "__osx": "0=0", "__archspec": "1=arm64"}),
+        ("osx-64", {"__unix": "0=0", "__osx": "0=0", "__archspec": "1=x86_64"}),
+        ("win-64", {"__win": "0=0", "__archspec": "1=x86_64"}),
+        ("win-arm64", {"__win": "0=0", "__archspec": "1=arm64"}),
+        ("freebsd-64", {"__unix": "0=0", "__archspec": "1=x86_64"}),
+        ("emscripten-wasm32", {}),
+        ("wasi-wasm32", {}),
+        ("zos-z", {}),
+        ("noarch", {}),
+    ],
+)
+def test_cross_targets_from_linux(target: str, expected: dict[str, str]) -> None:
+    host = HostInfo(Platform.LINUX_64, linux="6.8.0", glibc="2.36", archspec="x86_64_v3")
+    assert names(virtual_packages_for(target, host, {})) == expected
+
+
+def test_cross_linux_from_osx_uses_zero_versions() -> None:
+    got = names(virtual_packages_for("linux-aarch64", OSX_HOST, {}))
+    assert got == {
+        "__unix": "0=0",
+        "__linux": "0=0",
+        "__glibc": "0=0",
+        "__archspec": "1=aarch64",
+    }
+
+
+def test_same_os_other_arch_keeps_os_facts_but_generic_archspec() -> None:
+    got = names(virtual_packages_for("linux-aarch64", LINUX_HOST, {}))
+    assert got["__glibc"] == "2.36=0" and got["__linux"] == "6.8.0=0"
+    assert got["__archspec"] == "1=aarch64"
+
+
+def test_unknown_host_means_zero_versions() -> None:
+    assert names(virtual_packages_for("linux-64", None, {})) == {
+        "__unix": "0=0",
+        "__linux": "0=0",
+        "__glibc": "0=0",
+        "__archspec": "1=x86_64",
+    }
+
+
+def test_overrides_replace_values() -> None:
+    env = {
+        "CONDA_OVERRIDE_GLIBC": "2.17",
+        "CONDA_OVERRIDE_CUDA": " 11.8 ",
+        "CONDA_OVERRIDE_LINUX": "5.4.0-42-generic",
+        "CONDA_OVERRIDE_ARCHSPEC": "haswell",
+    }
+    got = names(virtual_packages_for("linux-64", LINUX_HOST, env))
+    assert got == {
+        "__unix": "0=0",
+        "__linux": "5.4.0=0",
+        "__glibc": "2.17=0",
+        "__archspec": "1=haswell",
+        "__cuda": "11.8=0",
+    }
+    osx = names(virtual_packages_for("osx-arm64", LINUX_HOST, {"CONDA_OVERRIDE_OSX": "11.0"}))
+    assert osx["__osx"] == "11.0=0"
+    win = names(virtual_packages_for("win-64", OSX_HOST, {"CONDA_OVERRIDE_WIN": "10"}))
+    assert win["__win"] == "10=0"
+
+
+def test_overrides_only_apply_to_their_os() -> None:
+    env = {"CONDA_OVERRIDE_OSX": "13.0", "CONDA_OVERRIDE_WIN": "10"}
+    got = names(virtual_packages_for("linux-64", LINUX_HOST, env))
+    assert "__osx" not in got and "__win" not in got
+
+
+@pytest.mark.parametrize(
+    ("var", "target", "gone", "stays"),
+    [
+        ("CONDA_OVERRIDE_GLIBC", "linux-64", "__glibc", "__linux"),
+        ("CONDA_OVERRIDE_CUDA", "linux-64", "__cuda", "__glibc"),
+        ("CONDA_OVERRIDE_ARCHSPEC", "linux-64", "__archspec", "__unix"),
+        ("CONDA_OVERRIDE_OSX", "osx-64", "__osx", "__unix"),
+        ("CONDA_OVERRIDE_WIN", "win-64", "__win", None),
+    ],
+)
+def test_empty_override_removes(var: str, target: str, gone: str, stays: str | None) -> None:
+    got = names(virtual_packages_for(target, LINUX_HOST, {var: ""}))
+    assert gone not in got
+    if stays:
+        assert stays in got
+
+
+def test_empty_linux_override_keeps_linux_at_zero() -> None:
+    got = names(virtual_packages_for("linux-64", LINUX_HOST, {"CONDA_OVERRIDE_LINUX": " "}))
+    assert got["__linux"] == "0=0"
+
+
+@pytest.mark.parametrize(
+    ("release", "version"),
+    [
+        ("1.2.3.4", "1.2.3.4"),
+        ("4.2", "4.2"),
+        ("4.2.0-42-generic", "4.2.0"),
+        ("5.4.89+", "5.4.89"),
+        ("5.5-rc1", "5.5"),
+        ("9.1.a.2", "9.1"),
+        ("9.a.1", "0"),
+        ("6.18.44-fc-v669", "6.18.44"),
+    ],
+)
+def test_linux_version_like_conda(release: str, version: str) -> None:
+    assert linux_version(release) == version
+    assert parse_override({"CONDA_OVERRIDE_LINUX": release}).linux == version
+
+
+def test_parse_override() -> None:
+    assert parse_override({}) == Overrides()
+    ov = parse_override({"CONDA_OVERRIDE_CUDA": "", "CONDA_OVERRIDE_GLIBC": " 2.28 ", "X": "1"})
+    assert ov.cuda == "" and ov.glibc == "2.28" and ov.osx is None
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "position"),
+    [
+        ("CONDA_OVERRIDE_GLIBC", ">=2.17", 0),
+        ("CONDA_OVERRIDE_CUDA", "  12 4", None),
+        ("CONDA_OVERRIDE_OSX", "eleven?", None),
+        ("CONDA_OVERRIDE_ARCHSPEC", "x86_64 v3", 6),
+    ],
+)
+def test_bad_override_is_a_parse_error(var: str, value: str, position: int | None) -> None:
+    with pytest.raises(ParseError) as info:
+        parse_override({var: value})
+    err = info.value
+    assert err.kind == var and err.text == value
+    assert err.hint
+    if position is not None:
+        assert err.position == position
+
+
+def test_virtual_package_str_and_record() -> None:
+    vp = VirtualPackage("__glibc", "2.36")
+    assert str(vp) == "__glibc=2.36=0"
+    rec = vp.to_record("linux-64")
+    assert (rec.name, rec.version, rec.build, rec.subdir) == ("__glibc", "2.36", "0", "linux-64")
+    assert rec.package_type == "virtual_system"
+
+
+def test_rejects_unknown_platform() -> None:
+    with pytest.raises(ParseError, match="unknown platform"):
+        virtual_packages_for("linux-65", LINUX_HOST, {})
