@@ -1,0 +1,1 @@
+"""Facts about the machine naja runs on (OS and libc versions, CPU level, GPU driver)."""

@@ -1,0 +1,176 @@
+"""Detecting the host facts behind virtual packages: glibc, kernel, macOS, Windows, CPU, CUDA.
+
+Each probe is cheap except CUDA (loading the driver library), and all are cached for the life of
+the process. None of them raises: a fact that cannot be found is `None`, and the pure rules in
+`naja.specs.virtual_package` decide what that means for a target platform.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import platform as _platform
+import sys
+from collections.abc import Iterable, Mapping
+
+from naja.errors import ParseError
+from naja.specs.platform import Platform, current_platform, host_platform
+from naja.specs.virtual_package import (
+    HostInfo,
+    VirtualPackage,
+    linux_version,
+    virtual_packages_for,
+)
+
+# x86-64 psABI microarchitecture levels as /proc/cpuinfo names the required flags. Each level
+# needs its own flags and every lower level's. (`pni` is SSE3, `abm` is LZCNT.)
+X86_64_LEVELS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("x86_64", frozenset({"cmov", "cx8", "fpu", "fxsr", "mmx", "syscall", "sse", "sse2"})),
+    (
+        "x86_64_v2",
+        frozenset({"cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3"}),
+    ),
+    (
+        "x86_64_v3",
+        frozenset({"avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"}),
+    ),
+    ("x86_64_v4", frozenset({"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"})),
+)
+
+
+def x86_64_level(flags: Iterable[str]) -> str:
+    """The highest x86-64 level whose flags (and all lower levels' flags) are all present."""
+    have = set(flags)
+    level = "x86_64"
+    for name, needed in X86_64_LEVELS[1:]:
+        if not needed <= have:
+            break
+        level = name
+    return level
+
+
+def cpuinfo_flags(text: str) -> set[str]:
+    """The CPU flags in /proc/cpuinfo text (the first processor's `flags` line)."""
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == "flags":
+            return set(value.split())
+    return set()
+
+
+def glibc_version() -> str | None:
+    """The glibc version (`2.36`), or `None` when the C library is not glibc."""
+    try:
+        text = os.confstr("CS_GNU_LIBC_VERSION")
+    except (AttributeError, ValueError, OSError):
+        return None
+    if not text:
+        return None
+    family, _, version = text.partition(" ")
+    if family != "glibc":
+        return None
+    return version.strip() or None
+
+
+def kernel_version() -> str | None:
+    """The Linux kernel version as `__linux` wants it (`6.18.44` from `6.18.44-fc-v669`)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    version = linux_version(_platform.release())
+    return None if version == "0" else version
+
+
+def macos_version() -> str | None:
+    if sys.platform != "darwin":
+        return None
+    return _platform.mac_ver()[0] or None
+
+
+def windows_version() -> str | None:
+    if sys.platform != "win32":
+        return None
+    return _platform.version() or None
+
+
+def archspec_name(host: Platform) -> str | None:
+    """The host's microarchitecture: an x86-64 level from the CPU flags, else the generic arch.
+
+    rattler (the oracle) reports the same x86-64 level names; for other CPUs it may give a model
+    name (`m1`, `neoverse_n1`) where naja gives the architecture (`arm64`, `aarch64`).
+    """
+    arch = host.arch
+    if arch == "x86_64" and sys.platform.startswith("linux"):
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+                flags = cpuinfo_flags(f.read())
+        except OSError:
+            flags = set()
+        if flags:
+            return x86_64_level(flags)
+    return arch
+
+
+def _cuda_library_names() -> tuple[str, ...]:
+    if sys.platform == "win32":
+        return ("nvcuda.dll",)
+    if sys.platform == "darwin":
+        return ("libcuda.dylib", "/usr/local/cuda/lib/libcuda.dylib")
+    return ("libcuda.so.1", "libcuda.so")
+
+
+def cuda_version(libraries: Iterable[str] | None = None) -> str | None:
+    """The newest CUDA version the installed driver supports (`12.4`), or `None`.
+
+    Asks the driver library itself (`cuDriverGetVersion`), which needs no GPU context; a
+    missing library or a failing call means no `__cuda`.
+    """
+    for name in libraries or _cuda_library_names():
+        try:
+            lib = ctypes.CDLL(name)
+        except OSError:
+            continue
+        try:
+            get_version = lib.cuDriverGetVersion
+        except AttributeError:
+            continue
+        out = ctypes.c_int(0)
+        try:
+            status = get_version(ctypes.byref(out))
+        except OSError:
+            continue
+        if status != 0 or out.value <= 0:
+            continue
+        return f"{out.value // 1000}.{(out.value % 1000) // 10}"
+    return None
+
+
+@functools.cache
+def detect_host() -> HostInfo:
+    """Every host fact, probed once per process."""
+    try:
+        host = host_platform(sys.platform, _platform.machine())
+    except ParseError:
+        # A CPU conda has no subdir for: no host facts can match a target platform.
+        host = Platform.NOARCH
+    return HostInfo(
+        platform=host,
+        linux=kernel_version(),
+        glibc=glibc_version() if host.is_linux else None,
+        osx=macos_version(),
+        win=windows_version(),
+        archspec=archspec_name(host),
+        cuda=cuda_version(),
+    )
+
+
+def detect_virtual_packages(
+    platform: Platform | str | None = None, env: Mapping[str, str] | None = None
+) -> list[VirtualPackage]:
+    """The virtual packages for `platform` (default: `CONDA_SUBDIR` or the host) on this host.
+
+    `env` supplies `CONDA_OVERRIDE_*` / `CONDA_SUBDIR` (default: the process environment).
+    """
+    environ = os.environ if env is None else env
+    target = current_platform(environ) if platform is None else platform
+    return virtual_packages_for(target, detect_host(), environ)

@@ -1,0 +1,130 @@
+"""Host detection for virtual packages (naja.env) and agreement with rattler on this machine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from naja.env import virtual_packages as det
+from naja.specs.platform import Platform
+
+CPUINFO_V3 = textwrap.dedent(
+    """\
+    processor\t: 0
+    vendor_id\t: GenuineIntel
+    flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ss ht syscall nx pdpe1gb rdtscp lm constant_tsc pni pclmulqdq ssse3 fma cx16 pcid sse4_1 sse4_2 x2apic movbe popcnt aes xsave avx f16c rdrand lahf_lm abm bmi1 avx2 bmi2 erms
+    bugs\t\t: spectre_v1
+
+    processor\t: 1
+    flags\t\t: fpu
+    """
+)
+
+
+def test_cpuinfo_flags_reads_first_processor() -> None:
+    flags = det.cpuinfo_flags(CPUINFO_V3)
+    assert {"avx2", "bmi2", "sse4_2"} <= flags
+    assert "spectre_v1" not in flags
+    assert det.cpuinfo_flags("nothing here") == set()
+
+
+@pytest.mark.parametrize(
+    ("drop", "level"),
+    [
+        (set(), "x86_64_v3"),
+        ({"avx2"}, "x86_64_v2"),
+        ({"abm"}, "x86_64_v2"),
+        ({"popcnt"}, "x86_64"),
+        ({"pni"}, "x86_64"),
+    ],
+)
+def test_x86_64_levels(drop: set[str], level: str) -> None:
+    flags = det.cpuinfo_flags(CPUINFO_V3) - drop
+    assert det.x86_64_level(flags) == level
+
+
+def test_x86_64_v4_needs_every_lower_level() -> None:
+    v4 = det.cpuinfo_flags(CPUINFO_V3) | {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}
+    assert det.x86_64_level(v4) == "x86_64_v4"
+    # AVX-512 without AVX2 is not v4: levels are cumulative
+    assert det.x86_64_level(v4 - {"avx2"}) == "x86_64_v2"
+
+
+def test_cuda_absent_library_is_none() -> None:
+    assert det.cuda_version(["libdoes-not-exist.so.1"]) is None
+    # a library without cuDriverGetVersion is skipped too
+    libc = "libc.so.6" if sys.platform.startswith("linux") else None
+    if libc:
+        assert det.cuda_version([libc]) is None
+
+
+def test_detect_host_is_cached_and_consistent() -> None:
+    a = det.detect_host()
+    assert det.detect_host() is a
+    if sys.platform.startswith("linux"):
+        assert a.platform.is_linux
+        assert a.linux is not None and a.linux[0].isdigit()
+        assert a.osx is None and a.win is None
+
+
+def test_detect_virtual_packages_honours_env() -> None:
+    env = {"CONDA_SUBDIR": "osx-arm64", "CONDA_OVERRIDE_OSX": "12.3"}
+    got = {v.name: v for v in det.detect_virtual_packages(env=env)}
+    assert got["__osx"].version == "12.3"
+    assert "__glibc" not in got
+    assert got["__archspec"].build == "arm64"
+    own = {v.name for v in det.detect_virtual_packages(Platform.LINUX_64, env={})}
+    assert {"__unix", "__linux", "__archspec"} <= own
+
+
+_RATTLER_PROBE = """
+import json, os, rattler
+vps = rattler.VirtualPackage.detect(rattler.VirtualPackageOverrides.from_env())
+print(json.dumps(sorted(str(v.into_generic()) for v in vps)))
+os._exit(0)
+"""
+
+
+def _rattler_detect(env: dict[str, str]) -> list[str]:
+    # A child process, so rattler reads exactly this environment (and its exit-time crash,
+    # if any, stays out of pytest).
+    import json
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CONDA_")}
+    out = subprocess.run(
+        [sys.executable, "-c", _RATTLER_PROBE],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="rattler oracle run on Linux")
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"CONDA_OVERRIDE_CUDA": "12.4"},
+        {"CONDA_OVERRIDE_CUDA": ""},
+        {"CONDA_OVERRIDE_GLIBC": "2.17"},
+        {"CONDA_OVERRIDE_GLIBC": ""},
+        {"CONDA_OVERRIDE_ARCHSPEC": "haswell"},
+        {"CONDA_OVERRIDE_ARCHSPEC": ""},
+    ],
+)
+def test_matches_rattler_detect(env: dict[str, str]) -> None:
+    """Same names, versions and builds as rattler for the host platform.
+
+    Differences kept on purpose (docs/differences.md): rattler applies CONDA_OVERRIDE_OSX/WIN on
+    any host and keeps CONDA_OVERRIDE_LINUX verbatim; naja follows conda there.
+    """
+    theirs = _rattler_detect(env)
+    ours = sorted(str(v) for v in det.detect_virtual_packages(env=env))
+    assert ours == theirs
