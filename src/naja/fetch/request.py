@@ -24,6 +24,9 @@ class DownloadRequest:
     size: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     zchunk_base: Path | None = None
+    # Conditional GET (repodata caches): a 304 leaves `target` as it is.
+    if_none_match: str | None = None
+    if_modified_since: str | None = None
     # Anything the caller wants back with the result (a record, an index...).
     tag: object = None
 
@@ -43,6 +46,10 @@ class DownloadResult:
     resumed_bytes: int = 0
     reused_bytes: int = 0
     elapsed: float = 0.0
+    # Validators the server sent (for the next conditional request), and whether it said 304.
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
     error: DownloadError | None = None
 
     @property

@@ -69,6 +69,10 @@ class Retryable(Exception):
         self.final = final
 
 
+class _NotModified(Exception):
+    """304: the caller's copy is current."""
+
+
 class _Restart(Exception):
     """The partial bytes cannot be continued (range ignored/mismatched): start from zero."""
 
@@ -165,6 +169,8 @@ class Job:
     request: DownloadRequest
     progress: ProgressTracker
     buffer: Callable[[], memoryview]
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 def fetch(dl: Downloader, job: Job) -> DownloadResult:
@@ -220,7 +226,7 @@ def _copy_local(dl: Downloader, req: DownloadRequest, job: Job, result: Download
         part.close()
     result.attempts = 1
     _verify(req, part, req.url)
-    _commit(req, part, result, req.url)
+    _commit(job, part, result, req.url)
 
 
 def _digests_for(req: DownloadRequest) -> Digests:
@@ -253,7 +259,8 @@ def _verify(req: DownloadRequest, part: Partial, url: str) -> None:
             raise ChecksumMismatchError(url, "md5", req.md5.lower(), actual_md5)
 
 
-def _commit(req: DownloadRequest, part: Partial, result: DownloadResult, source: str) -> None:
+def _commit(job: Job, part: Partial, result: DownloadResult, source: str) -> None:
+    req = job.request
     os.replace(part.path, req.target)
     with contextlib.suppress(FileNotFoundError):
         part.meta.unlink()
@@ -262,6 +269,8 @@ def _commit(req: DownloadRequest, part: Partial, result: DownloadResult, source:
     result.md5 = part.digests.md5_hex()
     result.source_url = redact_url(source)
     result.resumed_bytes = part.resumed
+    result.etag = job.etag
+    result.last_modified = job.last_modified
 
 
 def _fetch_http(dl: Downloader, req: DownloadRequest, job: Job, result: DownloadResult) -> None:
@@ -291,7 +300,17 @@ def _fetch_http(dl: Downloader, req: DownloadRequest, job: Job, result: Download
                 if part.offset and part.source != source and mirror is not None:
                     # A validator from one mirror means nothing to another.
                     part.validator = None
-                _attempt(dl, req, job, part, source)
+                try:
+                    _attempt(dl, req, job, part, source)
+                except _NotModified:
+                    part.discard()
+                    if mirror is not None:
+                        dl.mirrors.done(mirror)
+                    result.not_modified = True
+                    result.source_url = redact_url(source)
+                    if req.target.exists():
+                        result.size = req.target.stat().st_size
+                    return
                 part.close()
                 _verify(req, part, source)
             except Retryable as exc:
@@ -324,7 +343,7 @@ def _fetch_http(dl: Downloader, req: DownloadRequest, job: Job, result: Download
                 raise
             if mirror is not None:
                 dl.mirrors.done(mirror, nbytes=part.offset - before, seconds=time.monotonic() - t0)
-            _commit(req, part, result, source)
+            _commit(job, part, result, source)
             return
     except BaseException:
         # Keep a resumable .part (with its validator) for the next run; drop anything else.
@@ -346,6 +365,10 @@ def _attempt(dl: Downloader, req: DownloadRequest, job: Job, part: Partial, url:
         "Accept-Encoding": "identity",
         **req.headers,
     }
+    if req.if_none_match:
+        base_headers["If-None-Match"] = req.if_none_match
+    if req.if_modified_since:
+        base_headers["If-Modified-Since"] = req.if_modified_since
     origin_host = urlsplit(url).hostname
     current = url
     for _ in range(dl.config.max_redirects + 1):
@@ -406,6 +429,8 @@ def _handle(job: Job, part: Partial, response: Response, url: str) -> str | None
         if start != part.offset:
             raise _Restart("the server answered a different range")
         part.resumed += part.offset
+    elif status == 304 and (job.request.if_none_match or job.request.if_modified_since):
+        raise _NotModified
     elif status == 416 and part.offset:
         raise _Restart("the server refused the range")
     elif status == 200:
@@ -413,6 +438,8 @@ def _handle(job: Job, part: Partial, response: Response, url: str) -> str | None
             # Range ignored, or If-Range said the file changed: the body is the whole file.
             _restart(job, part, "the server sent the whole file")
         part.remember(validator_of(response), url)
+        job.etag = response.headers.get("etag")
+        job.last_modified = response.headers.get("last-modified")
     elif is_retryable_status(status):
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         raise Retryable(
