@@ -20,6 +20,7 @@ CF = "https://conda.anaconda.org/conda-forge/"
     [
         ("conda-forge", "conda-forge", CF, None),
         (" conda-forge ", "conda-forge", CF, None),
+        ("conda-forge/", "conda-forge", CF, None),
         ("conda-forge/linux-64", "conda-forge", CF, "linux-64"),
         ("conda-forge/noarch", "conda-forge", CF, "noarch"),
         (
@@ -194,7 +195,8 @@ def test_equality_and_str() -> None:
         ("", "empty", 0),
         ("   ", "empty", 0),
         ("a//b", "empty segment", 2),
-        ("conda-forge/", "empty segment", 12),
+        ("conda-forge//", "empty segment", 12),
+        ("/", "needs a folder", 0),
         ("my chan", "' ' cannot appear", 2),
         ("chan<1", "'<' cannot appear", 4),
         ("conda-forge::numpy", "'::'", 11),

@@ -169,13 +169,15 @@ class Channel:
     @classmethod
     def _from_name(cls, text: str, raw: str, cfg: ChannelConfig) -> Channel:
         offset = raw.index(text)
+        # `conda-forge/` is a harmless spelling of `conda-forge`.
+        text = text[:-1] if text.endswith("/") and len(text) > 1 else text
         pos = 0
         for segment in text.split("/"):
             if not segment:
                 raise ParseError(
                     "channel",
                     raw,
-                    "empty segment in the channel name ('//' or a trailing '/')",
+                    "empty segment in the channel name ('//')",
                     offset + pos,
                 )
             m = _NAME_SEGMENT_RE.match(segment)
