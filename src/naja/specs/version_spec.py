@@ -145,7 +145,9 @@ def _leaf(spec: str, raw: str, pos: int, strict: bool) -> _Node:
     if raw.startswith("^") or raw.endswith("$"):
         if not (raw.startswith("^") and raw.endswith("$")):
             where = pos if not raw.startswith("^") else pos + len(raw)
-            raise ParseError(_KIND, spec, "a regex spec must start with '^' and end with '$'", where)
+            raise ParseError(
+                _KIND, spec, "a regex spec must start with '^' and end with '$'", where
+            )
         try:
             rx = re.compile(raw)
         except re.error as e:
