@@ -45,6 +45,10 @@ secrets = st.text(SECRET_ALPHABET, min_size=12, max_size=40)
         ),
         ("https://host/ch/linux-64/repodata.json", "https://host/ch/linux-64/repodata.json"),
         ("https://user@host/ch", "https://user@host/ch"),
+        ("https://user:p@ss:w@host/ch", "https://user:********@host/ch"),
+        ("s3://key:secret@bucket/ch", "s3://key:********@bucket/ch"),
+        ("https://user:pw@host?x=1", "https://user:********@host?x=1"),
+        ("oci://ghcr.io/ns/pkg@sha256:abc", "oci://ghcr.io/ns/pkg@sha256:abc"),
     ],
 )
 def test_redact_url(url: str, expected: str) -> None:
@@ -61,8 +65,13 @@ def test_redact_text_finds_urls_and_bare_tokens() -> None:
     )
 
 
-@given(secret=secrets)
-def test_random_secret_never_survives_redaction(secret: str) -> None:
+@given(secret=secrets, password=st.text(string.printable.strip() + "é", min_size=8, max_size=30))
+def test_random_secret_never_survives_redaction(secret: str, password: str) -> None:
+    # any password without the characters that end an authority (`/ ? #`) or blanks
+    password = "".join(c for c in password if c not in "/?#\"'<>" and not c.isspace()) + "Zz9"
+    url = f"https://me:{password}@repo.example.com/channel/noarch"
+    assert password not in redact_url(url)
+    assert password not in redact_text(f"GET {url} -> 401")
     for url in (
         f"https://conda.anaconda.org/t/{secret}/conda-forge",
         f"https://me:{secret}@repo.example.com/channel/noarch",

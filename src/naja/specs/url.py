@@ -39,9 +39,8 @@ SECRET_QUERY_PARAMS = frozenset(
 # A conda token is a path segment after `/t/`; anaconda.org tokens are alphanumerics plus `-_`,
 # but anything up to the next `/` is treated as secret so odd tokens are hidden too.
 _TOKEN_RE = re.compile(r"/t/([^/?#\s]+)(?=/|$|[?#\s])")
-_USERINFO_RE = re.compile(
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:@/\s]*):(?P<pw>[^@/\s]*)@"
-)
+# The authority of a URL: everything after `scheme://` up to the path, query or fragment.
+_AUTHORITY_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<auth>[^/?#\s]*)")
 _QUERY_RE = re.compile(
     r"(?P<pre>[?&;])(?P<key>[A-Za-z0-9_.\-]+)=(?P<value>[^&#\s\"'<>]*)",
 )
@@ -58,10 +57,20 @@ def _mask_query(text: str) -> str:
     return _QUERY_RE.sub(repl, text)
 
 
+def _mask_userinfo(m: re.Match[str]) -> str:
+    auth = m.group("auth")
+    # The host follows the last `@`: an unencoded `@` in a password stays inside the mask.
+    userinfo, at, host = auth.rpartition("@")
+    if not at or ":" not in userinfo:
+        return m.group(0)
+    user = userinfo.partition(":")[0]
+    return f"{m.group('scheme')}{user}:{MASK}@{host}"
+
+
 def redact_url(url: str) -> str:
     """`url` with its conda token, password and secret query values replaced by `********`."""
     out = _TOKEN_RE.sub(f"/t/{MASK}", url)
-    out = _USERINFO_RE.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:{MASK}@", out)
+    out = _AUTHORITY_RE.sub(_mask_userinfo, out)
     if "?" in out or "&" in out:
         out = _mask_query(out)
     return out
