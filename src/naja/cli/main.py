@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     try:
-        cli.main(args=args, prog_name="naja", standalone_mode=False)
+        rv = cli.main(args=args, prog_name="naja", standalone_mode=False)
     except NajaError as exc:
         if _verbosity(args) >= 3:
             raise
@@ -89,7 +89,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
-    return 0
+    except OSError as exc:
+        # Disk full, permission denied, missing file: the OS said it; say where.
+        if _verbosity(args) >= 3:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+        return 1
+    except Exception as exc:
+        if _verbosity(args) >= 3:
+            raise
+        click.echo(
+            f"error: internal error: {type(exc).__name__}: {exc}\n"
+            "hint: run again with -vvv for the traceback, and please report it",
+            err=True,
+        )
+        return 70
+    # Without standalone mode click hands back ctx.exit()'s code instead of exiting.
+    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,80 @@
+"""Turns a user's request (specs, channels, platform) into a solved plan for an environment.
+
+This is the glue between the channel index (`naja.repodata`), the virtual packages of the
+target platform and the solver; the CLI's create/install commands print or apply its result.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from naja.specs.channel import Channel, parse_channels
+from naja.specs.platform import Platform, current_platform
+
+
+@dataclass(slots=True)
+class PlanRequest:
+    """Everything a create/install plan depends on."""
+
+    specs: Sequence[str]
+    channels: Sequence[str] = ()
+    platform: str | None = None
+    installed: Sequence[Any] = ()
+    offline: bool = False
+    channel_priority: str = "strict"
+    environ: Mapping[str, str] | None = None
+
+
+@dataclass(slots=True)
+class Plan:
+    """A solved request: what to link and unlink, and how long each stage took."""
+
+    platform: Platform
+    channels: list[Channel]
+    to_link: list[Any]
+    to_unlink: list[Any]
+    records: list[Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def make_plan(request: PlanRequest) -> Plan:
+    """Load the channels' indexes, detect virtual packages, and solve."""
+    from naja.env.virtual_packages import detect_virtual_packages
+    from naja.repodata import load_indexes
+    from naja.solve.request import SolveRequest
+    from naja.solve.solver import solve
+
+    environ = os.environ if request.environ is None else request.environ
+    platform = Platform.parse(request.platform) if request.platform else current_platform(environ)
+    channels = parse_channels(list(request.channels))
+
+    t0 = time.perf_counter()
+    indexes = load_indexes(channels, [platform], offline=request.offline)
+    per_channel: dict[Channel, list[Any]] = {c: [] for c in channels}
+    for index in indexes:
+        per_channel[index.channel].extend(index.records)
+    t1 = time.perf_counter()
+
+    virtual = [vp.to_record() for vp in detect_virtual_packages(platform, environ)]
+    solution = solve(
+        SolveRequest(
+            specs=list(request.specs),
+            channels=list(per_channel.values()),
+            virtual_packages=virtual,
+            installed=list(request.installed),
+            channel_priority=request.channel_priority,
+        )
+    )
+    t2 = time.perf_counter()
+    return Plan(
+        platform=platform,
+        channels=channels,
+        to_link=solution.to_link,
+        to_unlink=solution.to_unlink,
+        records=solution.records,
+        timings={"load_ms": (t1 - t0) * 1e3, "solve_ms": (t2 - t1) * 1e3},
+    )
