@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -83,18 +83,12 @@ Fetcher = Callable[[RepoDataRecord, Path], None]
 
 
 def _http_fetch(record: RepoDataRecord, dest: Path) -> None:
-    import httpx
+    from naja.fetch import Downloader, DownloadRequest
 
-    assert record.url
-    with httpx.stream("GET", record.url, follow_redirects=True, timeout=60) as r:
-        if r.status_code != 200:
-            raise InstallError(
-                f"downloading {record.url} failed: HTTP {r.status_code}",
-                hint="check the channel URL and your network",
-            )
-        with open(dest, "wb") as f:
-            for chunk in r.iter_bytes(1 << 20):
-                f.write(chunk)
+    with Downloader() as dl:
+        dl.download(
+            DownloadRequest(url=record.url or "", target=dest, sha256=record.sha256, size=record.size)
+        )
 
 
 class PackageCache:
@@ -189,12 +183,17 @@ class PackageCache:
         return dest
 
     def ensure(
-        self, record: RepoDataRecord, *, fetch: Fetcher | None = None, archive: str | None = None
+        self,
+        record: RepoDataRecord,
+        *,
+        fetch: Fetcher | None = None,
+        archive: str | os.PathLike[str] | None = None,
+        verified: bool = False,
     ) -> PackageToLink:
         """The record's package, extracted in the cache (fetched and extracted if needed).
 
         `archive`, if given, is an already downloaded file for the record (the fetch engine's
-        output): it is verified and moved into the cache.
+        output): it is verified (unless `verified`) and moved into the cache.
         """
         hit = self.find(record)
         if hit is not None:
@@ -206,7 +205,8 @@ class PackageCache:
             if hit is not None:
                 return hit
             if archive is not None:
-                verify_checksums(archive, record.sha256, record.md5, package=fn)
+                if not verified:
+                    verify_checksums(archive, record.sha256, record.md5, package=fn)
                 target = self.writable_dir / fn
                 if os.path.abspath(archive) != str(target):
                     os.replace(archive, target)
@@ -255,19 +255,53 @@ class PackageCache:
         # Biggest archives first so the pool ends evenly.
         todo.sort(key=lambda i: -(records[i].size or 0))
 
-        def work(i: int) -> None:
-            pkg = self.ensure(records[i], fetch=fetch)
+        def work(i: int, archive: Path | None = None) -> None:
+            pkg = self.ensure(records[i], fetch=fetch, archive=archive, verified=archive is not None)
             out[i] = pkg
             if on_done:
                 on_done(pkg)
 
+        # Remote files go through the download engine; each is extracted as soon as it is in.
+        remote = [i for i in todo if fetch is None and url_to_path(records[i].url or "") is None]
+        remote_set = set(remote)
+        local = [i for i in todo if i not in remote_set]
         if todo:
             workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-            if workers == 1:
-                for i in todo:
-                    work(i)
-            else:
-                with ThreadPoolExecutor(workers, thread_name_prefix="naja-extract") as ex:
-                    for fut in [ex.submit(work, i) for i in todo]:
-                        fut.result()
+            with ThreadPoolExecutor(workers, thread_name_prefix="naja-extract") as ex:
+                futures = [ex.submit(work, i) for i in local]
+                if remote:
+                    futures += self._download_then(records, remote, lambda i, p: ex.submit(work, i, p))
+                for fut in futures:
+                    fut.result()
         return [p for p in out if p is not None]
+
+    def _download_then(
+        self,
+        records: list[RepoDataRecord],
+        indexes: list[int],
+        then: Callable[[int, Path], Future[None]],
+    ) -> list[Future[None]]:
+        from naja.fetch import Downloader, DownloadRequest
+
+        staging = Path(tempfile.mkdtemp(prefix=".naja-download-", dir=self.writable_dir))
+        requests = [
+            DownloadRequest(
+                url=records[i].url or "",
+                target=staging / (records[i].fn or os.path.basename(records[i].url or "")),
+                sha256=records[i].sha256,
+                md5=None if records[i].sha256 else records[i].md5,
+                size=records[i].size,
+                tag=i,
+            )
+            for i in indexes
+        ]
+        futures: list[Future[None]] = []
+        try:
+            with Downloader() as dl:
+                for res in dl.iter_completed(requests, raise_on_error=True):
+                    futures.append(then(res.request.tag, res.path))  # type: ignore[arg-type]
+            for f in futures:
+                f.result()
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return futures

@@ -74,7 +74,8 @@ class EntryPoint:
 
 
 def entry_point_script(ep: EntryPoint, python_abs: str) -> bytes:
-    """The script conda and rattler write for a console entry point on Unix."""
+    """The script for a console entry point on Unix, byte for byte as rattler writes it
+    (conda indents with four spaces instead of a tab)."""
     import_name = ep.func.split(".")[0]
     text = (
         f"#!{python_abs}\n"
@@ -85,8 +86,8 @@ def entry_point_script(ep: EntryPoint, python_abs: str) -> bytes:
         f"from {ep.module} import {import_name}\n"
         "\n"
         "if __name__ == '__main__':\n"
-        "    sys.argv[0] = re.sub(r'(-script\\.pyw?|\\.exe)?$', '', sys.argv[0])\n"
-        f"    sys.exit({ep.func}())\n"
+        "\tsys.argv[0] = re.sub(r'(-script\\.pyw?|\\.exe)?$', '', sys.argv[0])\n"
+        f"\tsys.exit({ep.func}())\n"
     )
     return replace_long_shebang(text.encode("utf-8"))
 

@@ -108,14 +108,14 @@ def execute_plan(
     linker: Linker,
     made_dirs: set[str],
     *,
-    replace: set[str] | frozenset[str] = frozenset(),
+    skip: set[str] | frozenset[str] = frozenset(),
     on_file: Callable[[int], None] | None = None,
 ) -> PrefixRecord:
     """Create the package's files (which must not exist yet) and return its PrefixRecord.
 
     `made_dirs` is the transaction-wide set of prefix-relative directories known to exist;
-    `replace` holds paths an earlier package of the same transaction may have created (the
-    later package wins, as in conda).
+    `skip` holds paths that a later package of the same transaction also has: that package
+    creates them (the later one wins, as in conda) and this one only records them.
     """
     src_root = plan.pkg.extracted_dir
     mode, can_reflink = linker.decide(src_root, prefix)
@@ -138,12 +138,12 @@ def execute_plan(
         src = f"{src_root}/{e.path}"
         dst = f"{prefix}/{t}"
         ensure_parent(t)
-        if replace and t in replace and os.path.lexists(dst):
-            os.unlink(dst)
         ptype = e.path_type
         sha_in_prefix = None
         try:
-            if ptype == "softlink":
+            if skip and t in skip:
+                pass
+            elif ptype == "softlink":
                 os.symlink(os.readlink(src), dst)
             elif ptype == "directory":
                 os.makedirs(dst, exist_ok=True)
@@ -206,8 +206,8 @@ def execute_plan(
             ensure_parent(t)
             script = entry_point_script(ep, python_abs)
             dst = f"{prefix}/{t}"
-            if replace and t in replace and os.path.lexists(dst):
-                os.unlink(dst)
+            if skip and t in skip:
+                continue
             fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o755)
             try:
                 _write_all(fd, script)
