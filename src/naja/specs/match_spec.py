@@ -70,6 +70,7 @@ _TRAILING_KEYS = (
     "license_family",
     "fn",
 )
+_FEATURE_KEYS = frozenset({"track_features", "features"})
 _NAME_END = frozenset(" =<>!~")
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.\-+*]")
 _KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
@@ -380,6 +381,9 @@ class MatchSpec:
     def _key(self) -> tuple[Any, ...]:
         version = self.version
         vkey = None if version is None or version.is_any else str(version)
+        # "==1.2" and "1.2" are the same exact version; conda writes either.
+        if vkey is not None and vkey.startswith("==") and version.is_exact:  # type: ignore[union-attr]
+            vkey = vkey[2:]
         return (
             self.name,
             vkey,
@@ -523,8 +527,10 @@ def _parse(text: str) -> MatchSpec:
 
     if body.endswith("@") and " " not in body and "[" not in body:
         feature = body[:-1]
-        if not feature:
-            raise _error(text, "missing feature name before '@'", start)
+        bad = _NAME_BAD.search(feature) if feature else None
+        if not feature or bad is not None or "*" in feature:
+            where = start if bad is None else start + bad.start()
+            raise _error(text, "bad feature name before '@'", where)
         return MatchSpec("*", track_features=frozenset({feature}), original=text)
 
     if body.endswith(_PACKAGE_EXTENSIONS) and "[" not in body:
@@ -613,7 +619,7 @@ def _parse_brackets(text: str, inner: str, offset: int) -> dict[str, tuple[str, 
             i = j
         if key not in _BRACKET_KEYS:
             raise _error(text, f"unknown key {key!r} in brackets", key_pos)
-        if not value.strip():
+        if not value.strip() or (key in _FEATURE_KEYS and not _split_features(value)):
             raise _error(text, f"empty value for {key!r} in brackets", value_pos)
         found[key] = (value.strip(), value_pos)
 

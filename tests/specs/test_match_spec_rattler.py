@@ -1,0 +1,141 @@
+"""MatchSpec against py-rattler: every spec of the repodata corpus, and generated ones.
+
+Each spec is matched against every record of the same name in the same channel, by naja and by
+rattler, and the answers must agree.
+"""
+
+from __future__ import annotations
+
+import collections
+from functools import cache
+
+import pytest
+
+from naja.specs.match_spec import MatchSpec
+from naja.specs.repodata import load_repodata
+from naja.specs.version_spec import VersionSpec
+from tests.conftest import REPODATA
+
+rattler = pytest.importorskip("rattler")
+
+
+@cache
+def corpus():
+    """channel -> (records by name as (naja, rattler) pairs, distinct dependency specs)."""
+    out = {}
+    for path in sorted(REPODATA.glob("*/*/repodata.json")):
+        channel, subdir = path.parent.parent.name, path.parent.name
+        ours = load_repodata(path.read_bytes(), channel=channel, subdir=subdir)
+        theirs = {
+            r.file_name: r
+            for r in rattler.SparseRepoData(
+                rattler.Channel(channel), subdir, str(path)
+            ).load_all_records()
+        }
+        by_name, specs = out.setdefault(channel, (collections.defaultdict(list), set()))
+        for r in ours:
+            by_name[r.name].append((r, theirs[r.fn]))
+            specs.update(r.depends)
+            specs.update(r.constrains)
+    return out
+
+
+def _compare(spec_texts, by_name):
+    pairs = agree = 0
+    disagreements = []
+    for text in spec_texts:
+        ours = MatchSpec.parse(text)
+        theirs = rattler.MatchSpec(text)
+        for o, t in by_name.get(ours.name, ()):
+            pairs += 1
+            a, b = ours.matches(o), theirs.matches(t)
+            if a == b:
+                agree += 1
+            else:
+                disagreements.append((text, o.fn, a, b))
+    return pairs, agree, disagreements
+
+
+def test_corpus_specs_parse_like_rattler():
+    texts = set().union(*(specs for _, specs in corpus().values()))
+    assert len(texts) > 3000
+    versions = collections.defaultdict(set)
+    for by_name, _ in corpus().values():
+        for name, recs in by_name.items():
+            versions[name].update(r.parsed_version for r, _ in recs)
+    strict_ok = 0
+    for text in sorted(texts):
+        ours = MatchSpec.parse(text)
+        theirs = rattler.MatchSpec(text)
+        assert ours.name == theirs.name.normalized, text
+        assert (ours.version is None) == (theirs.version is None), text
+        if ours.version is not None:
+            # rattler spells exact versions "==1.2" and fuzzy ones "1.2.*"; read back by naja,
+            # its version spec must select the same versions of the package as ours.
+            again = VersionSpec.parse(str(theirs.version))
+            for v in versions.get(ours.name, ()):
+                assert again.matches(v) == ours.version.matches(v), (text, v)
+        assert (ours.build is None) == (theirs.build is None), text
+        try:
+            strict = rattler.MatchSpec(text, strict=True)
+        except Exception:
+            continue
+        strict_ok += 1
+        assert ours.name == strict.name.normalized
+    assert strict_ok > 2000
+
+
+def test_corpus_specs_match_like_rattler():
+    total = agreed = 0
+    for by_name, specs in corpus().values():
+        pairs, agree, disagreements = _compare(sorted(specs), by_name)
+        assert not disagreements[:20]
+        total += pairs
+        agreed += agree
+    assert total > 80_000
+    assert agreed == total
+
+
+def _generated_specs(by_name):
+    for name, recs in sorted(by_name.items()):
+        versions = sorted({r.version for r, _ in recs})
+        picks = {versions[0], versions[len(versions) // 2], versions[-1]}
+        builds = sorted({r.build for r, _ in recs})
+        build = builds[len(builds) // 2]
+        for v in sorted(picks):
+            hi = versions[-1]
+            yield from (
+                f"{name} {v}",
+                f"{name}={v}",
+                f"{name}=={v}",
+                f"{name} >={v}",
+                f"{name} >{v}",
+                f"{name} <{v}",
+                f"{name} <={v}",
+                f"{name} !={v}",
+                f"{name} {v}.*",
+                f"{name} >={v},<{hi}",
+                f"{name} {v}|{hi}",
+                f"{name} {v} {build}",
+                f"{name}={v}={build}",
+                f"{name}[version='>={v}',build={build}]",
+                f"{name}[version='<{hi}', build_number='>=1']",
+            )
+        yield f"{name} * {build[:2]}*"
+        yield f"{name}[build_number=0]"
+        yield f"{name}[build='*_1']"
+
+
+def test_generated_specs_match_like_rattler():
+    by_name = corpus()["index4"][0]
+    texts = []
+    for text in _generated_specs(by_name):
+        try:
+            rattler.MatchSpec(text)
+        except Exception:
+            continue
+        texts.append(text)
+    pairs, agree, disagreements = _compare(texts, by_name)
+    assert pairs > 50_000
+    assert not disagreements[:20]
+    assert agree == pairs
