@@ -285,3 +285,48 @@ def test_matches_rattler(alias: str) -> None:
             # rattler names every other channel by its path; naja by its full URL
             assert ours.name.rstrip("/").endswith(theirs.name.lstrip("./")), text
     assert checked_names >= 6
+
+
+@given(st.text(max_size=40))
+def test_parse_only_ever_raises_parse_error(text: str) -> None:
+    try:
+        ch = Channel.parse(text, ChannelConfig(root_dir="/srv"))
+    except ParseError as err:
+        assert err.kind == "channel"
+        return
+    assert ch.base_url.endswith("/") and "://" in ch.base_url
+
+
+_segment = st.from_regex(r"[a-z0-9][a-z0-9_\-]{0,8}", fullmatch=True)
+_platform_suffix = st.sampled_from(["", "/linux-64", "/noarch", "/osx-arm64/"])
+_host = st.sampled_from(
+    ["conda.anaconda.org", "repo.prefix.dev", "localhost:8080", "127.0.0.1", "example.com"]
+)
+
+
+@st.composite
+def channel_strings(draw: st.DrawFn) -> str:
+    path = "/".join(draw(st.lists(_segment, min_size=1, max_size=3)))
+    suffix = draw(_platform_suffix)
+    kind = draw(st.sampled_from(["name", "url", "token-url", "file", "path"]))
+    if kind == "name":
+        return path + suffix.rstrip("/")
+    if kind == "url":
+        return f"{draw(st.sampled_from(['https', 'http']))}://{draw(_host)}/{path}{suffix}"
+    if kind == "token-url":
+        return f"https://{draw(_host)}/t/{draw(_segment)}/{path}{suffix}"
+    if kind == "file":
+        return f"file:///data/{path}{suffix}"
+    return f"./{path}{suffix}"
+
+
+@given(channel_strings())
+def test_fuzz_base_urls_match_rattler(text: str) -> None:
+    import rattler
+
+    ours = Channel.parse(text, ChannelConfig(root_dir="/srv", default_channels=()))
+    theirs = rattler.Channel(text, rattler.ChannelConfig(root_dir="/srv"))
+    full = ours.url(with_token=True)
+    if ours.platform is not None:
+        full += f"{ours.platform.value}/"
+    assert full == theirs.base_url

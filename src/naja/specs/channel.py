@@ -148,9 +148,14 @@ class Channel:
         """The one channel `text` names; a multichannel such as `defaults` is an error here."""
         cfg = config or _DEFAULT_CONFIG
         raw = text
-        text = text.strip()
+        # Only real blanks: str.strip() would also eat the ASCII separators \x1c-\x1f.
+        text = text.strip(" \t\r\n")
         if not text:
             raise ParseError("channel", raw, "a channel cannot be empty", 0)
+        bad = next((i for i, c in enumerate(text) if ord(c) < 32 or ord(c) == 127), None)
+        if bad is not None:
+            pos = raw.index(text) + bad
+            raise ParseError("channel", raw, "control characters cannot appear in a channel", pos)
         if "::" in text:
             pos = raw.index("::")
             raise ParseError(
@@ -249,7 +254,8 @@ class Channel:
             raise ParseError("channel", raw, "a URL cannot contain blanks", offset + pos)
         if scheme == "file" and not parts.path.strip("/"):
             raise ParseError("channel", raw, "a file:// channel URL needs a folder", offset)
-        clean, token = split_conda_token(url)
+        # A `/t/x/` folder of a local channel is just a folder; tokens are for servers.
+        clean, token = (url, None) if scheme == "file" else split_conda_token(url)
         clean_parts = urlsplit(clean)
         path, platform = _split_platform(clean_parts.path)
         base = f"{scheme}://{clean_parts.netloc}{path}"

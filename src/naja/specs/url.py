@@ -41,6 +41,9 @@ SECRET_QUERY_PARAMS = frozenset(
 _TOKEN_RE = re.compile(r"/t/([^/?#\s]+)(?=/|$|[?#\s])")
 # The authority of a URL: everything after `scheme://` up to the path, query or fragment.
 _AUTHORITY_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<auth>[^/?#\s]*)")
+_LEADING_TOKEN_RE = re.compile(
+    r"(?P<base>[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s]*)/t/(?P<token>[^/?#\s]+)(?P<rest>.*)", re.S
+)
 _QUERY_RE = re.compile(
     r"(?P<pre>[?&;])(?P<key>[A-Za-z0-9_.\-]+)=(?P<value>[^&#\s\"'<>]*)",
 )
@@ -86,14 +89,14 @@ def redact_text(text: str) -> str:
 def split_conda_token(url: str) -> tuple[str, str | None]:
     """Split `https://host/t/<token>/rest` into (`https://host/rest`, `<token>`).
 
-    Only the first `/t/<token>` segment counts, as in conda; a URL without one comes back
+    The token is only recognised as the first path segment, where anaconda.org and quetz put
+    it (a channel may well have a `t` folder further down); a URL without one comes back
     unchanged with `None`.
     """
-    m = _TOKEN_RE.search(url)
+    m = _LEADING_TOKEN_RE.match(url)
     if m is None:
         return url, None
-    rest = url[m.end() :]
-    return url[: m.start()] + rest if rest else url[: m.start()], m.group(1)
+    return m.group("base") + m.group("rest"), m.group("token")
 
 
 def add_conda_token(url: str, token: str | None) -> str:
@@ -124,6 +127,10 @@ def join_url(base: str, *parts: str) -> str:
             out = f"{out}/{piece}" if not out.endswith("/") else f"{out}{piece}"
     return out
 
+
+# Characters left as they are in a file URL's path (the URL standard's path set, as rattler's
+# `url` crate writes them); everything else is percent-encoded.
+_PATH_SAFE = "/!$&'()*+,:;=@[]^|"
 
 _DRIVE_RE = re.compile(r"^/?([A-Za-z])[:|](?=/|\\|$)")
 
@@ -157,9 +164,9 @@ def path_to_url(path: str | os.PathLike[str]) -> str:
         if text.startswith("\\\\"):
             # UNC: \\server\share\dir -> file://server/share/dir
             server, _, rest = text.lstrip("\\").replace("\\", "/").partition("/")
-            return f"file://{server}/{quote(rest, safe='/')}"
+            return f"file://{server}/{quote(rest, safe=_PATH_SAFE)}"
         posix = win.as_posix()
-        return "file:///" + posix[:2] + quote(posix[2:], safe="/")
+        return "file:///" + posix[:2] + quote(posix[2:], safe=_PATH_SAFE)
     abs_path = os.path.abspath(os.path.expanduser(text))
     posix = PurePosixPath(abs_path).as_posix()
-    return "file://" + quote(posix, safe="/")
+    return "file://" + quote(posix, safe=_PATH_SAFE)
