@@ -89,6 +89,8 @@ def test_random_secret_never_survives_redaction(secret: str, password: str) -> N
         ("https://1.2.3.4/t/tk-123-456", ("https://1.2.3.4", "tk-123-456")),
         ("https://1.2.3.4/t/tk/path/t/other", ("https://1.2.3.4/path/t/other", "tk")),
         ("https://1.2.3.4/path", ("https://1.2.3.4/path", None)),
+        ("https://1.2.3.4/chan/t/x", ("https://1.2.3.4/chan/t/x", None)),
+        ("https://h/t/tk?x=1", ("https://h?x=1", "tk")),
     ],
 )
 def test_split_conda_token(url: str, expected: tuple[str, str | None]) -> None:
