@@ -143,7 +143,7 @@ def execute_plan(
         try:
             if skip and t in skip:
                 pass
-            elif ptype == "softlink":
+            elif ptype == "softlink" and os.path.islink(src):
                 os.symlink(os.readlink(src), dst)
             elif ptype == "directory":
                 os.makedirs(dst, exist_ok=True)
@@ -166,6 +166,7 @@ def execute_plan(
                         os.close(fd)
                     sha_in_prefix = _sha256(new)
             elif fast_hardlink and not e.no_link:
+                # (a "softlink" entry stored as a regular file, as old packages do, lands here)
                 try:
                     link(src, dst, follow_symlinks=False)
                 except OSError:

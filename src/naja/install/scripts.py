@@ -12,6 +12,13 @@ from naja.specs.records import PackageRecord
 
 ACTIONS = ("post-link", "pre-unlink")
 
+# Source the environment's activation scripts, then run the script ($0) in a child shell that
+# inherits what they exported, as conda's activated `run_script` does.
+_ACTIVATE_THEN_RUN = (
+    'for f in "$PREFIX"/etc/conda/activate.d/*.sh; do [ -f "$f" ] && . "$f" >/dev/null 2>&1; done; '
+    'exec {shell} -x "$0"'
+)
+
 
 def script_path(prefix: str, name: str, action: str) -> Path:
     return Path(prefix, "bin", f".{name}-{action}.sh")
@@ -20,8 +27,9 @@ def script_path(prefix: str, name: str, action: str) -> Path:
 def run_script(prefix: str, record: PackageRecord, action: str, *, timeout: float = 600) -> str | None:
     """Run the package's script for `action` if it has one; return its messages.
 
-    conda runs the script with `bash -x` and PREFIX, PKG_NAME, PKG_VERSION, PKG_BUILDNUM set;
-    the script may leave messages for the user in `$PREFIX/.messages.txt`.
+    conda runs the script with `bash -x` in the activated environment (its `activate.d`
+    scripts sourced) and PREFIX, PKG_NAME, PKG_VERSION, PKG_BUILDNUM set; the script may
+    leave messages for the user in `$PREFIX/.messages.txt`.
     """
     path = script_path(prefix, record.name, action)
     if not path.is_file():
@@ -39,7 +47,7 @@ def run_script(prefix: str, record: PackageRecord, action: str, *, timeout: floa
     )
     try:
         r = subprocess.run(
-            [shell, "-x", str(path)],
+            [shell, "-c", _ACTIVATE_THEN_RUN.format(shell=shell), str(path)],
             cwd=prefix,
             env=env,
             capture_output=True,
