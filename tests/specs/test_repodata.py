@@ -10,6 +10,7 @@ import pytest
 from naja.errors import ParseError
 from naja.specs.records import PackageRecord, PrefixRecord, RepoDataRecord
 from naja.specs.repodata import (
+    LazyRepoData,
     dump_prefix_record,
     load_index_json,
     load_prefix_record,
@@ -285,3 +286,40 @@ def test_record_struct_basics():
     assert rec.depends == [] and rec.build_number == 0
     assert rec.dist_name == "a-1.0-0"
     assert msgspec.json.decode(msgspec.json.encode(rec), type=PackageRecord) == rec
+
+
+def test_lazy_repodata_matches_eager_and_rattler():
+    rattler = pytest.importorskip("rattler")
+    path = REPODATA / "index4" / "linux-64" / "repodata.json"
+    data = path.read_bytes()
+    eager = load_repodata(data, channel="index4", subdir="linux-64")
+    lazy = LazyRepoData(data, channel="index4", subdir="linux-64")
+    assert len(lazy) == len(eager)
+    sparse = rattler.SparseRepoData(rattler.Channel("index4"), "linux-64", str(path))
+    assert lazy.package_names() == sorted(sparse.package_names())
+    for name in ("numpy", "python", "backports.shutil_get_terminal_size", "r-base"):
+        ours = lazy.records(name)
+        assert lazy.records(name) is ours  # cached
+        assert sorted(r.fn for r in ours) == sorted(r.fn for r in eager if r.name == name)
+        assert sorted(r.fn for r in ours) == sorted(
+            r.file_name for r in sparse.load_records(rattler.PackageName(name))
+        )
+    assert lazy.records("no-such-package") == []
+    assert sorted(r.fn for r in lazy.all_records()) == sorted(r.fn for r in eager)
+    by_fn = {r.fn: r for r in eager}
+    assert all(r == by_fn[r.fn] for r in lazy.records("numpy"))
+
+
+def test_lazy_repodata_conda_wins():
+    data = _repodata(
+        packages={
+            "a-1-0.tar.bz2": _pkg("a", "1", "0", md5="old"),
+            "b-2-0.tar.bz2": _pkg("b", "2", "0"),
+        },
+        **{"packages.conda": {"a-1-0.conda": _pkg("a", "1", "0", md5="new")}},
+    )
+    lazy = LazyRepoData(data, channel="c", subdir="noarch")
+    assert len(lazy) == 2
+    (a,) = lazy.records("a")
+    assert (a.fn, a.md5, a.legacy_bz2_md5) == ("a-1-0.conda", "new", "old")
+    assert [r.fn for r in lazy.records("b")] == ["b-2-0.tar.bz2"]

@@ -17,6 +17,7 @@ from naja.errors import ParseError
 from naja.specs.records import PackageRecord, PrefixRecord, RepoDataRecord, known_keys
 
 __all__ = [
+    "LazyRepoData",
     "dump_prefix_record",
     "load_index_json",
     "load_prefix_record",
@@ -39,6 +40,19 @@ class _RepoData(msgspec.Struct, gc=False):
 
 
 _REPODATA_DECODER = msgspec.json.Decoder(_RepoData)
+
+
+class _RawRepoData(msgspec.Struct, gc=False):
+    info: _Info | None = None
+    packages: dict[str, msgspec.Raw] | None = None
+    packages_conda: dict[str, msgspec.Raw] | None = msgspec.field(
+        default=None, name="packages.conda"
+    )
+    repodata_version: int | None = None
+
+
+_RAW_DECODER = msgspec.json.Decoder(_RawRepoData)
+_RECORD_DECODER = msgspec.json.Decoder(RepoDataRecord)
 
 
 def _decode_error(kind: str, data: bytes, err: Exception) -> ParseError:
@@ -67,6 +81,14 @@ def load_repodata(
         repo = _REPODATA_DECODER.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError) as err:
         raise _decode_error("repodata", data, err) from None
+    subdir, files_url = _locate(repo, channel, subdir, base_url)
+    return _finish(repo.packages_conda or {}, repo.packages or {}, channel, subdir, files_url)
+
+
+def _locate(
+    repo: _RepoData | _RawRepoData, channel: str, subdir: str | None, base_url: str | None
+) -> tuple[str, str]:
+    """The subdir for records lacking one, and the URL their file names are relative to."""
     info = repo.info
     if subdir is None:
         subdir = (info.subdir if info else None) or "noarch"
@@ -78,9 +100,17 @@ def load_repodata(
         files_url = urljoin(files_url, info.base_url)
         if not files_url.endswith("/"):
             files_url += "/"
+    return subdir, files_url
 
-    conda = repo.packages_conda or {}
-    legacy = repo.packages or {}
+
+def _finish(
+    conda: dict[str, RepoDataRecord],
+    legacy: dict[str, RepoDataRecord],
+    channel: str,
+    subdir: str,
+    files_url: str,
+) -> list[RepoDataRecord]:
+    """Fill in where each record came from; drop a .tar.bz2 that has a .conda twin."""
     out: list[RepoDataRecord] = []
     append = out.append
     for fn, rec in conda.items():
@@ -105,6 +135,87 @@ def load_repodata(
             rec.subdir = subdir
         append(rec)
     return out
+
+
+def _name_of(fn: str) -> str:
+    # name-version-build.ext: versions and builds hold no "-", names may.
+    return fn.rsplit("-", 2)[0]
+
+
+class LazyRepoData:
+    """A repodata.json whose records are decoded per package name, on first request.
+
+    The whole file is scanned once (cheap: records stay raw JSON); `records(name)` decodes only
+    that name's entries, grouped by the name in their file names, and caches the result.
+    """
+
+    def __init__(
+        self,
+        data: bytes,
+        *,
+        channel: str,
+        subdir: str | None = None,
+        base_url: str | None = None,
+    ) -> None:
+        try:
+            raw = _RAW_DECODER.decode(data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as err:
+            raise _decode_error("repodata", data, err) from None
+        self.channel = channel
+        self.subdir, self._files_url = _locate(raw, channel, subdir, base_url)
+        self._conda = raw.packages_conda or {}
+        self._legacy = raw.packages or {}
+        self._groups: dict[str, tuple[list[str], list[str]]] | None = None
+        self._cache: dict[str, list[RepoDataRecord]] = {}
+
+    def _index(self) -> dict[str, tuple[list[str], list[str]]]:
+        groups = self._groups
+        if groups is None:
+            groups = {}
+            for fn in self._conda:
+                groups.setdefault(_name_of(fn), ([], []))[0].append(fn)
+            for fn in self._legacy:
+                groups.setdefault(_name_of(fn), ([], []))[1].append(fn)
+            self._groups = groups
+        return groups
+
+    def package_names(self) -> list[str]:
+        """Every package name in the file, sorted."""
+        return sorted(self._index())
+
+    def __len__(self) -> int:
+        """How many records `all_records()` gives (a .tar.bz2 with a .conda twin not counted)."""
+        conda = self._conda
+        return len(conda) + sum(
+            1
+            for fn in self._legacy
+            if not (conda and fn.endswith(".tar.bz2") and (fn[:-8] + ".conda") in conda)
+        )
+
+    def records(self, name: str) -> list[RepoDataRecord]:
+        """The records of package `name` (empty if the channel has none)."""
+        cached = self._cache.get(name)
+        if cached is not None:
+            return cached
+        group = self._index().get(name)
+        if group is None:
+            return []
+        decode = _RECORD_DECODER.decode
+        try:
+            conda = {fn: decode(self._conda[fn]) for fn in group[0]}
+            legacy = {fn: decode(self._legacy[fn]) for fn in group[1]}
+        except (msgspec.DecodeError, msgspec.ValidationError) as err:
+            raise ParseError("repodata", name, f"bad record: {err}") from None
+        out = _finish(conda, legacy, self.channel, self.subdir, self._files_url)
+        self._cache[name] = out
+        return out
+
+    def all_records(self) -> list[RepoDataRecord]:
+        """Every record, decoded (prefer `load_repodata` when all are wanted from the start)."""
+        out: list[RepoDataRecord] = []
+        for name in self._index():
+            out.extend(self.records(name))
+        return out
 
 
 def _decode_with_extra(data: bytes, cls: type[PackageRecord], kind: str) -> Any:
