@@ -128,3 +128,27 @@ def test_matches_rattler_detect(env: dict[str, str]) -> None:
     theirs = _rattler_detect(env)
     ours = sorted(str(v) for v in det.detect_virtual_packages(env=env))
     assert ours == theirs
+
+
+def _fake_libcuda(tmp_path, body: str) -> str:
+    import shutil
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None or not sys.platform.startswith("linux"):
+        pytest.skip("needs a C compiler on Linux to build a stand-in libcuda")
+    src = tmp_path / "fake.c"
+    src.write_text(f"int cuDriverGetVersion(int *v) {{ {body} }}\n")
+    lib = tmp_path / "libcuda.so.1"
+    subprocess.run([cc, "-shared", "-fPIC", "-o", str(lib), str(src)], check=True, timeout=60)
+    return str(lib)
+
+
+def test_cuda_version_from_driver(tmp_path) -> None:
+    lib = _fake_libcuda(tmp_path, "*v = 12040; return 0;")
+    assert det.cuda_version([lib]) == "12.4"
+
+
+def test_cuda_driver_error_means_no_cuda(tmp_path) -> None:
+    # 100 is CUDA_ERROR_NO_DEVICE: a driver installed without a usable GPU
+    lib = _fake_libcuda(tmp_path, "*v = 0; return 100;")
+    assert det.cuda_version(["libnot-here.so", lib]) is None
