@@ -330,3 +330,49 @@ def test_fuzz_base_urls_match_rattler(text: str) -> None:
     if ours.platform is not None:
         full += f"{ours.platform.value}/"
     assert full == theirs.base_url
+
+
+def test_config_from_condarc_mapping_and_repr_hides_secrets() -> None:
+    cfg = ChannelConfig.from_mapping(
+        {
+            "channel_alias": "https://u:hunter2@private.example/t/tk-77/",
+            "custom_channels": {"mine": "https://x:pw9@srv.example/t/zz-1"},
+            "custom_multichannels": {"stack": ["conda-forge", "mine"]},
+            "default_channels": ["https://mirror.example/pkgs/main"],
+            "channels": ["ignored"],
+        },
+        root_dir="/srv",
+    )
+    assert Channel.parse("stuff", cfg).base_url == "https://u:hunter2@private.example/stuff/"
+    assert Channel.parse("mine", cfg).token == "zz-1"
+    assert [c.name for c in parse_channels("defaults", cfg)] == ["pkgs/main"]
+    assert [c.name for c in parse_channels("stack", cfg)] == ["conda-forge", "mine"]
+    shown = repr(cfg)
+    for secret in ("hunter2", "tk-77", "pw9", "zz-1"):
+        assert secret not in shown
+    with pytest.raises(ParseError, match="custom_multichannels"):
+        ChannelConfig.from_mapping({"custom_multichannels": {"a": "not-a-list"}})
+    with pytest.raises(ParseError, match="channel_alias"):
+        ChannelConfig.from_mapping({"channel_alias": "conda.anaconda.org"})
+
+
+def test_from_package_url() -> None:
+    ch, fn = Channel.from_package_url(
+        "https://conda.anaconda.org/t/tk-1/conda-forge/linux-64/numpy-1.26.4-py312h8753938_0.conda"
+    )
+    assert fn == "numpy-1.26.4-py312h8753938_0.conda"
+    assert ch.name == "conda-forge" and ch.platform is Platform.LINUX_64 and ch.token == "tk-1"
+    ch, fn = Channel.from_package_url("file:///srv/chan/noarch/six-1.16.0-pyh6c4a22f_0.tar.bz2")
+    assert ch.base_url == "file:///srv/chan/" and ch.platform is Platform.NOARCH
+    for bad in ("https://h/ch/numpy-1-0.conda", "https://h/ch/linux-64/", "numpy-1.0-0.conda"):
+        with pytest.raises(ParseError) as info:
+            Channel.from_package_url(bad)
+        assert info.value.kind == "package URL"
+
+
+def test_channels_pickle_with_their_token() -> None:
+    import pickle
+
+    ch = Channel.parse("https://conda.anaconda.org/t/tk-5/conda-forge/linux-64")
+    back = pickle.loads(pickle.dumps(ch))
+    assert back == ch and back.token == "tk-5" and back.platform is Platform.LINUX_64

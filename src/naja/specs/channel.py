@@ -59,6 +59,58 @@ class ChannelConfig:
     default_channels: Sequence[str] = field(default_factory=_default_channels)
     root_dir: str | None = None
 
+    @classmethod
+    def from_mapping(
+        cls, data: Mapping[str, object], *, root_dir: str | None = None
+    ) -> ChannelConfig:
+        """A config from condarc-style settings (`channel_alias`, `custom_channels`,
+        `custom_multichannels`, `default_channels`); other keys are ignored."""
+        kwargs: dict[str, object] = {"root_dir": root_dir}
+        alias = data.get("channel_alias")
+        if alias is not None:
+            if not isinstance(alias, str) or not _SCHEME_RE.match(alias.strip()):
+                raise ParseError(
+                    "channel_alias",
+                    str(alias),
+                    "expected a URL such as https://conda.anaconda.org/",
+                )
+            kwargs["channel_alias"] = alias.strip()
+        custom = data.get("custom_channels")
+        if custom is not None:
+            if not isinstance(custom, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in custom.items()
+            ):
+                raise ParseError(
+                    "custom_channels", str(custom), "expected a mapping of channel name to URL"
+                )
+            kwargs["custom_channels"] = dict(custom)
+        multi = data.get("custom_multichannels")
+        if multi is not None:
+            if not isinstance(multi, Mapping) or not all(
+                isinstance(k, str) and _is_str_list(v) for k, v in multi.items()
+            ):
+                raise ParseError(
+                    "custom_multichannels", str(multi), "expected a mapping of name to channel list"
+                )
+            kwargs["custom_multichannels"] = {k: tuple(v) for k, v in multi.items()}
+        defaults = data.get("default_channels")
+        if defaults is not None:
+            if not _is_str_list(defaults):
+                raise ParseError("default_channels", str(defaults), "expected a list of URLs")
+            kwargs["default_channels"] = tuple(defaults)
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        # Locations may carry tokens or passwords (`https://u:pw@srv/t/tk/`): never print them.
+        custom = {k: redact_url(v) for k, v in self.custom_channels.items()}
+        return (
+            f"ChannelConfig(channel_alias={redact_url(self.channel_alias)!r}, "
+            f"custom_channels={custom!r}, "
+            f"custom_multichannels={dict(self.custom_multichannels)!r}, "
+            f"default_channels={[redact_url(u) for u in self.default_channels]!r}, "
+            f"root_dir={self.root_dir!r})"
+        )
+
     def multichannels(self) -> dict[str, tuple[str, ...]]:
         """Every multichannel name (`defaults` included) with the channel strings it stands for."""
         out = {DEFAULTS_NAME: tuple(self.default_channels)}
@@ -80,6 +132,11 @@ class ChannelConfig:
 
 
 _DEFAULT_CONFIG = ChannelConfig()
+
+
+def _is_str_list(value: object) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 _WIN_PATH_RE = re.compile(r"^[A-Za-z]:[\\/]|^\\\\")
@@ -260,6 +317,32 @@ class Channel:
         path, platform = _split_platform(clean_parts.path)
         base = f"{scheme}://{clean_parts.netloc}{path}"
         return cls(base, cls._canonical_name(base, cfg), token=token, platform=platform)
+
+    @classmethod
+    def from_package_url(cls, url: str, config: ChannelConfig | None = None) -> tuple[Channel, str]:
+        """Split a package URL (`<channel>/<subdir>/<file>.conda`) into its channel and file name.
+
+        The channel comes back with its `platform` set to the package's subdir, as conda reads
+        the lines of an explicit environment file.
+        """
+        text = url.strip(" \t\r\n")
+        head, _, filename = text.rstrip("/").rpartition("/")
+        if not filename.endswith((".conda", ".tar.bz2")) or not head:
+            raise ParseError(
+                "package URL",
+                url,
+                "expected <channel>/<subdir>/<name>-<version>-<build>.conda or .tar.bz2",
+                len(url) - len(filename) if filename else 0,
+            )
+        channel = cls.parse(head, config)
+        if channel.platform is None:
+            raise ParseError(
+                "package URL",
+                url,
+                "the folder holding the package is not a known platform subdir",
+                max(0, len(head) - len(head.rpartition("/")[2])),
+            )
+        return channel, filename
 
     @staticmethod
     def _canonical_name(base: str, cfg: ChannelConfig) -> str:
