@@ -119,3 +119,8 @@ def test_matches_rattler() -> None:
         assert p.is_unix == sub.is_unix, p
         assert p.arch == (None if sub.arch is None else str(sub.arch)), p
     assert current_platform({}) == Platform(str(Subdir.current()))
+
+
+def test_platform_current_classmethod() -> None:
+    assert Platform.current({"CONDA_SUBDIR": "win-64"}) is Platform.WIN_64
+    assert Platform.current({}) is current_platform({})

@@ -162,3 +162,23 @@ def test_url_to_path_rejects_non_file_urls() -> None:
     with pytest.raises(ParseError) as info:
         url_to_path("https://host/x")
     assert "file://" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Authorization: Bearer abc.def-123 sent", f"Authorization: Bearer {MASK} sent"),
+        (
+            "headers={'Authorization': 'Basic dXNlcjpwdw==', 'User-Agent': 'naja'}",
+            f"headers={{'Authorization': 'Basic {MASK}', 'User-Agent': 'naja'}}",
+        ),
+        ("authorization=token xyz123", f"authorization=token {MASK}"),
+        # words that merely mention auth stay readable
+        (
+            "Basic authentication failed: token expired",
+            "Basic authentication failed: token expired",
+        ),
+    ],
+)
+def test_redact_text_hides_auth_headers(text: str, expected: str) -> None:
+    assert redact_text(text) == expected

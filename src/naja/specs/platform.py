@@ -71,6 +71,11 @@ class Platform(StrEnum):
             "platform", text, f"unknown platform; valid platforms are: {valid}", 0, hint=hint
         )
 
+    @classmethod
+    def current(cls, env: Mapping[str, str] | None = None) -> Platform:
+        """`current_platform(env)`: `CONDA_SUBDIR` if set, else the host's platform."""
+        return current_platform(env)
+
     @property
     def os(self) -> str | None:
         """The OS half of the name (`linux`, `osx`, `win`, ...); `None` for noarch."""

@@ -82,9 +82,17 @@ def redact_url(url: str) -> str:
     return out
 
 
+# An Authorization header as logged or as a dict repr: `Authorization: Bearer xyz`,
+# `'authorization': 'Basic dXNlcjpwdw=='`, `Authorization=token xyz`.
+_AUTH_HEADER_RE = re.compile(
+    r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token)\s+)?)[^\s\"',}]+"
+)
+
+
 def redact_text(text: str) -> str:
-    """`text` (a log line, an error message) with every URL in it redacted."""
+    """`text` (a log line, an error message) with every URL and auth header value redacted."""
     out = _URL_IN_TEXT_RE.sub(lambda m: redact_url(m.group(0)), text)
+    out = _AUTH_HEADER_RE.sub(lambda m: m.group(1) + MASK, out)
     # Tokens can also appear in bare paths (`conda.anaconda.org/t/abc/...` without a scheme).
     return _TOKEN_RE.sub(f"/t/{MASK}", out)
 
