@@ -38,6 +38,8 @@ from naja.fetch.transfer import Job, fetch
 
 BUFFER_SIZE = 1024 * 1024
 PROBE_BYTES = 256 * 1024
+# A probe stops after this long; a mirror too slow to send PROBE_BYTES by then is slow enough.
+PROBE_SECONDS = 1.0
 
 
 def make_ssl_context(config: FetchConfig) -> ssl.SSLContext:
@@ -269,6 +271,8 @@ class Downloader:
                 if first is None:
                     first = time.monotonic()
                 received += n
+                if time.monotonic() - t0 > PROBE_SECONDS:
+                    break
         finally:
             response.close()
         t1 = time.monotonic()

@@ -16,6 +16,7 @@ import os
 import socket
 import ssl
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,6 +284,7 @@ def _fetch_http(dl: Downloader, req: DownloadRequest, job: Job, result: Download
             job.progress.advance(job, part.offset)
     checksum_failures = 0
     exclude: set[str] = set()
+    failures_here: Counter[str] = Counter()
     attempt = 0
     source = req.url
     try:
@@ -317,7 +319,10 @@ def _fetch_http(dl: Downloader, req: DownloadRequest, job: Job, result: Download
                 part.close()
                 if mirror is not None:
                     dl.mirrors.failed(mirror, connection=exc.connection)
-                    if exc.connection:
+                    failures_here[mirror.base] += 1
+                    # A cut body is resumed on the same mirror once; a refused connection or
+                    # a second failure moves this download to another mirror.
+                    if exc.connection or failures_here[mirror.base] >= 2:
                         exclude.add(mirror.base)
                 if attempt >= policy.attempts:
                     raise exc.final or NetworkError(source, exc.what) from None
