@@ -1,1 +1,1 @@
-"""Facts about the machine naja runs on (OS and libc versions, CPU level, GPU driver)."""
+"""Environments: facts about the host (virtual packages), where prefixes live, and plans."""
