@@ -152,3 +152,11 @@ def test_cuda_driver_error_means_no_cuda(tmp_path) -> None:
     # 100 is CUDA_ERROR_NO_DEVICE: a driver installed without a usable GPU
     lib = _fake_libcuda(tmp_path, "*v = 0; return 100;")
     assert det.cuda_version(["libnot-here.so", lib]) is None
+
+
+def test_macos_version_sees_past_the_compat_shim() -> None:
+    assert det.macos_version("linux", lambda: "14.5") is None
+    assert det.macos_version("darwin", lambda: "14.5", lambda: "never asked") == "14.5"
+    assert det.macos_version("darwin", lambda: "10.16", lambda: "13.6.1") == "13.6.1"
+    assert det.macos_version("darwin", lambda: "10.16", lambda: None) == "10.16"
+    assert det.macos_version("darwin", lambda: "", lambda: None) is None

@@ -11,8 +11,9 @@ import ctypes
 import functools
 import os
 import platform as _platform
+import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from naja.errors import ParseError
 from naja.specs.platform import Platform, current_platform, host_platform
@@ -81,10 +82,34 @@ def kernel_version() -> str | None:
     return None if version == "0" else version
 
 
-def macos_version() -> str | None:
-    if sys.platform != "darwin":
+def _sw_vers() -> str | None:
+    try:
+        out = subprocess.run(
+            ["sw_vers", "-productVersion"],
+            env={**os.environ, "SYSTEM_VERSION_COMPAT": "0"},
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
         return None
-    return _platform.mac_ver()[0] or None
+    return out.stdout.strip() or None
+
+
+def macos_version(
+    system: str = sys.platform,
+    mac_ver: Callable[[], str] = lambda: _platform.mac_ver()[0],
+    sw_vers: Callable[[], str | None] = _sw_vers,
+) -> str | None:
+    """The macOS version (`14.5`). A Python built against an old SDK sees macOS 11 and later as
+    `10.16` (Apple's compatibility shim); `sw_vers` with the shim off tells the real one."""
+    if system != "darwin":
+        return None
+    version = mac_ver()
+    if version == "10.16":
+        version = sw_vers() or version
+    return version or None
 
 
 def windows_version() -> str | None:
