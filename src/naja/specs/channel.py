@@ -220,7 +220,7 @@ class Channel:
                 raw,
                 "'::' separates a channel from a package in a match spec, not inside a channel",
                 pos,
-                hint=f"use the channel {raw[:pos]!r} here",
+                hint=f"use the channel {raw[:pos].strip()!r} here",
             )
         if _SCHEME_RE.match(text):
             return cls._from_url(text, raw, cfg)
