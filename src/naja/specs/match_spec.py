@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from naja.errors import ParseError
 from naja.specs.platform import Platform
+from naja.specs.records import _VERSION_CACHE
 from naja.specs.version_spec import BuildNumberSpec, VersionSpec
 
 if TYPE_CHECKING:
@@ -71,13 +72,9 @@ _TRAILING_KEYS = (
     "fn",
 )
 _FEATURE_KEYS = frozenset({"track_features", "features"})
-_NAME_END = frozenset(" =<>!~")
+_NAME_RE = re.compile(r"[^ =<>!~]+")
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.\-+*]")
 _KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
-# A build string never holds these; a separator right after one of the operator characters
-# belongs to the version (`>= 1.2`, `==1.2`).
-_BUILD_FORBIDDEN = frozenset("-=,|<>~")
-_OPERATOR_CHARS = frozenset("=!|,<>~")
 _ANACONDA_HOSTS = ("conda.anaconda.org", "repo.anaconda.com", "repo.continuum.io")
 _DEFAULTS = frozenset({"defaults", "pkgs/main", "pkgs/r", "pkgs/msys2", "pkgs/free", "pkgs/pro"})
 
@@ -167,20 +164,19 @@ def _record_channel(channel: str | None) -> str | None:
 # --- version + build --------------------------------------------------------------------------
 
 
+# version, then a build after the first blank or "=" that does not end an operator and is
+# followed only by characters a build string may hold.
+_VERSION_BUILD_RE = re.compile(r"(.+?)(?<![=!|,<>~])[ =]([^-=,|<>~]+)", re.DOTALL)
+
+
 def _split_version_build(text: str) -> tuple[str, str | None]:
-    """Split "version[ build]" the way conda does: the build is the tail after the first space or
-    `=` that is not part of an operator and is followed only by build-string characters."""
-    for i in range(1, len(text)):
-        c = text[i]
-        if c != " " and c != "=":
-            continue
-        if text[i - 1] in _OPERATOR_CHARS:
-            continue
-        tail = text[i + 1 :]
-        if tail and not any(ch in _BUILD_FORBIDDEN for ch in tail):
-            build = tail.strip()
-            return text[:i].replace(" ", ""), build or None
-    return text.replace(" ", ""), None
+    """Split "version[ build]" the way conda does (see _VERSION_BUILD_RE)."""
+    if " " not in text and "=" not in text[1:]:
+        return text, None
+    m = _VERSION_BUILD_RE.fullmatch(text)
+    if m is None:
+        return text.replace(" ", ""), None
+    return m.group(1).replace(" ", ""), m.group(2).strip() or None
 
 
 def _fuzzy_version(version: str, build: str | None) -> str:
@@ -204,6 +200,7 @@ class MatchSpec:
     """A parsed match spec. Immutable once built; compare with `==`, print with `str()`."""
 
     __slots__ = (
+        "_extra",
         "_hash",
         "_name_match",
         "_str",
@@ -287,12 +284,7 @@ class MatchSpec:
         self.track_features = track_features
         self.features = features
         self.original = original
-        version = self.version
-        self._version_fn = None if version is None or version.is_any else version.matcher
-        self._str: str | None = None
-        self._hash: int | None = None
-        n = self.name
-        self._name_match = None if n == "*" or "*" not in n else _glob_matcher(n, lower=True)
+        _finish(self)
 
     # -- parsing
 
@@ -301,7 +293,7 @@ class MatchSpec:
         """Parse `text` (cached: the same string gives the same object)."""
         spec = _PARSE_CACHE.get(text)
         if spec is None:
-            spec = _parse(text)
+            spec = _parse_fast(text) or _parse(text)
             if len(_PARSE_CACHE) >= _PARSE_CACHE_MAX:
                 _PARSE_CACHE.clear()
             _PARSE_CACHE[text] = spec
@@ -317,29 +309,26 @@ class MatchSpec:
             if nm is None or not nm(record.name):
                 return False
         vfn = self._version_fn
-        if vfn is not None and not vfn(record.parsed_version):
-            return False
+        if vfn is not None:
+            v = _VERSION_CACHE.get(record.version)
+            if v is None:
+                v = record.parsed_version
+            if not vfn(v):
+                return False
         build = self.build
         if build is not None and not build.matches(record.build):
             return False
         bn = self.build_number
         if bn is not None and not bn.matches(record.build_number):
             return False
+        return not self._extra or self._match_extra(record)
+
+    def _match_extra(self, record: PackageRecord) -> bool:
         if (
             self.channel is not None or self.subdir is not None or self.md5 is not None
         ) and not self._match_location(record):
             return False
-        if (
-            self.sha256 is not None
-            or self.fn is not None
-            or self.url is not None
-            or self.license is not None
-            or self.license_family is not None
-            or self.track_features is not None
-            or self.features is not None
-        ):
-            return self._match_rest(record)
-        return True
+        return self._match_rest(record)
 
     def _match_location(self, record: PackageRecord) -> bool:
         if self.md5 is not None and record.md5 != self.md5:
@@ -510,6 +499,43 @@ _PARSE_CACHE_MAX = 200_000
 # --- the parser -------------------------------------------------------------------------------
 
 
+_FAST_NAME = re.compile(r"[A-Za-z0-9_.+*-]+")
+_NOT_FAST = re.compile(r"[\[\]():#@]| if ")
+
+
+def _parse_fast(text: str) -> MatchSpec | None:
+    """The everyday `name[ version[ build]]` with nothing unusual in it, or None.
+
+    Anything odd (brackets, channels, comments, URLs, errors) goes to the full parser, which
+    gives the same result and proper error positions.
+    """
+    if text.__class__ is not str:
+        return None
+    m = _FAST_NAME.match(text)
+    if m is None:
+        return None
+    name = m.group()
+    end = m.end()
+    if end == len(text):
+        if text.endswith(_PACKAGE_EXTENSIONS):
+            return None
+        return _make(name.lower(), None, None, None, None, None, None, text)
+    if text[end] not in " =<>!~" or _NOT_FAST.search(text, end) is not None:
+        return None
+    rest = text[end:]
+    vb = rest.strip()
+    if len(rest) < 2 or not vb or vb.endswith(_PACKAGE_EXTENSIONS):
+        return None
+    version_text, build_text = _split_version_build(vb)
+    version_text = _fuzzy_version(version_text, build_text)
+    try:
+        version = VersionSpec.parse(version_text)
+        build = None if build_text is None else _string_matcher(build_text)
+    except ParseError:
+        return None
+    return _make(name.lower(), version, build, None, None, None, None, text)
+
+
 def _parse(text: str) -> MatchSpec:
     if not isinstance(text, str):
         raise TypeError(f"MatchSpec.parse needs a str, not {type(text).__name__}")
@@ -668,12 +694,11 @@ def _parse_spec(text: str, body: str, start: int) -> MatchSpec:
         raise _error(text, "missing package name", spec_start)
 
     # name: everything up to the first blank or operator.
-    i = 0
-    while i < len(rest) and rest[i] not in _NAME_END:
-        i += 1
-    name = rest[:i]
-    if not name:
+    m = _NAME_RE.match(rest)
+    if m is None:
         raise _error(text, "missing package name", spec_start)
+    name = m.group()
+    i = m.end()
     bad = _NAME_BAD.search(name)
     if bad is not None:
         raise _error(
@@ -728,6 +753,9 @@ def _parse_spec(text: str, body: str, start: int) -> MatchSpec:
         except ParseError as err:
             raise _error(text, f"bad build number: {err.reason}", pos) from None
 
+    if not brackets:
+        return _make(name.lower(), version, build, build_number, channel, subdir, namespace, text)
+
     def get(key: str) -> str | None:
         item = brackets.get(key)
         return None if item is None else item[0]
@@ -752,3 +780,55 @@ def _parse_spec(text: str, body: str, start: int) -> MatchSpec:
         features=None if feats is None else _split_features(feats),
         original=text,
     )
+
+
+def _make(
+    name: str,
+    version: VersionSpec | None,
+    build: StringMatcher | None,
+    build_number: BuildNumberSpec | None,
+    channel: str | None,
+    subdir: str | None,
+    namespace: str | None,
+    original: str,
+) -> MatchSpec:
+    """The common case (no bracket-only fields) without __init__'s coercions."""
+    spec = object.__new__(MatchSpec)
+    spec.name = name
+    spec.version = version
+    spec.build = build
+    spec.build_number = build_number
+    spec.channel = None if channel == "*" else channel
+    spec.subdir = subdir
+    spec.namespace = namespace or None
+    spec.md5 = spec.sha256 = spec.fn = spec.url = None
+    spec.license = spec.license_family = None
+    spec.track_features = spec.features = None
+    spec.original = original
+    _finish(spec)
+    return spec
+
+
+def _finish(spec: MatchSpec) -> None:
+    """Derived state used by `matches`, computed once per spec."""
+    version = spec.version
+    spec._version_fn = None if version is None or version.is_any else version.matcher
+    name = spec.name
+    spec._name_match = None if name == "*" or "*" not in name else _glob_matcher(name, lower=True)
+    spec._extra = any(
+        v is not None
+        for v in (
+            spec.channel,
+            spec.subdir,
+            spec.md5,
+            spec.sha256,
+            spec.fn,
+            spec.url,
+            spec.license,
+            spec.license_family,
+            spec.track_features,
+            spec.features,
+        )
+    )
+    spec._str = None
+    spec._hash = None
