@@ -37,6 +37,7 @@ secrets = st.text(SECRET_ALPHABET, min_size=12, max_size=40)
         ("https://user:@host/ch", "https://user:********@host/ch"),
         ("https://host/ch?token=abc&a=1", "https://host/ch?token=********&a=1"),
         ("https://host/ch?a=1&access_token=abc", "https://host/ch?a=1&access_token=********"),
+        ("https://host/cb#access_token=abc&x=1", "https://host/cb#access_token=********&x=1"),
         (
             "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKIA%2F2024"
             "&X-Amz-Signature=deadbeef&X-Amz-Security-Token=FwoG",

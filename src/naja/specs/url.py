@@ -45,7 +45,7 @@ _LEADING_TOKEN_RE = re.compile(
     r"(?P<base>[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s]*)/t/(?P<token>[^/?#\s]+)(?P<rest>.*)", re.S
 )
 _QUERY_RE = re.compile(
-    r"(?P<pre>[?&;])(?P<key>[A-Za-z0-9_.\-]+)=(?P<value>[^&#\s\"'<>]*)",
+    r"(?P<pre>[?&;#])(?P<key>[A-Za-z0-9_.\-]+)=(?P<value>[^&#\s\"'<>]*)",
 )
 # A URL inside free text: a scheme, `://`, then everything up to whitespace or a quote.
 _URL_IN_TEXT_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+")
@@ -77,7 +77,7 @@ def redact_url(url: str) -> str:
         return url
     out = _TOKEN_RE.sub(f"/t/{MASK}", url)
     out = _AUTHORITY_RE.sub(_mask_userinfo, out)
-    if "?" in out or "&" in out:
+    if "=" in out:
         out = _mask_query(out)
     return out
 
