@@ -40,12 +40,16 @@ def corpus():
     return out
 
 
-def _compare(spec_texts, by_name):
+def _compare(spec_texts, by_name, *, strict=False):
     pairs = agree = 0
     disagreements = []
     for text in spec_texts:
         ours = MatchSpec.parse(text)
-        theirs = rattler.MatchSpec(text)
+        try:
+            theirs = rattler.MatchSpec(text, strict=strict)
+        except Exception:
+            assert strict, text
+            continue
         for o, t in by_name.get(ours.name, ()):
             pairs += 1
             a, b = ours.matches(o), theirs.matches(t)
@@ -93,6 +97,19 @@ def test_corpus_specs_match_like_rattler():
         total += pairs
         agreed += agree
     assert total > 80_000
+    assert agreed == total
+
+
+def test_corpus_specs_match_like_rattler_strict():
+    # Strict mode rejects conda's ambiguous forms ("numpy 1.2"); where it accepts a spec, it
+    # must select the same records as naja's conda reading.
+    total = agreed = 0
+    for by_name, specs in corpus().values():
+        pairs, agree, disagreements = _compare(sorted(specs), by_name, strict=True)
+        assert not disagreements[:20]
+        total += pairs
+        agreed += agree
+    assert total > 40_000
     assert agreed == total
 
 

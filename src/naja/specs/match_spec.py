@@ -805,7 +805,10 @@ def _make(
     spec.license = spec.license_family = None
     spec.track_features = spec.features = None
     spec.original = original
-    _finish(spec)
+    spec._version_fn = None if version is None or version.is_any else version.matcher
+    spec._name_match = None if "*" not in name or name == "*" else _glob_matcher(name, lower=True)
+    spec._extra = channel is not None or subdir is not None
+    spec._str = spec._hash = None
     return spec
 
 
@@ -815,20 +818,17 @@ def _finish(spec: MatchSpec) -> None:
     spec._version_fn = None if version is None or version.is_any else version.matcher
     name = spec.name
     spec._name_match = None if name == "*" or "*" not in name else _glob_matcher(name, lower=True)
-    spec._extra = any(
-        v is not None
-        for v in (
-            spec.channel,
-            spec.subdir,
-            spec.md5,
-            spec.sha256,
-            spec.fn,
-            spec.url,
-            spec.license,
-            spec.license_family,
-            spec.track_features,
-            spec.features,
-        )
+    spec._extra = (
+        spec.channel is not None
+        or spec.subdir is not None
+        or spec.md5 is not None
+        or spec.sha256 is not None
+        or spec.fn is not None
+        or spec.url is not None
+        or spec.license is not None
+        or spec.license_family is not None
+        or spec.track_features is not None
+        or spec.features is not None
     )
     spec._str = None
     spec._hash = None
