@@ -185,3 +185,12 @@ def test_url_to_path_rejects_non_file_urls() -> None:
 )
 def test_redact_text_hides_auth_headers(text: str, expected: str) -> None:
     assert redact_text(text) == expected
+
+
+def test_undecodable_path_bytes_round_trip() -> None:
+    # os.fsdecode(b"/srv/caf\xe9") on a UTF-8 system: the lone byte becomes a surrogate
+    path = "/srv/caf\udce9/chan"
+    url = path_to_url(path)
+    assert url == "file:///srv/caf%E9/chan"
+    assert url_to_path(url) == path
+    assert path_to_url("/srv/café") == "file:///srv/caf%C3%A9"

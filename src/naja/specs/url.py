@@ -143,6 +143,11 @@ def join_url(base: str, *parts: str) -> str:
 # `url` crate writes them); everything else is percent-encoded.
 _PATH_SAFE = "/!$&'()*+,:;=@[]^|"
 
+
+def _quote_path(path: str) -> str:
+    return quote(path, safe=_PATH_SAFE, errors="surrogateescape")
+
+
 _DRIVE_RE = re.compile(r"^/?([A-Za-z])[:|](?=/|\\|$)")
 
 
@@ -151,7 +156,8 @@ def url_to_path(file_url: str) -> str:
     if not file_url.lower().startswith("file:"):
         raise ParseError("file URL", file_url, "expected a URL starting with file://", 0)
     parts = urlsplit(file_url)
-    path = unquote(parts.path)
+    # surrogateescape: bytes that are not UTF-8 (a path from argv or os.listdir) round-trip.
+    path = unquote(parts.path, errors="surrogateescape")
     netloc = parts.netloc
     if netloc and netloc.lower() != "localhost":
         # file://C:/x (two slashes, drive as host) is common on Windows.
@@ -175,9 +181,9 @@ def path_to_url(path: str | os.PathLike[str]) -> str:
         if text.startswith("\\\\"):
             # UNC: \\server\share\dir -> file://server/share/dir
             server, _, rest = text.lstrip("\\").replace("\\", "/").partition("/")
-            return f"file://{server}/{quote(rest, safe=_PATH_SAFE)}"
+            return f"file://{server}/{_quote_path(rest)}"
         posix = win.as_posix()
-        return "file:///" + posix[:2] + quote(posix[2:], safe=_PATH_SAFE)
+        return "file:///" + posix[:2] + _quote_path(posix[2:])
     abs_path = os.path.abspath(os.path.expanduser(text))
     posix = PurePosixPath(abs_path).as_posix()
-    return "file://" + quote(posix, safe=_PATH_SAFE)
+    return "file://" + _quote_path(posix)
