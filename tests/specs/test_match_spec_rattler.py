@@ -100,6 +100,20 @@ def test_corpus_specs_match_like_rattler():
     assert agreed == total
 
 
+def test_canonical_strings_read_by_rattler_select_the_same_records():
+    # naja prints conda's canonical form ("numpy[version='>=1.2']"); rattler must read it back to
+    # a spec that selects the same records as the original string.
+    total = agreed = 0
+    for by_name, specs in corpus().values():
+        canonical = sorted({str(MatchSpec.parse(t)) for t in specs})
+        pairs, agree, disagreements = _compare(canonical, by_name)
+        assert not disagreements[:20]
+        total += pairs
+        agreed += agree
+    assert total > 80_000
+    assert agreed == total
+
+
 def test_corpus_specs_match_like_rattler_strict():
     # Strict mode rejects conda's ambiguous forms ("numpy 1.2"); where it accepts a spec, it
     # must select the same records as naja's conda reading.
