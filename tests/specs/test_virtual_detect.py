@@ -160,3 +160,45 @@ def test_macos_version_sees_past_the_compat_shim() -> None:
     assert det.macos_version("darwin", lambda: "10.16", lambda: "13.6.1") == "13.6.1"
     assert det.macos_version("darwin", lambda: "10.16", lambda: None) == "10.16"
     assert det.macos_version("darwin", lambda: "", lambda: None) is None
+
+
+def _fake_nvidia_smi(tmp_path, stdout: str, status: int = 0) -> str:
+    if sys.platform == "win32":
+        pytest.skip("a shell-script stand-in needs a POSIX shell")
+    exe = tmp_path / "nvidia-smi"
+    (tmp_path / "out.xml").write_text(stdout)
+    exe.write_text(f"#!/bin/sh\ncat '{tmp_path / 'out.xml'}'\nexit {status}\n")
+    exe.chmod(0o755)
+    return str(exe)
+
+
+def test_cuda_version_from_nvidia_smi(tmp_path) -> None:
+    xml = "<nvidia_smi_log><driver_version>550.54</driver_version>\n<cuda_version>12.4</cuda_version></nvidia_smi_log>"
+    assert det.cuda_version_from_nvidia_smi(_fake_nvidia_smi(tmp_path, xml)) == "12.4"
+
+
+def test_nvidia_smi_failure_means_no_cuda(tmp_path) -> None:
+    xml = "<cuda_version>12.4</cuda_version>"
+    assert det.cuda_version_from_nvidia_smi(_fake_nvidia_smi(tmp_path, xml, status=9)) is None
+    other = tmp_path / "other"
+    other.mkdir()
+    assert det.cuda_version_from_nvidia_smi(_fake_nvidia_smi(other, "<x/>")) is None
+    assert det.cuda_version_from_nvidia_smi(str(tmp_path / "missing")) is None
+
+
+def test_cuda_version_from_nvml(tmp_path) -> None:
+    import shutil
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None or not sys.platform.startswith("linux"):
+        pytest.skip("needs a C compiler on Linux to build a stand-in libnvidia-ml")
+    src = tmp_path / "nvml.c"
+    src.write_text(
+        "int nvmlInit_v2(void) { return 0; }\n"
+        "int nvmlShutdown(void) { return 0; }\n"
+        "int nvmlSystemGetCudaDriverVersion_v2(int *v) { *v = 11080; return 0; }\n"
+    )
+    lib = tmp_path / "libnvidia-ml.so.1"
+    subprocess.run([cc, "-shared", "-fPIC", "-o", str(lib), str(src)], check=True, timeout=60)
+    assert det.cuda_version_from_nvml([str(lib)]) == "11.8"
+    assert det.cuda_version_from_nvml(["libnothing-here.so"]) is None

@@ -11,6 +11,8 @@ import ctypes
 import functools
 import os
 import platform as _platform
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -166,8 +168,62 @@ def cuda_version(libraries: Iterable[str] | None = None) -> str | None:
             continue
         if status != 0 or out.value <= 0:
             continue
-        return f"{out.value // 1000}.{(out.value % 1000) // 10}"
+        return _cuda_version_text(out.value)
     return None
+
+
+def _cuda_version_text(value: int) -> str:
+    # The driver API encodes 12.4 as 12040.
+    return f"{value // 1000}.{(value % 1000) // 10}"
+
+
+def cuda_version_from_nvml(libraries: Iterable[str] | None = None) -> str | None:
+    """The CUDA version NVML (`libnvidia-ml`, the library behind `nvidia-smi`) reports; rattler
+    asks it first. Used when the driver's `libcuda` cannot be loaded."""
+    names = libraries or (
+        ("nvml.dll",) if sys.platform == "win32" else ("libnvidia-ml.so.1", "libnvidia-ml.so")
+    )
+    for name in names:
+        try:
+            lib = ctypes.CDLL(name)
+            init = lib.nvmlInit_v2
+            get_version = lib.nvmlSystemGetCudaDriverVersion_v2
+        except (OSError, AttributeError):
+            continue
+        out = ctypes.c_int(0)
+        try:
+            if init() != 0:
+                continue
+            status = get_version(ctypes.byref(out))
+            shutdown = getattr(lib, "nvmlShutdown", None)
+            if shutdown is not None:
+                shutdown()
+        except OSError:
+            continue
+        if status == 0 and out.value > 0:
+            return _cuda_version_text(out.value)
+    return None
+
+
+_NVSMI_CUDA_RE = re.compile(r"<cuda_version>\s*(\d+\.\d+)[^<]*</cuda_version>")
+
+
+def cuda_version_from_nvidia_smi(nvidia_smi: str | None = None) -> str | None:
+    """The CUDA version `nvidia-smi -q -x` reports: the last resort, for a machine whose driver
+    libraries cannot be loaded into this process."""
+    exe = nvidia_smi or shutil.which("nvidia-smi")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run(
+            [exe, "-q", "-x"], capture_output=True, text=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    m = _NVSMI_CUDA_RE.search(out.stdout)
+    return m.group(1) if m else None
 
 
 @functools.cache
@@ -185,7 +241,7 @@ def detect_host() -> HostInfo:
         osx=macos_version(),
         win=windows_version(),
         archspec=archspec_name(host),
-        cuda=cuda_version(),
+        cuda=cuda_version() or cuda_version_from_nvml() or cuda_version_from_nvidia_smi(),
     )
 
 
