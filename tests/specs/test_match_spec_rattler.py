@@ -152,6 +152,10 @@ def _generated_specs(by_name):
                 f"{name}[version='>={v}',build={build}]",
                 f"{name}[version='<{hi}', build_number='>=1']",
             )
+        features = sorted({f for r, _ in recs for f in r.track_features})
+        for feature in features[:2]:
+            yield f"{name}[track_features={feature}]"
+            yield f"{name}[track_features='{feature} other']"
         yield f"{name} * {build[:2]}*"
         yield f"{name}[build_number=0]"
         yield f"{name}[build='*_1']"
@@ -167,6 +171,6 @@ def test_generated_specs_match_like_rattler():
             continue
         texts.append(text)
     pairs, agree, disagreements = _compare(texts, by_name)
-    assert pairs > 50_000
+    assert pairs > 200_000
     assert not disagreements[:20]
     assert agree == pairs
