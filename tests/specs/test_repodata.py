@@ -8,7 +8,14 @@ import msgspec
 import pytest
 
 from naja.errors import ParseError
-from naja.specs.records import PackageRecord, PrefixRecord, RepoDataRecord
+from naja.specs.records import (
+    Link,
+    PackageRecord,
+    PathEntry,
+    PathsData,
+    PrefixRecord,
+    RepoDataRecord,
+)
 from naja.specs.repodata import (
     LazyRepoData,
     dump_prefix_record,
@@ -279,6 +286,25 @@ def test_prefix_record_against_rattler():
     assert theirs.name.normalized == "zlib"
     assert [str(f) for f in theirs.files] == PREFIX_JSON["files"]
     assert len(theirs.paths_data.paths) == 4
+
+
+def test_prefix_record_built_in_code_dumps_like_conda():
+    rec = PrefixRecord(
+        name="a",
+        version="1",
+        build="0",
+        files=["bin/a"],
+        paths_data=PathsData(paths=[PathEntry(path="bin/a", sha256="00", size_in_bytes=3)]),
+        link=Link(source="/pkgs/a-1-0"),
+    )
+    d = json.loads(dump_prefix_record(rec))
+    assert d["paths_data"] == {
+        "paths": [{"_path": "bin/a", "path_type": "hardlink", "sha256": "00", "size_in_bytes": 3}],
+        "paths_version": 1,
+    }
+    assert d["link"] == {"source": "/pkgs/a-1-0", "type": 1}
+    assert d["depends"] == [] and d["build_number"] == 0
+    assert "constrains" not in d and "timestamp" not in d
 
 
 def test_record_struct_basics():

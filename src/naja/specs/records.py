@@ -126,7 +126,7 @@ class RepoDataRecord(PackageRecord, kw_only=True, gc=False):
     """A record from a channel's repodata: `url`, `channel`, `fn` and `subdir` are always set."""
 
 
-class PathEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
+class PathEntry(msgspec.Struct, kw_only=True, gc=False):
     """One entry of a PrefixRecord's paths_data (paths.json v1 plus what linking learnt)."""
 
     path: str = msgspec.field(name="_path")
@@ -203,11 +203,25 @@ def _record_to_dict(record: PackageRecord) -> dict[str, Any]:
             continue
         if attr in ("constrains", "files") and not value:
             continue
+        if attr == "paths_data":
+            out[key] = _paths_data_to_dict(value)
+            continue
         out[key] = msgspec.to_builtins(value)
     if record.extra:
         for key, value in record.extra.items():
             out.setdefault(key, value)
     return out
+
+
+def _paths_data_to_dict(data: PathsData) -> dict[str, Any]:
+    # conda leaves out unset values and a false no_link; path_type is always written.
+    paths = []
+    for entry in data.paths:
+        d = {k: v for k, v in msgspec.to_builtins(entry).items() if v is not None}
+        if not entry.no_link:
+            d.pop("no_link", None)
+        paths.append(d)
+    return {"paths": paths, "paths_version": data.paths_version}
 
 
 def known_keys(cls: type[PackageRecord]) -> frozenset[str]:
