@@ -117,6 +117,10 @@ def _rattler_detect(env: dict[str, str]) -> list[str]:
         {"CONDA_OVERRIDE_GLIBC": ""},
         {"CONDA_OVERRIDE_ARCHSPEC": "haswell"},
         {"CONDA_OVERRIDE_ARCHSPEC": ""},
+        {"CONDA_OVERRIDE_LINUX": "5.15.0"},
+        {"CONDA_OVERRIDE_OSX": ""},
+        {"CONDA_OVERRIDE_WIN": ""},
+        {"CONDA_OVERRIDE_GLIBC": "2.28", "CONDA_OVERRIDE_CUDA": "11.8"},
     ],
 )
 def test_matches_rattler_detect(env: dict[str, str]) -> None:

@@ -167,6 +167,8 @@ _MACHINE_SUFFIX = {
     "ppc64": "ppc64",
     "s390x": "s390x",
     "riscv64": "riscv64",
+    "riscv32": "riscv32",
+    "ppc": "ppc",
     "loongarch64": "loongarch64",
 }
 
