@@ -13,21 +13,48 @@ import click
 
 from naja import __version__
 
-# name -> (module, attribute, one-line help). Modules load only when the command runs.
+# name -> (module, attribute, one-line help). Modules load only when the command runs; a
+# command whose module is not there yet is not offered.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "create": ("naja.cli.create", "create", "Create a new environment from specs or files."),
+    "install": ("naja.cli.install", "install", "Install packages into an existing environment."),
+    "update": ("naja.cli.update", "update", "Update packages in an environment."),
+    "remove": ("naja.cli.remove", "remove", "Remove packages or a whole environment."),
+    "list": ("naja.cli.list_cmd", "list_cmd", "List the packages of an environment."),
+    "search": ("naja.cli.search", "search", "Search channels for packages."),
+    "repoquery": ("naja.cli.repoquery", "repoquery", "Who depends on what, as lists or trees."),
+    "info": ("naja.cli.info", "info", "Show naja's configuration and this machine."),
+    "env": ("naja.cli.env", "env", "List, remove and export environments."),
+    "clean": ("naja.cli.clean", "clean", "Remove cached indexes, packages and locks."),
+    "config": ("naja.cli.config", "config", "Show and change configuration."),
+    "shell": ("naja.cli.shell", "shell", "Shell integration: init, hook, activate."),
+    "run": ("naja.cli.run", "run", "Run a command in an environment (optionally sandboxed)."),
+    "ps": ("naja.cli.run", "ps", "List detached `naja run` processes."),
+    "stop": ("naja.cli.run", "stop", "Stop a detached `naja run` process."),
+    "lock": ("naja.cli.lock", "lock", "Write a lockfile for a request."),
+    "auth": ("naja.cli.auth", "auth", "Store and manage credentials."),
+    "build": ("naja.cli.build", "build", "Build conda packages from recipe.yaml."),
+    "index": ("naja.cli.index", "index", "Write repodata for a local channel."),
+    "upload": ("naja.cli.upload", "upload", "Upload packages to a channel."),
+    "server": ("naja.cli.server", "server", "Run the package server."),
 }
+
+
+def _available(module_name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module_name) is not None
 
 
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(name for name, entry in COMMANDS.items() if _available(entry[0]))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)
-        if entry is None:
+        if entry is None or not _available(entry[0]):
             return None
         module_name, attr, _ = entry
         return getattr(importlib.import_module(module_name), attr)
