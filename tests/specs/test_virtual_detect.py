@@ -206,3 +206,19 @@ def test_cuda_version_from_nvml(tmp_path) -> None:
     subprocess.run([cc, "-shared", "-fPIC", "-o", str(lib), str(src)], check=True, timeout=60)
     assert det.cuda_version_from_nvml([str(lib)]) == "11.8"
     assert det.cuda_version_from_nvml(["libnothing-here.so"]) is None
+
+
+def test_cuda_override_skips_the_driver_probe(monkeypatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(det, "detect_cuda", lambda: calls.append("probe") or "99.9")
+    det.detect_host.cache_clear()
+    try:
+        got = {
+            v.name: v.version
+            for v in det.detect_virtual_packages(env={"CONDA_OVERRIDE_CUDA": "12.1"})
+        }
+        assert got["__cuda"] == "12.1" and calls == []
+        got = {v.name: v.version for v in det.detect_virtual_packages(env={})}
+        assert got["__cuda"] == "99.9" and calls == ["probe"]
+    finally:
+        det.detect_host.cache_clear()

@@ -227,8 +227,14 @@ def cuda_version_from_nvidia_smi(nvidia_smi: str | None = None) -> str | None:
 
 
 @functools.cache
-def detect_host() -> HostInfo:
-    """Every host fact, probed once per process."""
+def detect_cuda() -> str | None:
+    """The host's CUDA driver version by the first probe that answers, once per process."""
+    return cuda_version() or cuda_version_from_nvml() or cuda_version_from_nvidia_smi()
+
+
+@functools.cache
+def detect_host(*, cuda: bool = True) -> HostInfo:
+    """Every host fact, probed once per process; `cuda=False` leaves the GPU driver alone."""
     try:
         host = host_platform(sys.platform, _platform.machine())
     except ParseError:
@@ -241,7 +247,7 @@ def detect_host() -> HostInfo:
         osx=macos_version(),
         win=windows_version(),
         archspec=archspec_name(host),
-        cuda=cuda_version() or cuda_version_from_nvml() or cuda_version_from_nvidia_smi(),
+        cuda=detect_cuda() if cuda else None,
     )
 
 
@@ -254,4 +260,6 @@ def detect_virtual_packages(
     """
     environ = os.environ if env is None else env
     target = current_platform(environ) if platform is None else platform
-    return virtual_packages_for(target, detect_host(), environ)
+    # With CUDA overridden the driver is never loaded: that probe is the slow and fragile one.
+    host = detect_host(cuda="CONDA_OVERRIDE_CUDA" not in environ)
+    return virtual_packages_for(target, host, environ)
