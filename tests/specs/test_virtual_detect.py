@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -81,57 +80,64 @@ def test_detect_virtual_packages_honours_env() -> None:
     assert {"__unix", "__linux", "__archspec"} <= own
 
 
+_ORACLE_ENVS: list[dict[str, str]] = [
+    {},
+    {"CONDA_OVERRIDE_CUDA": "12.4"},
+    {"CONDA_OVERRIDE_CUDA": ""},
+    {"CONDA_OVERRIDE_GLIBC": "2.17"},
+    {"CONDA_OVERRIDE_GLIBC": ""},
+    {"CONDA_OVERRIDE_ARCHSPEC": "haswell"},
+    {"CONDA_OVERRIDE_ARCHSPEC": ""},
+    {"CONDA_OVERRIDE_LINUX": "5.15.0"},
+    {"CONDA_OVERRIDE_OSX": ""},
+    {"CONDA_OVERRIDE_WIN": ""},
+    {"CONDA_OVERRIDE_GLIBC": "2.28", "CONDA_OVERRIDE_CUDA": "11.8"},
+]
+
+# rattler reads CONDA_OVERRIDE_* from the process environment: set each case in turn.
 _RATTLER_PROBE = """
-import json, os, rattler
-vps = rattler.VirtualPackage.detect(rattler.VirtualPackageOverrides.from_env())
-print(json.dumps(sorted(str(v.into_generic()) for v in vps)))
+import json, os, sys, rattler
+out = []
+for env in json.loads(sys.stdin.read()):
+    for key in [k for k in os.environ if k.startswith("CONDA_")]:
+        del os.environ[key]
+    os.environ.update(env)
+    vps = rattler.VirtualPackage.detect(rattler.VirtualPackageOverrides.from_env())
+    out.append(sorted(str(v.into_generic()) for v in vps))
+print(json.dumps(out))
+sys.stdout.flush()
 os._exit(0)
 """
 
 
-def _rattler_detect(env: dict[str, str]) -> list[str]:
-    # A child process, so rattler reads exactly this environment (and its exit-time crash,
-    # if any, stays out of pytest).
+@pytest.fixture(scope="module")
+def rattler_detected() -> list[list[str]]:
+    # One child process for every case, so rattler's exit-time crash (if any) stays out of
+    # pytest and the suite pays for one interpreter start.
     import json
 
-    base = {k: v for k, v in os.environ.items() if not k.startswith("CONDA_")}
     out = subprocess.run(
         [sys.executable, "-c", _RATTLER_PROBE],
-        env={**base, **env},
+        input=json.dumps(_ORACLE_ENVS),
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="rattler oracle run on Linux")
-@pytest.mark.parametrize(
-    "env",
-    [
-        {},
-        {"CONDA_OVERRIDE_CUDA": "12.4"},
-        {"CONDA_OVERRIDE_CUDA": ""},
-        {"CONDA_OVERRIDE_GLIBC": "2.17"},
-        {"CONDA_OVERRIDE_GLIBC": ""},
-        {"CONDA_OVERRIDE_ARCHSPEC": "haswell"},
-        {"CONDA_OVERRIDE_ARCHSPEC": ""},
-        {"CONDA_OVERRIDE_LINUX": "5.15.0"},
-        {"CONDA_OVERRIDE_OSX": ""},
-        {"CONDA_OVERRIDE_WIN": ""},
-        {"CONDA_OVERRIDE_GLIBC": "2.28", "CONDA_OVERRIDE_CUDA": "11.8"},
-    ],
-)
-def test_matches_rattler_detect(env: dict[str, str]) -> None:
+@pytest.mark.parametrize("case", range(len(_ORACLE_ENVS)))
+def test_matches_rattler_detect(case: int, rattler_detected: list[list[str]]) -> None:
     """Same names, versions and builds as rattler for the host platform.
 
     Differences kept on purpose (docs/differences.md): rattler applies CONDA_OVERRIDE_OSX/WIN on
     any host and keeps CONDA_OVERRIDE_LINUX verbatim; naja follows conda there.
     """
-    theirs = _rattler_detect(env)
+    env = _ORACLE_ENVS[case]
     ours = sorted(str(v) for v in det.detect_virtual_packages(env=env))
-    assert ours == theirs
+    assert ours == rattler_detected[case], env
 
 
 def _fake_libcuda(tmp_path, body: str) -> str:
