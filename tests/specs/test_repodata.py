@@ -320,6 +320,12 @@ def test_lazy_repodata_matches_eager_and_rattler():
     data = path.read_bytes()
     eager = load_repodata(data, channel="index4", subdir="linux-64")
     lazy = LazyRepoData(data, channel="index4", subdir="linux-64")
+    # Asked before any listing (prefix scan), including names that prefix other names.
+    fresh = LazyRepoData(data, channel="index4", subdir="linux-64")
+    for name in ("numpy", "numpy-base", "r", "python", "no-such-package"):
+        assert sorted(r.fn for r in fresh.records(name)) == sorted(
+            r.fn for r in eager if r.name == name
+        )
     assert len(lazy) == len(eager)
     sparse = rattler.SparseRepoData(rattler.Channel("index4"), "linux-64", str(path))
     assert lazy.package_names() == sorted(sparse.package_names())

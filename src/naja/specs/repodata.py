@@ -197,8 +197,16 @@ class LazyRepoData:
         cached = self._cache.get(name)
         if cached is not None:
             return cached
-        group = self._index().get(name)
-        if group is None:
+        if self._groups is not None:
+            group = self._groups.get(name)
+        else:
+            # One name asked before any listing: a prefix scan beats grouping every file name.
+            prefix = name + "-"
+            group = (
+                [fn for fn in self._conda if fn.startswith(prefix) and _name_of(fn) == name],
+                [fn for fn in self._legacy if fn.startswith(prefix) and _name_of(fn) == name],
+            )
+        if group is None or not (group[0] or group[1]):
             return []
         decode = _RECORD_DECODER.decode
         try:
