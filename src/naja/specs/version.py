@@ -25,6 +25,9 @@ _DEV = "DEV"  # upper case sorts below every other (lower-cased) string, as in c
 
 _INVALID_CHAR = re.compile(r"[^.+!_0-9a-z]")
 _RUNS = re.compile(r"[0-9]+|[^0-9]+")
+# Most real versions are lower-case dotted runs (`1.2.3`, `2.0rc1`): for those, parsing is this
+# match alone and the components and key are filled in on first use (see `Version._fill`).
+_PLAIN = re.compile(r"[0-9a-z]+(?:\.[0-9a-z]+)*").fullmatch
 
 # Comparison keys. A segment's components are padded with 0 when compared, and so are the
 # segments of a version (padded with all-zero segments). Padding with a minimum element would
@@ -34,6 +37,7 @@ _RUNS = re.compile(r"[0-9]+|[^0-9]+")
 # the terminator `_END` stands for "zeros from here on". The segment level repeats the trick.
 _END = (1, 0, 0)
 _SEG_END = (1, 0, 0, 0)
+_NO_LOCAL = _SEG_END
 _ZERO_SEG_BELOW = (1, 0, 0, -1)  # an all-zero segment followed by a segment sorting below zero
 _ZERO_SEG_ABOVE = (1, 0, 0, 1)
 
@@ -67,24 +71,36 @@ def _segment_key(comps: tuple[Any, ...]) -> tuple[Any, ...] | None:
     return tuple(out)
 
 
-def _segments_key(segments: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
-    keys = [_segment_key(s) for s in segments]
-    while keys and keys[-1] is None:
-        keys.pop()
-    out: list[tuple[Any, ...]] = []
-    below = False
-    for k in reversed(keys):
-        if k is None:
-            out.append(_ZERO_SEG_BELOW if below else _ZERO_SEG_ABOVE)
-        else:
-            out.append(k)
-            below = k < _END
-    out.reverse()
-    out.append(_SEG_END)
+def _join_keys(keys: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The key of a run of segments from their keys (`_ZERO` for all-zero segments).
+
+    The segment keys are concatenated into one flat tuple: every component takes three slots
+    and each segment ends in a terminator, so equal segments keep two keys aligned and the
+    first unequal segment decides at a slot inside it.
+    """
+    out: list[Any] = []
+    zeros = 0
+    for k in keys:
+        if k is _ZERO:
+            zeros += 1  # decided by the next non-zero segment; trailing ones are dropped
+            continue
+        if zeros:
+            out += (_ZERO_SEG_BELOW if k < _END else _ZERO_SEG_ABOVE) * zeros
+            zeros = 0
+        out += k
+    out += _SEG_END
     return tuple(out)
 
 
-def _split_segment(seg: str) -> tuple[Any, ...]:
+_ZERO: tuple[Any, ...] = ()  # the key `_segment_info` gives an all-zero segment
+# Segment text -> (components, key). Versions share few distinct segments (`0`, `1`, `2rc1`).
+_SEGMENT_INFO: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+
+
+def _segment_info(seg: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    info = _SEGMENT_INFO.get(seg)
+    if info is not None:
+        return info
     comps: list[Any] = []
     for run in _RUNS.findall(seg):
         if run[0].isdigit():
@@ -97,11 +113,17 @@ def _split_segment(seg: str) -> tuple[Any, ...]:
             comps.append(run)
     if not seg[0].isdigit():
         comps.insert(0, 0)
-    return tuple(comps)
+    out = tuple(comps)
+    info = (out, _segment_key(out) or _ZERO)
+    if len(_SEGMENT_INFO) < 1 << 16:
+        _SEGMENT_INFO[seg] = info
+    return info
 
 
-def _split_part(text: str, part: str, offset: int, trailing_underscore: bool):
-    """Split `part` (starting at `offset` in `text`) into segment component tuples."""
+def _split_part(
+    text: str, part: str, offset: int, trailing_underscore: bool
+) -> tuple[tuple[tuple[Any, ...], ...], tuple[Any, ...]]:
+    """Split `part` (at `offset` in `text`) into segment component tuples, and their key."""
     keep_underscore = trailing_underscore and part.endswith("_")
     if keep_underscore:
         # conda keeps a trailing `_` (`1.0_`, openssl-like `1.0.2-`) as part of the last
@@ -111,13 +133,16 @@ def _split_part(text: str, part: str, offset: int, trailing_underscore: bool):
     if keep_underscore:
         pieces[-1] += "_"
     segments = []
+    keys = []
     pos = offset
     for piece in pieces:
         if not piece:
             raise ParseError(_KIND, text, "empty version component", pos)
-        segments.append(_split_segment(piece))
+        comps, key = _segment_info(piece)
+        segments.append(comps)
+        keys.append(key)
         pos += len(piece) + 1
-    return tuple(segments)
+    return tuple(segments), _join_keys(keys)
 
 
 class Version:
@@ -127,14 +152,16 @@ class Version:
     `1.0dev < 1.0_ < 1.0a`). `str()` is the text as given (surrounding whitespace stripped).
     """
 
-    __slots__ = ("_hash", "_key", "_local", "_norm", "_segments", "_text", "epoch")
+    __slots__ = ("_epoch", "_hash", "_key", "_local", "_norm", "_segments", "_text")
 
     _cache: ClassVar[dict[str, Version]] = {}
     _CACHE_LIMIT: ClassVar[int] = 1 << 18
 
+    # A plain version (see `_PLAIN`) only has `_text` and `_norm` set by the parser; the other
+    # slots are filled by `_fill` on first use, which is why readers catch AttributeError.
     _text: str
     _norm: str
-    epoch: int
+    _epoch: int
     _segments: tuple[tuple[Any, ...], ...]
     _local: tuple[tuple[Any, ...], ...]
     _key: tuple[Any, ...]
@@ -143,7 +170,11 @@ class Version:
     def __new__(cls, text: str) -> Version:
         v = cls._cache.get(text)
         if v is None:
-            v = cls._build(text)
+            if _PLAIN(text) is not None:
+                v = object.__new__(cls)
+                v._text = v._norm = text
+            else:
+                v = cls._build(text)
             if len(cls._cache) >= cls._CACHE_LIMIT:
                 cls._cache.clear()
             cls._cache[text] = v
@@ -156,6 +187,31 @@ class Version:
         if v is None:
             v = cls(text)
         return v
+
+    def _fill(self) -> None:
+        """Split a plain version and compute its key (deferred from parsing)."""
+        segments = []
+        out: list[Any] = [0]
+        zeros = 0
+        # `_join_keys` inlined: this runs once for most versions a program sees.
+        for piece in self._norm.split("."):
+            comps, k = _SEGMENT_INFO.get(piece) or _segment_info(piece)
+            segments.append(comps)
+            if k is _ZERO:
+                zeros += 1
+                continue
+            if zeros:
+                out += (_ZERO_SEG_BELOW if k < _END else _ZERO_SEG_ABOVE) * zeros
+                zeros = 0
+            out += k
+        out += _SEG_END
+        out += _NO_LOCAL
+        self._epoch = 0
+        self._segments = tuple(segments)
+        self._local = ()
+        key = tuple(out)
+        self._key = key
+        self._hash = hash(key)
 
     @classmethod
     def _build(cls, raw: str) -> Version:
@@ -195,6 +251,7 @@ class Version:
             offset += bang + 1
 
         local_segments: tuple[tuple[Any, ...], ...] = ()
+        local_key = _NO_LOCAL
         plus = rest.find("+")
         if plus >= 0:
             second = rest.find("+", plus + 1)
@@ -205,19 +262,19 @@ class Version:
             local = rest[plus + 1 :]
             if not local:
                 raise ParseError(_KIND, raw, "empty local version after '+'", offset + plus + 1)
-            local_segments = _split_part(raw, local, offset + plus + 1, False)
+            local_segments, local_key = _split_part(raw, local, offset + plus + 1, False)
             rest = rest[:plus]
         if not rest:
             raise ParseError(_KIND, raw, "missing version before the local version", offset)
-        segments = _split_part(raw, rest, offset, True)
+        segments, key = _split_part(raw, rest, offset, True)
 
         self = object.__new__(cls)
         self._text = text
         self._norm = norm
-        self.epoch = epoch
+        self._epoch = epoch
         self._segments = segments
         self._local = local_segments
-        self._key = (epoch, _segments_key(segments), _segments_key(local_segments))
+        self._key = (epoch, *key, *local_key)
         self._hash = hash(self._key)
         return self
 
@@ -233,6 +290,14 @@ class Version:
         return (Version, (self._text,))
 
     @property
+    def epoch(self) -> int:
+        try:
+            return self._epoch
+        except AttributeError:
+            self._fill()
+            return self._epoch
+
+    @property
     def normalized(self) -> str:
         """conda's normalized text: lower case, `-` turned into `_` when used as separator."""
         return self._norm
@@ -245,56 +310,90 @@ class Version:
 
     @property
     def has_local(self) -> bool:
-        return bool(self._local)
+        return "+" in self._norm
 
     @property
     def segments(self) -> tuple[tuple[Any, ...], ...]:
         """Segments (without epoch) as component tuples: ints, strings, `inf` for post."""
-        return self._segments
+        try:
+            return self._segments
+        except AttributeError:
+            self._fill()
+            return self._segments
 
     @property
     def local_segments(self) -> tuple[tuple[Any, ...], ...]:
-        return self._local
+        try:
+            return self._local
+        except AttributeError:
+            self._fill()
+            return self._local
 
     @property
     def sort_key(self) -> tuple[Any, ...]:
         """A key with the same ordering and equality as the version (for fast `sorted`)."""
-        return self._key
+        try:
+            return self._key
+        except AttributeError:
+            self._fill()
+            return self._key
 
     @property
     def is_dev(self) -> bool:
-        return any(c == _DEV for seg in self._segments for c in seg)
+        return any(c == _DEV for seg in self.segments for c in seg)
 
     def conda_parts(self) -> list[list[Any]]:
         """conda's `VersionOrder.version`: epoch first, then each segment's components."""
-        return [[self.epoch], *([*seg] for seg in self._segments)]
+        return [[self.epoch], *([*seg] for seg in self.segments)]
 
     # ---- ordering --------------------------------------------------------------------------
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is Version:
-            return self._key == other._key  # type: ignore[union-attr]
+            try:
+                return self._key == other._key  # type: ignore[union-attr]
+            except AttributeError:
+                return self.sort_key == other.sort_key  # type: ignore[union-attr]
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
         if other.__class__ is Version:
-            return self._key != other._key  # type: ignore[union-attr]
+            try:
+                return self._key != other._key  # type: ignore[union-attr]
+            except AttributeError:
+                return self.sort_key != other.sort_key  # type: ignore[union-attr]
         return NotImplemented
 
     def __hash__(self) -> int:
-        return self._hash
+        try:
+            return self._hash
+        except AttributeError:
+            self._fill()
+            return self._hash
 
     def __lt__(self, other: Version) -> bool:
-        return self._key < other._key
+        try:
+            return self._key < other._key
+        except AttributeError:
+            return self.sort_key < other.sort_key
 
     def __le__(self, other: Version) -> bool:
-        return self._key <= other._key
+        try:
+            return self._key <= other._key
+        except AttributeError:
+            return self.sort_key <= other.sort_key
 
     def __gt__(self, other: Version) -> bool:
-        return self._key > other._key
+        try:
+            return self._key > other._key
+        except AttributeError:
+            return self.sort_key > other.sort_key
 
     def __ge__(self, other: Version) -> bool:
-        return self._key >= other._key
+        try:
+            return self._key >= other._key
+        except AttributeError:
+            return self.sort_key >= other.sort_key
 
     # ---- helpers for match specs -----------------------------------------------------------
 
@@ -307,17 +406,17 @@ class Version:
         `1.2`, `1.2alpha` with `1.2a`). With a local part the versions must be equal and the
         test applies to the local segments instead.
         """
-        if prefix._local:
-            if self.epoch != prefix.epoch or self._key[1] != prefix._key[1]:
+        if prefix.local_segments:
+            if _public(self) != _public(prefix):
                 return False
-            return _startswith(self._local, prefix._local)
+            return _startswith(self.local_segments, prefix.local_segments)
         if self.epoch != prefix.epoch:
             return False
-        return _startswith(self._segments, prefix._segments)
+        return _startswith(self.segments, prefix.segments)
 
     def compatible_with(self, other: Version) -> bool:
         """conda's `~=`: `self >= other` and `self` starts with `other` minus its last part."""
-        if self._key < other._key:
+        if self < other:
             return False
         prefix = other.compatible_prefix()
         return prefix is None or self.startswith(prefix)
@@ -332,7 +431,7 @@ class Version:
     def bump(self, index: int = -1) -> Version:
         """The version with the first number of segment `index` incremented and later segments
         dropped (`1.2.3`.bump(1) -> `1.3`), as used for pin upper bounds."""
-        segs = [list(s) for s in self._segments]
+        segs = [list(s) for s in self.segments]
         i = index if index >= 0 else len(segs) + index
         if not 0 <= i < len(segs):
             raise IndexError(f"version {self._text} has no segment {index}")
@@ -345,6 +444,11 @@ class Version:
         if self.epoch:
             text = f"{self.epoch}!{text}"
         return Version.parse(text)
+
+
+def _public(v: Version) -> Version:
+    """The version without its local part."""
+    return Version.parse(v.normalized.partition("+")[0])
 
 
 def _render_segment(seg: list[Any]) -> str:

@@ -31,7 +31,7 @@ from naja.specs.version import Version
 __all__ = ["BuildNumberSpec", "VersionSpec"]
 
 _KIND = "version spec"
-_OPERATORS = ("~=", "==", "!=", "<=", ">=", "=", "<", ">")
+_OPERATOR = re.compile(r"~=|==|!=|<=|>=|=|<|>|")
 _Matcher = Callable[[Version], bool]
 _REPEATED_TAIL = re.compile(r"(?:\.\*)+$")
 
@@ -45,7 +45,7 @@ class _Node:
 
     __slots__ = ("fn", "is_exact", "is_or", "text")
 
-    def __init__(self, text: str, fn: _Matcher, *, is_or: bool = False, is_exact: bool = False):
+    def __init__(self, text: str, fn: _Matcher, is_or: bool = False, is_exact: bool = False):
         self.text = text
         self.fn = fn
         self.is_or = is_or
@@ -92,24 +92,26 @@ def _parse_version(spec: str, text: str, pos: int) -> Version:
         raise ParseError(_KIND, spec, f"{e.reason} in version {text!r}", where) from None
 
 
+_NUMERIC = re.compile(r"[0-9]+(?:\.[0-9]+)*").fullmatch
+
+
 def _startswith_matcher(prefix: Version) -> _Matcher:
     # Fast path for the common `1.2.*` shape (plain numbers, no epoch or local): the candidate's
     # zero-padded leading segments must equal the prefix, and its next first component the
     # prefix's last number.
-    segs = prefix.segments
-    if (
-        not prefix.epoch
-        and not prefix.has_local
-        and all(len(s) == 1 and type(s[0]) is int for s in segs)
-    ):
-        head = tuple(s[0] for s in segs[:-1])
-        last = segs[-1][0]
+    if _NUMERIC(prefix.normalized) is not None:
+        numbers = [int(x) for x in prefix.normalized.split(".")]
+        head = tuple(numbers[:-1])
+        last = numbers[-1]
         n = len(head)
 
         def match(v: Version) -> bool:
             if v.epoch:
                 return False
-            vs = v.segments
+            try:
+                vs = v._segments
+            except AttributeError:
+                vs = v.segments
             k = len(vs)
             for i in range(n):
                 if i < k:
@@ -134,8 +136,20 @@ def _padded_int(seg: tuple) -> int | None:
     return seg[0]
 
 
+# `>=1.2`, `<2.0a0`, `1.11`: an operator (or none) and a plain version (see version._PLAIN).
+_SIMPLE_LEAF = re.compile(r"(>=|<=|==|!=|<|>|)([0-9a-z]+(?:\.[0-9a-z]+)*)").fullmatch
+# The spec version's bound comparison method that tests a candidate: `>=v` is `v <= x`.
+_REVERSED = {"": "__eq__", "==": "__eq__", "!=": "__ne__", ">=": "__le__", ">": "__lt__"}
+_REVERSED |= {"<=": "__ge__", "<": "__gt__"}
+
+
 def _leaf(spec: str, raw: str, pos: int, strict: bool) -> _Node:
     """Parse one constraint `raw` found at `pos` in `spec` (already stripped)."""
+    m = _SIMPLE_LEAF(raw)
+    if m is not None:
+        op, body = m.groups()
+        v = Version.parse(body)
+        return _Node(raw, getattr(v, _REVERSED[op]), False, op in ("", "=="))
     if not strict and raw.endswith(".*.*"):
         # Real repodata has `pytorch 1.*.*`; read a repeated trailing `.*` as one (as rattler
         # does) instead of conda's text pattern, which would reject `1.2` for having one dot.
@@ -153,10 +167,10 @@ def _leaf(spec: str, raw: str, pos: int, strict: bool) -> _Node:
         except re.error as e:
             raise ParseError(_KIND, spec, f"bad regex: {e.msg}", pos + (e.pos or 0)) from None
         return _Node(raw, lambda v: rx.match(str(v)) is not None)
-    op = next((o for o in _OPERATORS if raw.startswith(o)), None)
-    if op is None and raw[0] in "=<>!~":
+    op = _OPERATOR.match(raw).group()  # type: ignore[union-attr]
+    if not op and raw[0] in "=<>!~":
         raise ParseError(_KIND, spec, "invalid operator", pos)
-    if op is not None:
+    if op:
         vpos = pos + len(op)
         body = raw[len(op) :]
         if body.startswith("="):
@@ -173,24 +187,24 @@ def _leaf(spec: str, raw: str, pos: int, strict: bool) -> _Node:
                 raise ParseError(_KIND, spec, "'~=' cannot be combined with '.*'", vpos + len(body))
         text = raw if not stripped or stripped == raw[len(op) :] else op + stripped
         v = _parse_version(spec, body, vpos)
-        key = v.sort_key
+        # Bound comparison methods of the spec's version are the matchers: `>=v` is `v <= x`.
         if op == "==":
-            return _Node(text, lambda x: x.sort_key == key, is_exact=True)
+            return _Node(text, v.__eq__, is_exact=True)
         if op == "!=":
             if star:
                 sw = _startswith_matcher(v)
                 return _Node(text, lambda x: not sw(x))
-            return _Node(text, lambda x: x.sort_key != key)
+            return _Node(text, v.__ne__)
         if op == "=":
             return _Node(text, _startswith_matcher(v))
         if op == ">=":
-            return _Node(text, lambda x: x.sort_key >= key)
+            return _Node(text, v.__le__)
         if op == ">":
-            return _Node(text, lambda x: x.sort_key > key)
+            return _Node(text, v.__lt__)
         if op == "<=":
-            return _Node(text, lambda x: x.sort_key <= key)
+            return _Node(text, v.__ge__)
         if op == "<":
-            return _Node(text, lambda x: x.sort_key < key)
+            return _Node(text, v.__gt__)
         # `~=`: conda cuts the normalized text at its last `.`; without one there is no series.
         prefix = v.compatible_prefix()
         if prefix is None:
@@ -198,7 +212,8 @@ def _leaf(spec: str, raw: str, pos: int, strict: bool) -> _Node:
                 _KIND, spec, "'~=' needs a version with at least two parts, e.g. ~=1.2", vpos
             )
         sw = _startswith_matcher(prefix)
-        return _Node(text, lambda x: x.sort_key >= key and sw(x))
+        at_least = v.__le__
+        return _Node(text, lambda x: at_least(x) and sw(x))
     head = raw.rstrip("*")
     if "*" in head:
         # A `*` inside the version: conda matches the text as a pattern.
@@ -221,8 +236,52 @@ def _leaf(spec: str, raw: str, pos: int, strict: bool) -> _Node:
         v = _parse_version(spec, body, pos)
         return _Node(body + ".*", _startswith_matcher(v))
     v = _parse_version(spec, raw, pos)
-    key = v.sort_key
-    return _Node(raw, lambda x: x.sort_key == key, is_exact=True)
+    return _Node(raw, v.__eq__, is_exact=True)
+
+
+_WS = re.compile(r"\s*")
+_CONSTRAINT = re.compile(r"[^|,()]*")
+_SPECIAL = re.compile(r"[|()^$]")
+# Parsed constraints by text: real repodata repeats `>=1.2` and `<2.0a0` across many specs.
+_LEAVES: dict[str, _Node] = {}
+
+
+def clear_caches() -> None:
+    """Forget every parsed spec and constraint (for benchmarks of cold parsing)."""
+    _LEAVES.clear()
+    VersionSpec._cache.clear()
+    VersionSpec._strict_cache.clear()
+    BuildNumberSpec._cache.clear()
+
+
+def _parse_flat(t: str, strict: bool) -> _Node:
+    """The common shape, `>=1.2,<2.0a0`: constraints joined by `,` only."""
+    if "," not in t:
+        raw = t.strip()
+        node = _LEAVES.get(raw) if not strict else None
+        if node is None:
+            node = _leaf(t, raw, t.index(raw[0]), strict)
+            if not strict and len(_LEAVES) < 1 << 16:
+                _LEAVES[raw] = node
+        return node
+    nodes = []
+    pos = 0
+    for piece in t.split(","):
+        raw = piece.strip()
+        if not raw:
+            raise ParseError(_KIND, t, "missing version constraint", pos + len(piece))
+        start = pos + piece.index(raw[0])
+        node = _LEAVES.get(raw) if not strict else None
+        if node is None:
+            node = _leaf(t, raw, start, strict)
+            if not strict and len(_LEAVES) < 1 << 16:
+                _LEAVES[raw] = node
+        nodes.append(node)
+        pos += len(piece) + 1
+    if len(nodes) == 1:
+        return nodes[0]
+    text = ",".join(n.text for n in nodes)
+    return _Group(text, _all_of([n.fn for n in nodes]), nodes, is_or=False)
 
 
 class _Parser:
@@ -235,18 +294,15 @@ class _Parser:
         self.strict = strict
         self.i = 0
 
-    def skip_ws(self) -> None:
-        t = self.text
-        while self.i < len(t) and t[self.i].isspace():
-            self.i += 1
-
     def parse(self) -> _Node:
+        t = self.text
+        if _SPECIAL.search(t) is None:
+            return _parse_flat(t, self.strict)
         node = self.parse_or()
-        self.skip_ws()
-        if self.i < len(self.text):
-            ch = self.text[self.i]
+        if self.peek():
+            ch = t[self.i]
             reason = "unbalanced ')'" if ch == ")" else f"unexpected {ch!r}"
-            raise ParseError(_KIND, self.text, reason, self.i)
+            raise ParseError(_KIND, t, reason, self.i)
         return node
 
     def parse_or(self) -> _Node:
@@ -276,21 +332,22 @@ class _Parser:
         return _Group(text, _all_of([p.fn for p in flat]), flat, is_or=False)
 
     def peek(self) -> str:
-        self.skip_ws()
-        return self.text[self.i] if self.i < len(self.text) else ""
+        t = self.text
+        i = _WS.match(t, self.i).end()  # type: ignore[union-attr]
+        self.i = i
+        return t[i] if i < len(t) else ""
 
     def parse_atom(self) -> _Node:
         t = self.text
         ch = self.peek()
+        start = self.i
         if ch == "(":
-            start = self.i
             self.i += 1
             node = self.parse_or()
             if self.peek() != ")":
                 raise ParseError(_KIND, t, "unclosed '('", start)
             self.i += 1
             return node
-        start = self.i
         if ch == "^":
             # A regex may itself contain `|`, `,` and parentheses: it runs to the next `$`.
             end = t.find("$", start)
@@ -298,8 +355,7 @@ class _Parser:
                 raise ParseError(_KIND, t, "a regex spec must end with '$'", len(t))
             self.i = end + 1
         else:
-            while self.i < len(t) and t[self.i] not in "|,()":
-                self.i += 1
+            self.i = _CONSTRAINT.match(t, start).end()  # type: ignore[union-attr]
         raw = t[start : self.i].rstrip()
         if not raw:
             raise ParseError(_KIND, t, "missing version constraint", start)
@@ -335,7 +391,10 @@ class VersionSpec:
                 raise TypeError(f"VersionSpec() takes a str, not {type(text).__name__}")
             if not text.strip():
                 raise ParseError(_KIND, text, "empty version spec", 0)
-            node = _Parser(text, strict).parse()
+            if _SPECIAL.search(text) is None:
+                node = _parse_flat(text, strict)
+            else:
+                node = _Parser(text, strict).parse()
             spec = object.__new__(cls)
             spec._node = node
             spec._text = node.text
