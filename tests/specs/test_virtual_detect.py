@@ -75,7 +75,7 @@ def test_detect_virtual_packages_honours_env() -> None:
     got = {v.name: v for v in det.detect_virtual_packages(env=env)}
     assert got["__osx"].version == "12.3"
     assert "__glibc" not in got
-    assert got["__archspec"].build == "arm64"
+    assert got["__archspec"].build == "m1"
     own = {v.name for v in det.detect_virtual_packages(Platform.LINUX_64, env={})}
     assert {"__unix", "__linux", "__archspec"} <= own
 
@@ -228,3 +228,17 @@ def test_cuda_override_skips_the_driver_probe(monkeypatch) -> None:
         assert got["__cuda"] == "99.9" and calls == ["probe"]
     finally:
         det.detect_host.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("brand", "name"),
+    [
+        ("Apple M1", "m1"),
+        ("Apple M2 Pro", "m2"),
+        ("Apple M4 Max", "m4"),
+        ("", "m1"),
+        ("VirtualApple @ 2.50GHz", "m1"),
+    ],
+)
+def test_apple_silicon_name(brand: str, name: str) -> None:
+    assert det.apple_silicon_name(brand) == name

@@ -52,44 +52,57 @@ def test_native_osx_and_win() -> None:
 @pytest.mark.parametrize(
     ("target", "expected"),
     [
-        # OS versions are conda's `0` off the host OS; archspec is the target's generic CPU
-        ("osx-arm64", {"__unix": "0=0", "__osx": "0=0", "__archspec": "1=arm64"}),
-        ("osx-64", {"__unix": "0=0", "__osx": "0=0", "__archspec": "1=x86_64"}),
-        ("win-64", {"__win": "0=0", "__archspec": "1=x86_64"}),
-        ("win-arm64", {"__win": "0=0", "__archspec": "1=arm64"}),
+        # another platform: rattler's defaults, nothing taken from the host (not even CUDA)
+        ("osx-arm64", {"__unix": "0=0", "__osx": "13.0=0", "__archspec": "1=m1"}),
+        ("osx-64", {"__unix": "0=0", "__osx": "13.0=0", "__archspec": "1=x86_64"}),
+        ("win-64", {"__win": "10.0=0", "__archspec": "1=x86_64"}),
+        ("win-arm64", {"__win": "10.0=0", "__archspec": "1=aarch64"}),
+        ("win-32", {"__win": "10.0=0", "__archspec": "1=x86"}),
+        (
+            "linux-aarch64",
+            {"__unix": "0=0", "__linux": "4.18=0", "__glibc": "2.28=0", "__archspec": "1=aarch64"},
+        ),
+        (
+            "linux-riscv64",
+            {"__unix": "0=0", "__linux": "4.18=0", "__glibc": "2.39=0", "__archspec": "1=riscv64"},
+        ),
+        (
+            "linux-armv7l",
+            {"__unix": "0=0", "__linux": "4.18=0", "__glibc": "2.28=0", "__archspec": "1=armv7l"},
+        ),
         ("freebsd-64", {"__unix": "0=0", "__archspec": "1=x86_64"}),
-        ("emscripten-wasm32", {}),
+        ("emscripten-wasm32", {"__unix": "0=0"}),
         ("wasi-wasm32", {}),
         ("zos-z", {}),
         ("noarch", {}),
     ],
 )
-def test_cross_targets_from_linux(target: str, expected: dict[str, str]) -> None:
-    host = HostInfo(Platform.LINUX_64, linux="6.8.0", glibc="2.36", archspec="x86_64_v3")
-    assert names(virtual_packages_for(target, host, {})) == expected
+def test_other_targets_from_linux(target: str, expected: dict[str, str]) -> None:
+    assert names(virtual_packages_for(target, LINUX_HOST, {})) == expected
 
 
-def test_cross_linux_from_osx_uses_zero_versions() -> None:
-    got = names(virtual_packages_for("linux-aarch64", OSX_HOST, {}))
+def test_linux_from_osx_uses_defaults() -> None:
+    got = names(virtual_packages_for("linux-64", OSX_HOST, {}))
     assert got == {
         "__unix": "0=0",
-        "__linux": "0=0",
-        "__glibc": "0=0",
-        "__archspec": "1=aarch64",
+        "__linux": "4.18=0",
+        "__glibc": "2.28=0",
+        "__archspec": "1=x86_64",
     }
 
 
-def test_same_os_other_arch_keeps_os_facts_but_generic_archspec() -> None:
-    got = names(virtual_packages_for("linux-aarch64", LINUX_HOST, {}))
-    assert got["__glibc"] == "2.36=0" and got["__linux"] == "6.8.0=0"
-    assert got["__archspec"] == "1=aarch64"
+def test_unknown_host_means_defaults() -> None:
+    assert virtual_packages_for("linux-64", None, {}) == virtual_packages_for(
+        "linux-64", OSX_HOST, {}
+    )
 
 
-def test_unknown_host_means_zero_versions() -> None:
-    assert names(virtual_packages_for("linux-64", None, {})) == {
+def test_host_without_facts() -> None:
+    # a musl host: no glibc to offer; an unreadable kernel release: `__linux=0`
+    bare = HostInfo(Platform.LINUX_64)
+    assert names(virtual_packages_for("linux-64", bare, {})) == {
         "__unix": "0=0",
         "__linux": "0=0",
-        "__glibc": "0=0",
         "__archspec": "1=x86_64",
     }
 
@@ -113,6 +126,8 @@ def test_overrides_replace_values() -> None:
     assert osx["__osx"] == "11.0=0"
     win = names(virtual_packages_for("win-64", OSX_HOST, {"CONDA_OVERRIDE_WIN": "10"}))
     assert win["__win"] == "10=0"
+    cuda = names(virtual_packages_for("win-64", OSX_HOST, {"CONDA_OVERRIDE_CUDA": "12.2"}))
+    assert cuda["__cuda"] == "12.2=0"
 
 
 def test_overrides_only_apply_to_their_os() -> None:

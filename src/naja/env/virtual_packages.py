@@ -22,6 +22,7 @@ from naja.specs.platform import Platform, current_platform, host_platform
 from naja.specs.virtual_package import (
     HostInfo,
     VirtualPackage,
+    generic_archspec,
     linux_version,
     virtual_packages_for,
 )
@@ -120,14 +121,30 @@ def windows_version() -> str | None:
     return _platform.version() or None
 
 
-def archspec_name(host: Platform) -> str | None:
-    """The host's microarchitecture: an x86-64 level from the CPU flags, else the generic arch.
+def apple_silicon_name(brand: str) -> str:
+    """The archspec name of an Apple chip from its brand string (`Apple M2 Pro` -> `m2`)."""
+    m = re.match(r"Apple (M\d+)\b", brand.strip())
+    return m.group(1).lower() if m else "m1"
 
-    rattler (the oracle) reports the same x86-64 level names; for other CPUs it may give a model
-    name (`m1`, `neoverse_n1`) where naja gives the architecture (`arm64`, `aarch64`).
+
+def _sysctl(name: str) -> str:
+    try:
+        out = subprocess.run(
+            ["sysctl", "-n", name], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip()
+
+
+def archspec_name(host: Platform) -> str | None:
+    """The host's microarchitecture: an x86-64 level from the CPU flags on Linux, the chip
+    generation on Apple Silicon, else the platform's baseline (`aarch64`, `ppc64le`, ...).
+
+    rattler (the oracle) reports the same x86-64 level names; on other Linux CPUs it may name
+    the core (`neoverse_n1`) where naja gives the baseline.
     """
-    arch = host.arch
-    if arch == "x86_64" and sys.platform.startswith("linux"):
+    if host.arch == "x86_64" and sys.platform.startswith("linux"):
         try:
             with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
                 flags = cpuinfo_flags(f.read())
@@ -135,7 +152,9 @@ def archspec_name(host: Platform) -> str | None:
             flags = set()
         if flags:
             return x86_64_level(flags)
-    return arch
+    if host is Platform.OSX_ARM64 and sys.platform == "darwin":
+        return apple_silicon_name(_sysctl("machdep.cpu.brand_string"))
+    return generic_archspec(host)
 
 
 def _cuda_library_names() -> tuple[str, ...]:

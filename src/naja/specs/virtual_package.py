@@ -1,18 +1,20 @@
 """Virtual packages (`__glibc`, `__osx`, `__cuda`, ...): which ones a target platform gets.
 
 Pure: the host facts come in as a `HostInfo` (detected by `naja.env.virtual_packages`) and the
-`CONDA_OVERRIDE_*` variables as a mapping. The rules are conda's:
+`CONDA_OVERRIDE_*` variables as a mapping.
 
-* `__unix` for linux, osx and freebsd targets; `__linux` (kernel version, never absent on a
-  linux target) and `__glibc` for linux; `__osx` for osx; `__win` for win;
-* `__archspec=1=<microarchitecture>` everywhere it can be named, `__cuda` when a driver (or an
-  override) says so;
-* when the target OS is not the host's (`--platform osx-arm64` on Linux) nothing detected on the
-  host is used for OS versions: they are `0` as in conda, unless overridden; `__archspec` is the
-  target's generic CPU name (`x86_64`, `arm64`, ...) unless the target is the host platform;
-* `CONDA_OVERRIDE_<NAME>` replaces a value; set to an empty string it removes the package
-  (`__linux` stays, as `0`). Versions are stripped and must parse as conda versions; the linux
-  one is cut to its numeric prefix like the kernel release (`5.4.0-42-generic` -> `5.4.0`).
+* Which packages: `__unix` for unix-like targets, `__linux` (never absent on a linux target) and
+  `__glibc` for linux, `__osx` for osx, `__win` for win, `__archspec=1=<microarchitecture>`
+  where the CPU can be named, `__cuda` when a driver (or an override) says so.
+* For the host's own platform the values are the detected ones (rattler's `detect()`).
+* For any other platform (`--platform osx-arm64` on Linux, `CONDA_SUBDIR`) nothing of the host
+  is used; the values are rattler's defaults for a platform it cannot see (its
+  `detect_for_platform`): `__glibc=2.28` (`2.39` on riscv64), `__linux=4.18`, `__osx=13.0`,
+  `__win=10.0`, the target's baseline `__archspec`, no `__cuda`. Conda would say `0` for each
+  version, which makes a cross solve fail on every package needing a minimum glibc or macOS.
+* `CONDA_OVERRIDE_<NAME>` replaces a value, as in conda; set to an empty string it removes the
+  package (`__linux` stays, as `0`). Values are stripped and must parse as conda versions; the
+  linux one is cut to its numeric prefix like a kernel release (`5.4.0-42-generic` -> `5.4.0`).
 """
 
 from __future__ import annotations
@@ -36,20 +38,29 @@ OVERRIDE_VARS = {
 
 _LINUX_VERSION_RE = re.compile(r"\d+\.\d+(\.\d+)?(\.\d+)?")
 _BUILD_RE = re.compile(r"[A-Za-z0-9_.+]+")
-# CPU names conda passes through as the generic archspec of a target it is not running on.
-_GENERIC_ARCH = {
-    "64": "x86_64",
+# The microarchitecture rattler assumes for a platform it cannot look at (its
+# `Archspec::from_platform`), except 32-bit arm, which it calls `aarch64`: naja says what conda
+# says there (`armv6l`, `armv7l`), a 32-bit CPU not being a 64-bit one.
+_BASELINE_ARCHSPEC = {
     "32": "x86",
+    "64": "x86_64",
+    "aarch64": "aarch64",
+    "arm64": "aarch64",
     "armv6l": "armv6l",
     "armv7l": "armv7l",
-    "aarch64": "aarch64",
-    "arm64": "arm64",
     "ppc64": "ppc64",
     "ppc64le": "ppc64le",
-    "riscv64": "riscv64",
+    "ppc": "ppc",
     "s390x": "s390x",
+    "riscv32": "riscv32",
+    "riscv64": "riscv64",
+    "loongarch64": "loongarch64",
 }
-_UNIX_OSES = frozenset({"linux", "osx", "freebsd"})
+# Defaults for a platform that is not the host's (rattler's `detect_for_platform`).
+DEFAULT_LINUX = "4.18"
+DEFAULT_GLIBC = "2.28"
+DEFAULT_OSX = "13.0"
+DEFAULT_WIN = "10.0"
 
 
 class VirtualPackage(msgspec.Struct, frozen=True, gc=False):
@@ -151,11 +162,20 @@ def parse_override(env: Mapping[str, str]) -> Overrides:
     return Overrides(**values)
 
 
+def default_glibc(platform: Platform) -> str:
+    """The `__glibc` version assumed for a linux platform that is not the host's."""
+    # glibc gained riscv64 only in 2.27 and conda-forge builds that platform against 2.39.
+    return "2.39" if platform is Platform.LINUX_RISCV64 else DEFAULT_GLIBC
+
+
 def generic_archspec(platform: Platform) -> str | None:
-    """The archspec name conda uses for `platform` when not running on it (`None`: no package)."""
-    if platform is Platform.NOARCH:
+    """The `__archspec` build assumed for `platform` when it is not the host's (`None`: none)."""
+    if platform is Platform.OSX_ARM64:
+        # the first Apple Silicon generation, as rattler assumes
+        return "m1"
+    if platform.os in (None, "emscripten", "wasi", "zos"):
         return None
-    return _GENERIC_ARCH.get(platform.value.partition("-")[2])
+    return _BASELINE_ARCHSPEC.get(platform.value.partition("-")[2])
 
 
 def virtual_packages_for(
@@ -165,57 +185,47 @@ def virtual_packages_for(
 ) -> list[VirtualPackage]:
     """The virtual packages to solve with for `platform`, from host facts and overrides.
 
-    `detected=None` means nothing is known about the host (every OS version `0`).
+    `detected` counts only when its platform is `platform`; `None` (or another platform) gives
+    the defaults for a platform naja cannot look at.
     """
     target = platform if isinstance(platform, Platform) else Platform.parse(platform)
     ov = env if isinstance(env, Overrides) else parse_override(env or {})
-    same_os = detected is not None and detected.platform.os == target.os
-    host = detected if same_os else None
+    host = detected if detected is not None and detected.platform is target else None
     out: list[VirtualPackage] = []
 
-    def pick(override: str | None, found: str | None, cross_default: str | None) -> str | None:
-        # override wins ("" removes); on the host OS the detected value; else conda's default.
+    def pick(override: str | None, found: str | None, default: str | None) -> str | None:
+        # The override wins ("" removes the package); then what the host shows; else the default.
         if override is not None:
             return override or None
-        if host is not None:
-            return found
-        return cross_default
+        return found if host is not None else default
 
-    os_name = target.os
-    if os_name in _UNIX_OSES:
+    if target.is_unix:
         out.append(VirtualPackage("__unix"))
-    if os_name == "linux":
+    if target.is_linux:
         if ov.linux is not None:
             kernel = ov.linux or "0"
         else:
-            kernel = (host.linux if host else None) or "0"
+            kernel = (host.linux or "0") if host is not None else DEFAULT_LINUX
         out.append(VirtualPackage("__linux", kernel))
-        glibc = pick(ov.glibc, host.glibc if host else None, "0")
+        glibc = pick(ov.glibc, host.glibc if host else None, default_glibc(target))
         if glibc:
             out.append(VirtualPackage("__glibc", glibc))
-    elif os_name == "osx":
-        osx = pick(ov.osx, host.osx if host else None, "0")
+    elif target.is_osx:
+        osx = pick(ov.osx, host.osx if host else None, DEFAULT_OSX)
         if osx:
             out.append(VirtualPackage("__osx", osx))
-    elif os_name == "win":
-        win = pick(ov.win, host.win if host else None, "0")
+    elif target.is_win:
+        win = pick(ov.win, host.win if host else None, DEFAULT_WIN)
         if win:
             out.append(VirtualPackage("__win", win))
 
-    if ov.archspec is not None:
-        arch = ov.archspec or None
-    elif detected is not None and detected.platform is target and detected.archspec:
-        arch = detected.archspec
-    else:
-        arch = generic_archspec(target)
+    baseline = generic_archspec(target)
+    arch = pick(ov.archspec, (host.archspec or baseline) if host else None, baseline)
     if arch:
         out.append(VirtualPackage("__archspec", "1", arch))
 
-    if ov.cuda is not None:
-        cuda = ov.cuda or None
-    else:
-        # conda offers the host's driver whatever the target (a GPU serves every subdir).
-        cuda = detected.cuda if detected is not None else None
+    # A GPU serves the machine it sits in: another platform gets `__cuda` only by override.
+    cuda = pick(ov.cuda, host.cuda if host else None, None)
     if cuda:
         out.append(VirtualPackage("__cuda", cuda))
     return out
