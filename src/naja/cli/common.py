@@ -33,3 +33,25 @@ def channel_options(func: F) -> F:
         "-c", "--channel", "channels", multiple=True, help="Channel to use (repeatable, highest priority first)."
     )(func)
     return func
+
+
+def transaction_options(func: F) -> F:
+    func = click.option("--no-scripts", is_flag=True, help="Do not run packages' link scripts.")(func)
+    func = click.option(
+        "--link-mode",
+        type=click.Choice(["hardlink", "copy", "softlink"]),
+        default="hardlink",
+        show_default=True,
+        help="How files get into the environment.",
+    )(func)
+    func = click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")(func)
+    func = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(func)
+    func = click.option("--dry-run", is_flag=True, help="Solve and show the plan; change nothing.")(func)
+    return func
+
+
+def default_channels(channels: tuple[str, ...], override: bool) -> list[str]:
+    """The channels to use: those given, else conda-forge (config channels come later)."""
+    if channels or override:
+        return list(channels)
+    return ["conda-forge"]

@@ -27,6 +27,12 @@ class PlanRequest:
     offline: bool = False
     channel_priority: str = "strict"
     environ: Mapping[str, str] | None = None
+    job: str = "install"
+    update_all: bool = False
+    force_reinstall: bool = False
+    no_deps: bool = False
+    only_deps: bool = False
+    pins: Sequence[str] = ()
 
 
 @dataclass(slots=True)
@@ -41,6 +47,17 @@ class Plan:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def read_pins(prefix: str | os.PathLike[str]) -> list[str]:
+    """The match specs in `<prefix>/conda-meta/pinned`, one per line (# comments allowed)."""
+    path = os.path.join(prefix, "conda-meta", "pinned")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except FileNotFoundError:
+        return []
+    return [ln.split("#", 1)[0].strip() for ln in lines if ln.split("#", 1)[0].strip()]
+
+
 def make_plan(request: PlanRequest) -> Plan:
     """Load the channels' indexes, detect virtual packages, and solve."""
     from naja.env.virtual_packages import detect_virtual_packages
@@ -50,7 +67,7 @@ def make_plan(request: PlanRequest) -> Plan:
 
     environ = os.environ if request.environ is None else request.environ
     platform = Platform.parse(request.platform) if request.platform else current_platform(environ)
-    channels = parse_channels(list(request.channels))
+    channels = parse_channels(list(request.channels), use_default=False)
 
     t0 = time.perf_counter()
     indexes = load_indexes(channels, [platform], offline=request.offline)
@@ -67,6 +84,12 @@ def make_plan(request: PlanRequest) -> Plan:
             virtual_packages=virtual,
             installed=list(request.installed),
             channel_priority=request.channel_priority,
+            job=request.job,
+            update_all=request.update_all,
+            force_reinstall=request.force_reinstall,
+            no_deps=request.no_deps,
+            only_deps=request.only_deps,
+            pins=list(request.pins),
         )
     )
     t2 = time.perf_counter()

@@ -1,0 +1,111 @@
+"""What install, update and remove share: plan against an existing prefix, confirm, apply."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from naja.errors import UserInputError
+
+
+def existing_prefix(name: str | None, prefix: str | None) -> Path:
+    """The environment named by -n/-p, which must exist (have conda-meta/)."""
+    from naja.env.prefix import resolve_prefix
+
+    target = resolve_prefix(name, prefix)
+    if target is None:
+        import os
+
+        active = os.environ.get("CONDA_PREFIX")
+        if not active:
+            raise UserInputError("no environment given", hint="name it with -n NAME or -p PATH")
+        target = Path(active)
+    if not (target / "conda-meta").is_dir():
+        raise UserInputError(
+            f"environment {target} does not exist",
+            hint="create it with `naja create`, or check `naja env list`",
+        )
+    return target
+
+
+def apply_plan(
+    ctx: click.Context,
+    *,
+    target: Path | None,
+    plan_kwargs: dict[str, Any],
+    dry_run: bool,
+    as_json: bool,
+    yes: bool,
+    link_mode: str = "hardlink",
+    no_scripts: bool = False,
+    history_cmd: str,
+    requested: list[str],
+) -> None:
+    """Solve against the prefix's installed records and apply the change (or show it)."""
+    from naja.cli.output import print_json, print_transaction, record_action
+    from naja.env.plan import PlanRequest, make_plan, read_pins
+    from naja.install import install, installed_records
+    from naja.solve.errors import Unsatisfiable
+
+    installed = installed_records(target) if target is not None else []
+    pins = read_pins(target) if target is not None else []
+    request = PlanRequest(installed=installed, pins=pins, **plan_kwargs)
+    try:
+        plan = make_plan(request)
+    except Unsatisfiable as exc:
+        if as_json:
+            print_json({"success": False, "error": exc.explanation, "problems": exc.problems})
+            ctx.exit(exc.exit_code)
+        raise
+    summary = {
+        "success": True,
+        "dry_run": dry_run,
+        "prefix": str(target) if target is not None else None,
+        "platform": plan.platform.value,
+        "actions": {
+            "LINK": [record_action(r) for r in plan.to_link],
+            "UNLINK": [record_action(r) for r in plan.to_unlink],
+        },
+        "timings": {k: round(v, 3) for k, v in plan.timings.items()},
+    }
+    if not plan.to_link and not plan.to_unlink:
+        if as_json:
+            print_json(summary)
+        else:
+            click.echo("nothing to do: the environment already satisfies the request")
+        return
+    if as_json and dry_run:
+        print_json(summary)
+        return
+    if not as_json:
+        print_transaction(plan.to_link, plan.to_unlink, str(target) if target else None)
+    if dry_run:
+        if not as_json:
+            click.echo("dry run: nothing changed")
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UserInputError("confirmation needed but stdin is not a terminal", hint="pass -y")
+        if not click.confirm("Proceed?", default=True):
+            raise click.exceptions.Abort()
+    assert target is not None
+    install(
+        target,
+        plan.to_link,
+        plan.to_unlink,
+        link_mode=link_mode,
+        run_scripts=not no_scripts,
+        requested_specs=requested,
+        history_cmd=history_cmd,
+        warn=lambda msg: click.echo(f"warning: {msg}", err=True),
+    )
+    from naja.env.registry import register
+
+    register(target)
+    if as_json:
+        print_json(summary)
+    else:
+        click.echo(f"done: {len(plan.to_link)} linked, {len(plan.to_unlink)} removed in {target}")
