@@ -25,6 +25,8 @@ LINK_MODES = (HARDLINK, COPY, SOFTLINK)
 # conda's LinkType numbers, written in conda-meta `link.type`.
 LINK_TYPE_NUMBER = {HARDLINK: 1, SOFTLINK: 2, COPY: 3}
 
+PROBE_PREFIX = ".naja-probe-"
+
 _FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
 
 
@@ -81,37 +83,28 @@ class Linker:
             return got
 
     def _probe(self, src_dir: str, dst_dir: str) -> tuple[str, bool]:
-        tag = uuid.uuid4().hex[:12]
-        src = os.path.join(src_dir, f".naja-probe-{tag}")
-        dst = os.path.join(dst_dir, f".naja-probe-{tag}")
-        try:
-            with open(src, "wb") as f:
-                f.write(b"naja")
-        except OSError:
-            # A read-only cache: we cannot probe by writing there; try the real files instead.
-            src = ""
+        # Probe with a file the package surely has, into conda-meta (where crash recovery
+        # sweeps `.naja-probe-*`): nothing is written into the cache, which may be read-only.
+        src = os.path.join(src_dir, "info", "index.json")
+        meta = os.path.join(dst_dir, "conda-meta")
+        dst = os.path.join(meta if os.path.isdir(meta) else dst_dir, f"{PROBE_PREFIX}{uuid.uuid4().hex[:12]}")
         can_hardlink = can_reflink = False
         try:
-            if src:
-                try:
-                    os.link(src, dst)
-                    can_hardlink = True
-                    os.unlink(dst)
-                except OSError:
-                    pass
-                can_reflink = reflink(src, dst, 0o644)
-                if can_reflink:
-                    os.unlink(dst)
-        finally:
-            if src:
-                os.unlink(src)
+            os.link(src, dst)
+            can_hardlink = True
+            os.unlink(dst)
+        except OSError:
+            pass
+        if reflink(src, dst, 0o644):
+            can_reflink = True
+            os.unlink(dst)
         mode = self.requested
         if mode == HARDLINK and not can_hardlink:
             mode = COPY
             how = "reflinks" if can_reflink else "copies"
             self.warn(
-                f"cannot hardlink from the package cache ({src_dir}) into {dst_dir} "
-                f"(different filesystems?); using {how} instead"
+                f"cannot hardlink from the package cache ({os.path.dirname(src_dir)}) into "
+                f"{dst_dir} (different filesystems?); using {how} instead"
             )
         return mode, can_reflink
 

@@ -25,7 +25,7 @@ import msgspec
 from naja.errors import NajaError
 from naja.install.errors import InstallError, TransactionError
 from naja.install.history import append_history, history_block, history_size, truncate_history
-from naja.install.linking import HARDLINK, Linker
+from naja.install.linking import HARDLINK, PROBE_PREFIX, Linker
 from naja.install.locks import FileLock
 from naja.install.noarch import PythonInfo, compile_pyc, python_runs
 from naja.install.package_link import (
@@ -48,6 +48,8 @@ from naja.specs.records import PrefixRecord
 JOURNAL = f"{CONDA_META}/.naja-transaction.journal"
 BACKUP = f"{CONDA_META}/.naja-backup"
 PREFIX_LOCK = f"{CONDA_META}/.naja-prefix.lock"
+
+_JOURNAL_TMP = ".naja-transaction.journal.tmp"
 
 APPLYING = "applying"
 COMMITTED = "committed"
@@ -94,7 +96,7 @@ class TransactionResult:
 
 def _write_journal(prefix: str, journal: Journal) -> None:
     path = os.path.join(prefix, JOURNAL)
-    tmp = path + ".tmp"
+    tmp = os.path.join(prefix, CONDA_META, _JOURNAL_TMP)
     with open(tmp, "wb") as f:
         f.write(msgspec.json.encode(journal))
     os.replace(tmp, path)
@@ -178,10 +180,7 @@ def _rollback(prefix: str, journal: Journal) -> None:
         if t in pre and t not in backed_up:
             continue  # never touched: still the original file
         _remove_path(os.path.join(prefix, t))
-    meta = os.path.join(prefix, CONDA_META)
-    for name in os.listdir(meta):
-        if name.endswith(".naja-tmp"):
-            os.unlink(os.path.join(meta, name))
+    _sweep(prefix)
     backup = os.path.join(prefix, BACKUP)
     for rel in sorted(backed_up):
         dst = os.path.join(prefix, rel)
@@ -201,7 +200,17 @@ def _finish(prefix: str, journal: Journal) -> None:
     os.unlink(os.path.join(prefix, JOURNAL))
 
 
+def _sweep(prefix: str) -> None:
+    """Drop the scratch files a killed process can leave in conda-meta (none hold state)."""
+    meta = os.path.join(prefix, CONDA_META)
+    for name in os.listdir(meta):
+        if name.startswith(PROBE_PREFIX) or name.endswith(".naja-tmp") or name == _JOURNAL_TMP:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(meta, name))
+
+
 def _recover_locked(prefix: str) -> str | None:
+    _sweep(prefix)
     journal = _read_journal(prefix)
     if journal is None:
         if os.path.isdir(os.path.join(prefix, BACKUP)):
@@ -227,7 +236,11 @@ def recover(prefix: str | os.PathLike[str]) -> str | None:
     Returns "finished", "rolled back" or None (nothing to do).
     """
     prefix = os.path.abspath(prefix)
-    if not os.path.exists(os.path.join(prefix, JOURNAL)):
+    try:
+        names = os.listdir(os.path.join(prefix, CONDA_META))
+    except FileNotFoundError:
+        return None
+    if not any(n.startswith(".naja-") and n != ".naja-prefix.lock" for n in names):
         return None
     with prefix_lock(prefix):
         return _recover_locked(prefix)
