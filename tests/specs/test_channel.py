@@ -378,3 +378,17 @@ def test_channels_pickle_with_their_token() -> None:
     ch = Channel.parse("https://conda.anaconda.org/t/tk-5/conda-forge/linux-64")
     back = pickle.loads(pickle.dumps(ch))
     assert back == ch and back.token == "tk-5" and back.platform is Platform.LINUX_64
+
+
+def test_multichannels_may_name_multichannels() -> None:
+    cfg = ChannelConfig(
+        custom_multichannels={
+            "all": ["defaults", "conda-forge"],
+            "loop": ["loop2"],
+            "loop2": ["loop"],
+        },
+        default_channels=("https://repo.anaconda.com/pkgs/main",),
+    )
+    assert [c.name for c in parse_channels("all", cfg)] == ["pkgs/main", "conda-forge"]
+    with pytest.raises(ParseError, match="loop -> loop2 -> loop"):
+        parse_channels(["loop"], cfg)

@@ -457,11 +457,19 @@ def parse_channels(
         items = [DEFAULT_CHANNEL]
     multi = cfg.multichannels()
     out: dict[Channel, None] = {}
-    for item in items:
-        key = item.strip()
-        if key in multi:
-            for member in multi[key]:
-                out.setdefault(Channel.parse(member, cfg), None)
-        else:
+
+    def add(item: str, expanding: tuple[str, ...]) -> None:
+        key = item.strip(" \t\r\n")
+        if key not in multi:
             out.setdefault(Channel.parse(item, cfg), None)
+            return
+        if key in expanding:
+            # `a: [b]`, `b: [a]` in a condarc would otherwise never end.
+            chain = " -> ".join((*expanding, key))
+            raise ParseError("channel", item, f"multichannels refer to each other: {chain}", 0)
+        for member in multi[key]:
+            add(member, (*expanding, key))
+
+    for item in items:
+        add(item, ())
     return list(out)
