@@ -256,32 +256,24 @@ def clear_caches() -> None:
 
 def _parse_flat(t: str, strict: bool) -> _Node:
     """The common shape, `>=1.2,<2.0a0`: constraints joined by `,` only."""
-    if "," not in t:
-        raw = t.strip()
-        node = _LEAVES.get(raw) if not strict else None
-        if node is None:
-            node = _leaf(t, raw, t.index(raw[0]), strict)
-            if not strict and len(_LEAVES) < 1 << 16:
-                _LEAVES[raw] = node
-        return node
+    leaves = _LEAVES if not strict else {}
     nodes = []
     pos = 0
     for piece in t.split(","):
-        raw = piece.strip()
-        if not raw:
-            raise ParseError(_KIND, t, "missing version constraint", pos + len(piece))
-        start = pos + piece.index(raw[0])
-        node = _LEAVES.get(raw) if not strict else None
+        node = leaves.get(piece)
         if node is None:
-            node = _leaf(t, raw, start, strict)
-            if not strict and len(_LEAVES) < 1 << 16:
-                _LEAVES[raw] = node
+            raw = piece.strip()
+            if not raw:
+                raise ParseError(_KIND, t, "missing version constraint", pos + len(piece))
+            node = _leaf(t, raw, pos + piece.index(raw[0]), strict)
+            if len(leaves) < 1 << 16:
+                leaves[piece] = node
         nodes.append(node)
         pos += len(piece) + 1
     if len(nodes) == 1:
         return nodes[0]
-    text = ",".join(n.text for n in nodes)
-    return _Group(text, _all_of([n.fn for n in nodes]), nodes, is_or=False)
+    text = ",".join([n.text for n in nodes])
+    return _Group(text, _all_of([n.fn for n in nodes]), nodes, False)
 
 
 class _Parser:
@@ -365,7 +357,7 @@ class _Parser:
 class _Group(_Node):
     __slots__ = ("fn_children",)
 
-    def __init__(self, text: str, fn: _Matcher, children: list[_Node], *, is_or: bool):
+    def __init__(self, text: str, fn: _Matcher, children: list[_Node], is_or: bool):
         super().__init__(text, fn, is_or=is_or)
         self.fn_children = children
 
