@@ -39,3 +39,19 @@ def fast_config(**options: object) -> FetchConfig:
 def downloader() -> Iterator[Downloader]:
     with Downloader(fast_config()) as dl:
         yield dl
+
+
+def access_log(server: object, lines: int, timeout: float = 5.0) -> str:
+    """nginx's access log once it has `lines` lines (nginx logs just after responding)."""
+    import time
+    from pathlib import Path
+
+    path = Path(server.state_dir) / "access.log"  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        text = path.read_text() if path.exists() else ""
+        if text.count("\n") >= lines:
+            break
+        time.sleep(0.01)
+    return text

@@ -14,7 +14,7 @@ from naja.fetch import (
     HttpStatusError,
     TlsError,
 )
-from tests.fetch.conftest import fast_config, payload, sha256
+from tests.fetch.conftest import access_log, fast_config, payload, sha256
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def test_404_is_not_retried_and_names_the_url(nginx, channel, tmp_path) -> None:
         dl.download(DownloadRequest(f"{server.url}/missing.conda", tmp_path / "m.conda"))
     assert info.value.status == 404
     assert "missing.conda" in str(info.value) and "hint:" in str(info.value)
-    log = (server.state_dir / "access.log").read_text()
+    log = access_log(server, 1)
     assert log.count("missing.conda") == 1
     assert not list(tmp_path.glob("m.conda*"))
 
@@ -136,5 +136,24 @@ def test_checksum_mismatch_retries_once_then_names_both_digests(nginx, channel, 
         dl.download(DownloadRequest(f"{server.url}/{name}", target, sha256=wrong))
     text = str(info.value)
     assert wrong in text and sha256(files[name]) in text and name in text
-    assert (server.state_dir / "access.log").read_text().count(name) == 2
+    assert access_log(server, 2).count(name) == 2
     assert not list(tmp_path.glob("p.conda*"))
+
+
+def test_http2_when_enabled_and_offered(nginx, channel, tmp_path) -> None:
+    root, files = channel
+    server = nginx(root, access_log=True)
+    out = tmp_path / "h2"
+    requests = [
+        DownloadRequest(f"{server.https_url}/{n}", out / n, sha256=sha256(d))
+        for n, d in files.items()
+    ]
+    config = fast_config(http2=True, ca_bundle=server.ca_cert, max_connections=4)
+    with Downloader(config) as dl:
+        results = dl.download_many(requests)
+    assert all(r.path.read_bytes() == files[r.path.relative_to(out).as_posix()] for r in results)
+    assert access_log(server, len(files)).count("HTTP/2.0") == len(files)
+    # Plain http:// stays on the HTTP/1.1 engine.
+    with Downloader(config) as dl:
+        name = next(iter(files))
+        assert dl.download(DownloadRequest(f"{server.url}/{name}", tmp_path / "p")).ok

@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from naja.fetch.config import FetchConfig
@@ -35,6 +36,9 @@ from naja.fetch.progress import ProgressCallback, ProgressTracker
 from naja.fetch.proxy import select_proxy
 from naja.fetch.request import DownloadRequest, DownloadResult
 from naja.fetch.transfer import Job, fetch
+
+if TYPE_CHECKING:
+    from naja.fetch.http2 import Http2Client
 
 BUFFER_SIZE = 1024 * 1024
 PROBE_BYTES = 256 * 1024
@@ -74,6 +78,18 @@ class Downloader:
             read_timeout=self.config.read_timeout,
             max_idle_per_origin=max(self.config.max_connections_per_host, 1),
         )
+        self._h2: Http2Client | None = None
+        if self.config.http2:
+            from naja.fetch.http2 import Http2Client
+
+            # A context of its own: httpx adds "h2" to the ALPN list of the context it gets,
+            # and the HTTP/1.1 pool must keep offering only http/1.1.
+            self._h2 = Http2Client(
+                make_ssl_context(self.config),
+                connect_timeout=self.config.connect_timeout,
+                read_timeout=self.config.read_timeout,
+                max_connections=max(1, self.config.max_connections_per_host),
+            )
         self.mirrors = MirrorSet(
             self.config.mirrors,
             self._probe,
@@ -172,6 +188,8 @@ class Downloader:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         self.pool.close()
+        if self._h2 is not None:
+            self._h2.close()
 
     def __enter__(self) -> Downloader:
         return self
@@ -206,6 +224,8 @@ class Downloader:
             no_proxy=self.config.no_proxy,
             trust_env=self.config.trust_env,
         )
+        if self._h2 is not None and url[:6].lower() == "https:":
+            return self._h2.send(url, headers, method, proxy)  # type: ignore[return-value]
         return send_request(self.pool, url, method=method, headers=headers, proxy=proxy)
 
     @contextlib.contextmanager
