@@ -20,8 +20,18 @@ def naja(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 def dry_run(*specs: str) -> subprocess.CompletedProcess[str]:
     return naja(
-        "create", "--dry-run", "--json", "--offline", "--override-channels",
-        "-c", DEMO.as_uri(), "--platform", "linux-64", "-p", "/tmp/naja-never-created", *specs,
+        "create",
+        "--dry-run",
+        "--json",
+        "--offline",
+        "--override-channels",
+        "-c",
+        DEMO.as_uri(),
+        "--platform",
+        "linux-64",
+        "-p",
+        "/tmp/naja-never-created",
+        *specs,
     )
 
 
@@ -33,7 +43,13 @@ def test_dry_run_json_contract() -> None:
     link = {e["name"]: e for e in data["actions"]["LINK"]}
     assert link["python"]["version"].startswith("3.7")
     assert set(link["numpy"]) == {
-        "name", "version", "build_string", "build_number", "channel", "subdir", "fn"
+        "name",
+        "version",
+        "build_string",
+        "build_number",
+        "channel",
+        "subdir",
+        "fn",
     }
     assert link["numpy"]["fn"].startswith("numpy-")
     assert data["actions"]["UNLINK"] == []
@@ -59,7 +75,9 @@ def test_invalid_spec_points_at_it_without_traceback() -> None:
 
 
 def test_missing_channel_is_one_clear_error(tmp_path: Path) -> None:
-    out = naja("create", "--dry-run", "--override-channels", "-c", (tmp_path / "nope").as_uri(), "x")
+    out = naja(
+        "create", "--dry-run", "--override-channels", "-c", (tmp_path / "nope").as_uri(), "x"
+    )
     assert out.returncode != 0
     assert "Traceback" not in out.stderr
     assert "has no repodata.json" in out.stderr

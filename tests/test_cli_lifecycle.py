@@ -17,11 +17,17 @@ CHANNEL = (SHARED / "corpora" / "packages" / "conda-tests" / "test-recipes").as_
 
 @pytest.fixture
 def naja(tmp_path: Path):
-    env = dict(os.environ, NAJA_ROOT_PREFIX=str(tmp_path / "root"), NAJA_CACHE_DIR=str(tmp_path / "cache"))
+    env = dict(
+        os.environ, NAJA_ROOT_PREFIX=str(tmp_path / "root"), NAJA_CACHE_DIR=str(tmp_path / "cache")
+    )
 
     def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
         out = subprocess.run(
-            [sys.executable, "-m", "naja", *args], capture_output=True, text=True, timeout=120, env=env
+            [sys.executable, "-m", "naja", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
         )
         if ok:
             assert out.returncode == 0, out.stderr
@@ -53,7 +59,11 @@ def test_lifecycle(naja, tmp_path: Path) -> None:
 
     explicit = naja("list", "-n", "e1", "--explicit", "--md5").stdout.splitlines()
     assert "@EXPLICIT" in explicit
-    assert any(line.endswith(".conda#" + line.rsplit("#", 1)[1]) for line in explicit if "#" in line and "://" in line)
+    assert any(
+        line.endswith(".conda#" + line.rsplit("#", 1)[1])
+        for line in explicit
+        if "#" in line and "://" in line
+    )
 
     export = naja("env", "export", "-n", "e1", "--from-history").stdout
     assert "dependent=2.0" in export and "dependency" not in export.split("dependencies:")[1]
@@ -77,11 +87,23 @@ def test_install_into_missing_env_is_clear(naja) -> None:
 
 def test_create_refuses_existing_env(naja, tmp_path: Path) -> None:
     naja("create", "-y", "-n", "e2", "-c", CHANNEL, "--platform", "linux-64", "dependency")
-    out = naja("create", "-y", "-n", "e2", "-c", CHANNEL, "--platform", "linux-64", "dependency", ok=False)
+    out = naja(
+        "create", "-y", "-n", "e2", "-c", CHANNEL, "--platform", "linux-64", "dependency", ok=False
+    )
     assert out.returncode == 2 and "already exists" in out.stderr
 
 
 def test_confirmation_needs_a_terminal(naja, tmp_path: Path) -> None:
-    out = naja("create", "-p", str(tmp_path / "e3"), "-c", CHANNEL, "--platform", "linux-64", "dependency", ok=False)
+    out = naja(
+        "create",
+        "-p",
+        str(tmp_path / "e3"),
+        "-c",
+        CHANNEL,
+        "--platform",
+        "linux-64",
+        "dependency",
+        ok=False,
+    )
     assert out.returncode == 2 and "pass -y" in out.stderr
     assert not (tmp_path / "e3").exists()

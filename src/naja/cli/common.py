@@ -12,7 +12,9 @@ F = Callable[..., Any]
 
 def prefix_options(func: F) -> F:
     func = click.option("-p", "--prefix", help="Path of the environment.")(func)
-    func = click.option("-n", "--name", help="Name of the environment (under the root prefix).")(func)
+    func = click.option("-n", "--name", help="Name of the environment (under the root prefix).")(
+        func
+    )
     return func
 
 
@@ -24,19 +26,29 @@ def channel_options(func: F) -> F:
         show_default=True,
         help="How channel order limits the choice of packages.",
     )(func)
-    func = click.option("--offline", is_flag=True, help="Use only cached indexes and packages.")(func)
-    func = click.option("--platform", help="Target platform (subdir), e.g. linux-64, osx-arm64.")(func)
+    func = click.option("--offline", is_flag=True, help="Use only cached indexes and packages.")(
+        func
+    )
+    func = click.option("--platform", help="Target platform (subdir), e.g. linux-64, osx-arm64.")(
+        func
+    )
     func = click.option(
         "--override-channels", is_flag=True, help="Use only the channels given with -c."
     )(func)
     func = click.option(
-        "-c", "--channel", "channels", multiple=True, help="Channel to use (repeatable, highest priority first)."
+        "-c",
+        "--channel",
+        "channels",
+        multiple=True,
+        help="Channel to use (repeatable, highest priority first).",
     )(func)
     return func
 
 
 def transaction_options(func: F) -> F:
-    func = click.option("--no-scripts", is_flag=True, help="Do not run packages' link scripts.")(func)
+    func = click.option("--no-scripts", is_flag=True, help="Do not run packages' link scripts.")(
+        func
+    )
     func = click.option(
         "--link-mode",
         type=click.Choice(["hardlink", "copy", "softlink"]),
@@ -46,7 +58,9 @@ def transaction_options(func: F) -> F:
     )(func)
     func = click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")(func)
     func = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(func)
-    func = click.option("--dry-run", is_flag=True, help="Solve and show the plan; change nothing.")(func)
+    func = click.option("--dry-run", is_flag=True, help="Solve and show the plan; change nothing.")(
+        func
+    )
     return func
 
 

@@ -20,6 +20,14 @@ Examples:
   naja create -n web -y --platform linux-64 flask"""
 )
 @click.argument("specs", nargs=-1)
+@click.option(
+    "-f",
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="environment.yml, explicit spec file (@EXPLICIT) or specs .txt (repeatable).",
+)
 @prefix_options
 @channel_options
 @transaction_options
@@ -27,6 +35,7 @@ Examples:
 def create(
     ctx: click.Context,
     specs: tuple[str, ...],
+    files: tuple[str, ...],
     name: str | None,
     prefix: str | None,
     channels: tuple[str, ...],
@@ -42,9 +51,13 @@ def create(
 ) -> None:
     """Create a new environment with the packages SPECS (conda match specs)."""
     from naja.cli.transact import apply_plan
+    from naja.env.env_file import EnvSpec, merge, read_env_file
     from naja.env.prefix import resolve_prefix
     from naja.errors import UserInputError
 
+    env_spec = merge([read_env_file(f) for f in files]) if files else EnvSpec()
+    if env_spec.name and not name and not prefix:
+        name = env_spec.name
     target = resolve_prefix(name, prefix)
     if target is None and not dry_run:
         raise UserInputError(
@@ -60,6 +73,21 @@ def create(
             f"environment {target} already exists",
             hint="use `naja install` to add packages, or remove it first",
         )
+    if env_spec.explicit:
+        from naja.cli.transact import install_explicit
+
+        install_explicit(
+            target,
+            env_spec.explicit,
+            dry_run=dry_run,
+            as_json=as_json,
+            yes=yes,
+            link_mode=link_mode,
+            no_scripts=no_scripts,
+        )
+        return
+    specs = (*env_spec.specs, *specs)
+    channels = (*channels, *(c for c in env_spec.channels if c not in channels))
     if not specs:
         raise UserInputError(
             "no packages given", hint="list match specs, e.g. `naja create -n x python=3.12`"
@@ -82,4 +110,7 @@ def create(
         history_cmd="naja create " + " ".join(specs),
         requested=list(specs),
     )
+    if env_spec.pip and not dry_run and target is not None:
+        from naja.env.pip_install import pip_install
 
+        pip_install(target, env_spec.pip)

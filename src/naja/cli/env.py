@@ -88,8 +88,10 @@ def env_export(
         click.echo("@EXPLICIT")
         for r in records:
             if r.url:
-                suffix = f"#sha256:{r.sha256}" if sha256 and r.sha256 else (
-                    f"#{r.md5}" if md5 and r.md5 else ""
+                suffix = (
+                    f"#sha256:{r.sha256}"
+                    if sha256 and r.sha256
+                    else (f"#{r.md5}" if md5 and r.md5 else "")
                 )
                 click.echo(redact_url(r.url) + suffix)
         return

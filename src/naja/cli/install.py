@@ -24,7 +24,9 @@ Examples:
 @transaction_options
 @click.option("--force-reinstall", is_flag=True, help="Reinstall the named packages.")
 @click.option("--no-deps", is_flag=True, help="Install only the named packages.")
-@click.option("--only-deps", is_flag=True, help="Install only the dependencies of the named packages.")
+@click.option(
+    "--only-deps", is_flag=True, help="Install only the dependencies of the named packages."
+)
 @click.pass_context
 def install(
     ctx: click.Context,

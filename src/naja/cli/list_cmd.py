@@ -48,9 +48,11 @@ def list_cmd(
             raise UserInputError(f"invalid regular expression {regex!r}: {exc}") from None
         records = [r for r in records if pattern.search(r.name)]
     if explicit:
-        click.echo(f"# This file may be used to create an environment using:\n"
-                   f"# $ naja create --name <env> --file <this file>\n# platform: "
-                   f"{records[0].subdir if records else ''}\n@EXPLICIT")
+        click.echo(
+            f"# This file may be used to create an environment using:\n"
+            f"# $ naja create --name <env> --file <this file>\n# platform: "
+            f"{records[0].subdir if records else ''}\n@EXPLICIT"
+        )
         for r in records:
             if not r.url:
                 continue

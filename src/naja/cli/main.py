@@ -68,7 +68,9 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="naja", message="%(prog)s %(version)s")
+@click.version_option(
+    __version__, "-V", "--version", prog_name="naja", message="%(prog)s %(version)s"
+)
 @click.option("-v", "--verbose", count=True, help="More output; -vvv shows tracebacks.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @click.pass_context

@@ -46,7 +46,9 @@ def remove(
             return
         if not yes:
             if not sys.stdin.isatty():
-                raise UserInputError("confirmation needed but stdin is not a terminal", hint="pass -y")
+                raise UserInputError(
+                    "confirmation needed but stdin is not a terminal", hint="pass -y"
+                )
             if not click.confirm(f"Remove the environment {target}?", default=False):
                 raise click.exceptions.Abort()
         shutil.rmtree(target)

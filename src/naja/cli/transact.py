@@ -109,3 +109,52 @@ def apply_plan(
         print_json(summary)
     else:
         click.echo(f"done: {len(plan.to_link)} linked, {len(plan.to_unlink)} removed in {target}")
+
+
+def install_explicit(
+    target: Path | None,
+    urls: list[str],
+    *,
+    dry_run: bool,
+    as_json: bool,
+    yes: bool,
+    link_mode: str = "hardlink",
+    no_scripts: bool = False,
+) -> None:
+    """Install exactly the packages an explicit file lists (no solving)."""
+    from naja.cli.output import print_json, print_transaction, record_action
+    from naja.env.explicit import record_from_url
+    from naja.install import install
+
+    records = [record_from_url(u) for u in urls]
+    if as_json:
+        print_json(
+            {
+                "success": True,
+                "dry_run": dry_run,
+                "prefix": str(target) if target else None,
+                "actions": {"LINK": [record_action(r) for r in records], "UNLINK": []},
+            }
+        )
+    else:
+        print_transaction(records, [], str(target) if target else None)
+    if dry_run:
+        return
+    if target is None:
+        raise UserInputError("no environment given", hint="name it with -n NAME or -p PATH")
+    if not yes and not as_json:
+        if not sys.stdin.isatty():
+            raise UserInputError("confirmation needed but stdin is not a terminal", hint="pass -y")
+        if not click.confirm("Proceed?", default=True):
+            raise click.exceptions.Abort()
+    install(
+        target,
+        records,
+        link_mode=link_mode,
+        run_scripts=not no_scripts,
+        history_cmd="naja create --file (explicit)",
+        warn=lambda msg: click.echo(f"warning: {msg}", err=True),
+    )
+    from naja.env.registry import register
+
+    register(target)

@@ -31,7 +31,7 @@ def requested_specs(prefix: str | os.PathLike[str]) -> list[str]:
             if not line.startswith(marker):
                 continue
             try:
-                items = ast.literal_eval(line[len(marker):].strip())
+                items = ast.literal_eval(line[len(marker) :].strip())
             except (ValueError, SyntaxError):
                 continue
             for spec in items if isinstance(items, list) else []:

@@ -22,7 +22,8 @@ def resolve_prefix(
     """The prefix named by `-n NAME` or `-p PATH` (None when neither was given)."""
     if name and path:
         raise UserInputError(
-            "both -n/--name and -p/--prefix were given", hint="use one of them to name the environment"
+            "both -n/--name and -p/--prefix were given",
+            hint="use one of them to name the environment",
         )
     if path:
         return Path(path).expanduser().absolute()
