@@ -124,3 +124,9 @@ def test_matches_rattler() -> None:
 def test_platform_current_classmethod() -> None:
     assert Platform.current({"CONDA_SUBDIR": "win-64"}) is Platform.WIN_64
     assert Platform.current({}) is current_platform({})
+
+
+def test_get_probes_without_raising() -> None:
+    assert Platform.get("linux-64") is Platform.LINUX_64
+    assert Platform.get("label") is None
+    assert Platform.get(" linux-64") is None

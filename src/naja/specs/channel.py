@@ -50,7 +50,8 @@ class ChannelConfig:
     `custom_channels` maps a channel name to the location it lives under (the name is appended:
     `{"mine": "https://srv/conda"}` makes `mine` mean `https://srv/conda/mine`).
     `custom_multichannels` maps a name to the channels it expands to. `root_dir` anchors relative
-    paths (default: the working directory at parse time).
+    paths (default: the working directory at parse time). A config is read once when made:
+    build a new one rather than changing its mappings afterwards.
     """
 
     channel_alias: str = DEFAULT_CHANNEL_ALIAS
@@ -58,6 +59,35 @@ class ChannelConfig:
     custom_multichannels: Mapping[str, Sequence[str]] = field(default_factory=dict)
     default_channels: Sequence[str] = field(default_factory=_default_channels)
     root_dir: str | None = None
+    # Derived once (parsing a channel consults them every time).
+    _multi: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    _locations: dict[str, str] = field(init=False, repr=False, compare=False)
+    _alias: tuple[str, str | None] = field(init=False, repr=False, compare=False)
+    _alias_location: str = field(init=False, repr=False, compare=False)
+    _custom_locations: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        multi = {DEFAULTS_NAME: tuple(self.default_channels)}
+        multi.update({k: tuple(v) for k, v in self.custom_multichannels.items()})
+        locations: dict[str, str] = {}
+        for url in self.default_channels:
+            base, _token = split_conda_token(url.rstrip("/"))
+            parts = urlsplit(base)
+            path = parts.path.strip("/")
+            # `https://repo.anaconda.com/pkgs/main` -> name `pkgs/main` at the server root.
+            if path:
+                locations[path] = f"{parts.scheme}://{parts.netloc}"
+        locations.update({k.strip("/"): v.rstrip("/") for k, v in self.custom_channels.items()})
+        object.__setattr__(self, "_multi", multi)
+        object.__setattr__(self, "_locations", locations)
+        object.__setattr__(self, "_alias", split_conda_token(self.channel_alias))
+        # Locations as canonical names compare them: no scheme, credentials or token.
+        object.__setattr__(self, "_alias_location", _location(self._alias[0]))
+        custom = tuple(
+            (name, f"{_location(split_conda_token(loc)[0])}/{name}")
+            for name, loc in locations.items()
+        )
+        object.__setattr__(self, "_custom_locations", custom)
 
     @classmethod
     def from_mapping(
@@ -113,31 +143,19 @@ class ChannelConfig:
 
     def multichannels(self) -> dict[str, tuple[str, ...]]:
         """Every multichannel name (`defaults` included) with the channel strings it stands for."""
-        out = {DEFAULTS_NAME: tuple(self.default_channels)}
-        out.update({k: tuple(v) for k, v in self.custom_multichannels.items()})
-        return out
+        return dict(self._multi)
 
     def channel_locations(self) -> dict[str, str]:
         """Every custom channel name with its location, the `defaults` members included."""
-        out: dict[str, str] = {}
-        for url in self.default_channels:
-            base, _token = split_conda_token(url.rstrip("/"))
-            parts = urlsplit(base)
-            path = parts.path.strip("/")
-            # `https://repo.anaconda.com/pkgs/main` -> name `pkgs/main` at the server root.
-            if path:
-                out[path] = f"{parts.scheme}://{parts.netloc}"
-        out.update({k.strip("/"): v.rstrip("/") for k, v in self.custom_channels.items()})
-        return out
-
-
-_DEFAULT_CONFIG = ChannelConfig()
+        return dict(self._locations)
 
 
 def _is_str_list(value: object) -> bool:
     return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_BLANK_RE = re.compile(r"\s")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 _WIN_PATH_RE = re.compile(r"^[A-Za-z]:[\\/]|^\\\\")
 # Characters a channel name segment may hold (anaconda.org names, labels, custom names).
@@ -170,10 +188,13 @@ def _strip_credentials(url: str) -> str:
 def _split_platform(path: str) -> tuple[str, Platform | None]:
     """Split a known platform off the end of a `/`-separated path."""
     head, _, last = path.rstrip("/").rpartition("/")
-    try:
-        return head, Platform(last)
-    except ValueError:
+    platform = Platform.get(last)
+    if platform is None:
         return path.rstrip("/"), None
+    return head, platform
+
+
+_DEFAULT_CONFIG = ChannelConfig()
 
 
 class Channel:
@@ -209,9 +230,9 @@ class Channel:
         text = text.strip(" \t\r\n")
         if not text:
             raise ParseError("channel", raw, "a channel cannot be empty", 0)
-        bad = next((i for i, c in enumerate(text) if ord(c) < 32 or ord(c) == 127), None)
-        if bad is not None:
-            pos = raw.index(text) + bad
+        control = _CONTROL_RE.search(text)
+        if control is not None:
+            pos = raw.index(text) + control.start()
             raise ParseError("channel", raw, "control characters cannot appear in a channel", pos)
         if "::" in text:
             pos = raw.index("::")
@@ -254,7 +275,7 @@ class Channel:
                     hint="local channels are written as paths (./chan, /abs/chan) or file:// URLs",
                 )
             pos += len(segment) + 1
-        if text in cfg.multichannels():
+        if text in cfg._multi:
             raise ParseError(
                 "channel",
                 raw,
@@ -265,7 +286,7 @@ class Channel:
         name, platform = _split_platform(text)
         if not name:
             raise ParseError("channel", raw, "a channel name cannot be only a platform", offset)
-        locations = cfg.channel_locations()
+        locations = cfg._locations
         segments = name.split("/")
         # The longest custom channel that is a prefix of the name wins, as in conda.
         for n in range(len(segments), 0, -1):
@@ -273,7 +294,7 @@ class Channel:
             if key in locations:
                 base, token = split_conda_token(locations[key])
                 return cls(join_url(base, name), name, token=token, platform=platform)
-        alias, token = split_conda_token(cfg.channel_alias)
+        alias, token = cfg._alias
         return cls(join_url(alias, name), name, token=token, platform=platform)
 
     @classmethod
@@ -306,8 +327,9 @@ class Channel:
             raise ParseError(
                 "channel", raw, f"a {scheme}:// channel URL needs a host", offset + len(scheme) + 3
             )
-        if any(c.isspace() for c in host):
-            pos = next(i for i, c in enumerate(url) if c.isspace())
+        blank = _BLANK_RE.search(host)
+        if blank is not None:
+            pos = _BLANK_RE.search(url).start()  # type: ignore[union-attr]
             raise ParseError("channel", raw, "a URL cannot contain blanks", offset + pos)
         if scheme == "file" and not parts.path.strip("/"):
             raise ParseError("channel", raw, "a file:// channel URL needs a folder", offset)
@@ -347,11 +369,10 @@ class Channel:
     @staticmethod
     def _canonical_name(base: str, cfg: ChannelConfig) -> str:
         location = _location(base)
-        alias_location = _location(split_conda_token(cfg.channel_alias)[0])
-        if location.startswith(alias_location + "/") and urlsplit(base).scheme != "file":
+        alias_location = cfg._alias_location
+        if location.startswith(alias_location + "/") and not base.startswith("file:"):
             return location[len(alias_location) + 1 :]
-        for name, loc in cfg.channel_locations().items():
-            full = f"{_location(split_conda_token(loc)[0])}/{name}"
+        for name, full in cfg._custom_locations:
             if location == full or location.startswith(full + "/"):
                 return name + location[len(full) :]
         return _strip_credentials(base).rstrip("/")
@@ -455,7 +476,7 @@ def parse_channels(
     items = [texts] if isinstance(texts, str) else list(texts)
     if not items and use_default:
         items = [DEFAULT_CHANNEL]
-    multi = cfg.multichannels()
+    multi = cfg._multi
     out: dict[Channel, None] = {}
 
     def add(item: str, expanding: tuple[str, ...]) -> None:

@@ -72,6 +72,11 @@ class Platform(StrEnum):
         )
 
     @classmethod
+    def get(cls, text: str) -> Platform | None:
+        """The platform named exactly `text`, or `None` (no error: for probing path segments)."""
+        return _BY_VALUE.get(text)
+
+    @classmethod
     def current(cls, env: Mapping[str, str] | None = None) -> Platform:
         """`current_platform(env)`: `CONDA_SUBDIR` if set, else the host's platform."""
         return current_platform(env)
