@@ -194,3 +194,16 @@ def test_undecodable_path_bytes_round_trip() -> None:
     assert url == "file:///srv/caf%E9/chan"
     assert url_to_path(url) == path
     assert path_to_url("/srv/café") == "file:///srv/caf%C3%A9"
+
+
+def test_redact_text_keeps_surrounding_quotes() -> None:
+    assert redact_text('url="https://h/t/abc" done') == f'url="https://h/t/{MASK}" done'
+    assert (
+        redact_text("see 'conda.anaconda.org/t/abc' ok") == f"see 'conda.anaconda.org/t/{MASK}' ok"
+    )
+
+
+def test_posix_path_with_a_colon_is_not_a_drive() -> None:
+    assert path_to_url("/a:/x") == "file:///a:/x"
+    # going back, a one-letter first segment with a colon is taken for a Windows drive
+    assert url_to_path("file:///a:/x") == "a:/x"

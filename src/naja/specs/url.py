@@ -38,7 +38,7 @@ SECRET_QUERY_PARAMS = frozenset(
 
 # A conda token is a path segment after `/t/`; anaconda.org tokens are alphanumerics plus `-_`,
 # but anything up to the next `/` is treated as secret so odd tokens are hidden too.
-_TOKEN_RE = re.compile(r"/t/([^/?#\s]+)(?=/|$|[?#\s])")
+_TOKEN_RE = re.compile(r"/t/([^/?#\s\"'<>]+)(?=/|$|[?#\s\"'<>])")
 # The authority of a URL: everything after `scheme://` up to the path, query or fragment.
 _AUTHORITY_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<auth>[^/?#\s]*)")
 _LEADING_TOKEN_RE = re.compile(
@@ -149,6 +149,8 @@ def _quote_path(path: str) -> str:
 
 
 _DRIVE_RE = re.compile(r"^/?([A-Za-z])[:|](?=/|\\|$)")
+# A Windows path given to path_to_url (`C:\x`, `C:/x`, `C:`); `/a:/x` stays a POSIX path.
+_WIN_ABS_RE = re.compile(r"^[A-Za-z]:(?:[\\/]|$)")
 
 
 def url_to_path(file_url: str) -> str:
@@ -176,7 +178,7 @@ def url_to_path(file_url: str) -> str:
 def path_to_url(path: str | os.PathLike[str]) -> str:
     """A `file://` URL for `path`, made absolute and percent-encoded (Windows drives kept)."""
     text = os.fspath(path)
-    if _DRIVE_RE.match(text) or text.startswith("\\\\"):
+    if _WIN_ABS_RE.match(text) or text.startswith("\\\\"):
         win = PureWindowsPath(text)
         if text.startswith("\\\\"):
             # UNC: \\server\share\dir -> file://server/share/dir
