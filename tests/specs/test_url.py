@@ -207,3 +207,27 @@ def test_posix_path_with_a_colon_is_not_a_drive() -> None:
     assert path_to_url("/a:/x") == "file:///a:/x"
     # going back, a one-letter first segment with a colon is taken for a Windows drive
     assert url_to_path("file:///a:/x") == "a:/x"
+
+
+@given(
+    secret=secrets,
+    before=st.text(" \"'<>()[]{},;=:", max_size=3),
+    after=st.text(" \"'<>()[]{},;.:!?", max_size=3),
+    form=st.sampled_from(
+        [
+            "https://conda.anaconda.org/t/{s}/conda-forge/noarch/repodata.json",
+            "conda.anaconda.org/t/{s}/conda-forge",
+            "https://u:{s}@repo.example.com/ch",
+            "https://repo.example.com/ch?access_token={s}",
+            "Authorization: Bearer {s}",
+        ]
+    ),
+)
+def test_secret_hidden_whatever_surrounds_it(
+    secret: str, before: str, after: str, form: str
+) -> None:
+    secret = f"Sk{secret}8x"
+    text = f"failed: {before}{form.format(s=secret)}{after} (retrying)"
+    out = redact_text(text)
+    assert secret not in out
+    assert out.startswith("failed: ") and out.endswith(" (retrying)")
