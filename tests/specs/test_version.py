@@ -299,3 +299,16 @@ def test_trailing_underscore_follows_conda() -> None:
     assert Version("1.0rc_") > Version("1.0rc")
     assert rattler.Version("1.0rc_") < rattler.Version("1.0rc")
     assert Version("1.0.post_") < Version("1.0")  # `post_` is a plain string, not `post`
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789.!+_-abcdeposrvAZ* @", max_size=14))
+def test_garbage_parses_or_raises_parse_error(text: str) -> None:
+    try:
+        v = Version(text)
+    except ParseError as e:
+        assert e.text == text
+        assert e.position is not None and 0 <= e.position <= len(text)
+        return
+    assert Version(str(v)) == v
+    assert v.sort_key == Version(v.normalized).sort_key

@@ -327,3 +327,23 @@ def test_build_number_spec_text_and_errors() -> None:
         with pytest.raises(ParseError) as info:
             BuildNumberSpec.parse(bad)
         assert info.value.kind == "build number spec" and info.value.position == pos, bad
+
+
+_garbage = st.text(alphabet="0123456789.*,|()<>=!~^$ _-+abrcdevpost@", max_size=16)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_garbage)
+def test_garbage_parses_or_raises_parse_error(text: str) -> None:
+    # Any text either parses (and then its canonical form parses to an equal spec) or raises
+    # ParseError naming the text with a caret inside it; never another exception.
+    try:
+        spec = VersionSpec.parse(text)
+    except ParseError as e:
+        assert e.text == text
+        assert e.position is not None and 0 <= e.position <= len(text)
+        return
+    again = VersionSpec.parse(str(spec))
+    assert again == spec
+    for v in ("0", "1.2", "1.2.3", "2.0a1", "1!1.0"):
+        assert again.matches(v) == spec.matches(v)
