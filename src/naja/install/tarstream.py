@@ -14,6 +14,7 @@ import stat
 from collections.abc import Iterable, Iterator
 
 BLOCK = 512
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -78,8 +79,7 @@ class _Chunks:
 
 def _number(field: bytes) -> int:
     if field and field[0] & 0x80:  # GNU base-256 for sizes above 8 GiB
-        value = int.from_bytes(field[1:], "big")
-        return value
+        return int.from_bytes(field[1:], "big")
     text = field.split(b"\0", 1)[0].strip()
     if not text:
         return 0
@@ -87,6 +87,9 @@ def _number(field: bytes) -> int:
         return int(text, 8)
     except ValueError:
         raise TarFormatError(f"bad numeric header field {field!r}") from None
+
+
+_ZERO_BLOCK = bytes(BLOCK)
 
 
 def _cstr(field: bytes) -> bytes:
@@ -119,6 +122,18 @@ def clean_member_path(raw: bytes) -> str:
         name = raw.decode("utf-8")
     except UnicodeDecodeError:
         name = raw.decode("utf-8", "surrogateescape")
+    # Fast path for the usual `lib/foo/bar.py`: no dot segments, empty segments or NULs.
+    if (
+        name
+        and name[0] != "/"
+        and name[0] != "."
+        and "/." not in name
+        and "//" not in name
+        and "\0" not in name
+        and name[-1] != "/"
+        and (len(name) < 2 or name[1] != ":")
+    ):
+        return name
     if "\0" in name:
         raise TarFormatError(f"member name {name!r} contains a NUL byte")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
@@ -205,6 +220,7 @@ class Extractor:
         pax: dict[str, bytes] = {}
         zero_blocks = 0
         root = self.root
+        dirs, files, symlinks = self.dirs, self.files, self.symlinks
         while True:
             hdr = src.read(BLOCK)
             if len(hdr) < BLOCK:
@@ -214,14 +230,14 @@ class Extractor:
                     # Some writers end without the two zero blocks; accept a clean stop.
                     break
                 raise TarFormatError("archive is truncated")
-            if hdr.count(0) == BLOCK:
+            if hdr == _ZERO_BLOCK:
                 zero_blocks += 1
                 if zero_blocks == 2:
                     break
                 continue
             zero_blocks = 0
-            checksum = _number(hdr[148:156])
-            if checksum != sum(hdr[:148]) + 256 + sum(hdr[156:]):
+            # The checksum field itself counts as eight spaces.
+            if _number(hdr[148:156]) != sum(hdr) - sum(hdr[148:156]) + 256:
                 raise TarFormatError("tar header checksum mismatch (corrupt archive)")
             kind = hdr[156:157]
             size = _number(hdr[124:136])
@@ -260,10 +276,12 @@ class Extractor:
             if kind in (b"0", b"\0", b"7"):
                 if not path:
                     raise TarFormatError("a file member has an empty name")
-                self._ensure_parent(path)
-                full = os.path.join(root, path)
-                self._clear(path, full)
-                fd = os.open(full, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+                if path.rpartition("/")[0] not in dirs:
+                    self._ensure_parent(path)
+                full = f"{root}/{path}"
+                if path in files or path in symlinks or path in dirs:
+                    self._clear(path, full)
+                fd = os.open(full, _CREATE, mode)
                 try:
                     if mode & _UMASK:
                         os.fchmod(fd, mode)
