@@ -332,6 +332,13 @@ def test_fuzz_base_urls_match_rattler(text: str) -> None:
     if ours.platform is not None:
         full += f"{ours.platform.value}/"
     assert full == theirs.base_url
+    if ours.platform is None and ours.token is None:
+        if ours.base_url.startswith(("https://conda.anaconda.org/", "http://conda.anaconda.org/")):
+            # under the alias both name the channel by its path
+            assert ours.name == theirs.name
+        else:
+            # elsewhere naja names it by its full URL, which ends with rattler's path name
+            assert ours.name.endswith(theirs.name.lstrip("./"))
 
 
 def test_config_from_condarc_mapping_and_repr_hides_secrets() -> None:
