@@ -144,3 +144,30 @@ def test_write_failure_is_a_clear_error(served, tmp_path) -> None:
     with Downloader(fast_config()) as dl, pytest.raises(DownloadError) as info:
         dl.download(req)
     assert "cannot write" in str(info.value)
+
+
+def test_the_same_target_twice_in_one_batch(served, tmp_path) -> None:
+    url, data = served[5]
+    target = tmp_path / "same.conda"
+    reqs = [DownloadRequest(url, target, sha256=sha256(data)) for _ in range(4)]
+    with Downloader(fast_config(max_connections=4)) as dl:
+        assert all(r.ok for r in dl.download_many(reqs))
+    assert target.read_bytes() == data
+
+
+def test_retry_after_and_backoff() -> None:
+    import email.utils
+    import time
+
+    from naja.fetch import RetryPolicy
+    from naja.fetch.retry import backoff_delay, is_retryable_status, parse_retry_after
+
+    assert parse_retry_after("3") == 3.0
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 28 <= (parse_retry_after(when) or 0) <= 31
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+    policy = RetryPolicy(backoff_base=1.0, backoff_cap=4.0, max_retry_after=10.0)
+    assert 0.5 <= backoff_delay(policy, 1) <= 1.0
+    assert 2.0 <= backoff_delay(policy, 5) <= 4.0
+    assert backoff_delay(policy, 1, retry_after=100.0) == 10.0
+    assert is_retryable_status(503) and is_retryable_status(429) and not is_retryable_status(404)

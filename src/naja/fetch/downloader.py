@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -98,6 +100,7 @@ class Downloader:
         )
         self._executor: ThreadPoolExecutor | None = None
         self._host_slots: dict[str, threading.BoundedSemaphore] = {}
+        self._target_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
         self._closed = threading.Event()
@@ -238,6 +241,15 @@ class Downloader:
                     max(1, self.config.max_connections_per_host)
                 )
         with slot:
+            yield
+
+    @contextlib.contextmanager
+    def target_lock(self, target: Path) -> Iterator[None]:
+        """One transfer at a time per target path: both would write the same `.part` file."""
+        key = os.path.abspath(target)
+        with self._lock:
+            lock = self._target_locks.setdefault(key, threading.Lock())
+        with lock:
             yield
 
     def sleep(self, seconds: float) -> bool:

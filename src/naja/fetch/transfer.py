@@ -181,18 +181,8 @@ def fetch(dl: Downloader, job: Job) -> DownloadResult:
     result = DownloadResult(request=req, path=req.target)
     job.progress.start(job, req.target.name, req.url, req.size)
     try:
-        if req.url.lower().startswith("file:"):
-            _copy_local(dl, req, job, result)
-        else:
-            if dl.config.offline:
-                raise OfflineError(req.url)
-            zchunk_done = False
-            if req.zchunk_base is not None and req.zchunk_base.exists():
-                from naja.fetch.zchunk.delta import fetch_zchunk
-
-                zchunk_done = fetch_zchunk(dl, req, job, result)
-            if not zchunk_done:
-                _fetch_http(dl, req, job, result)
+        with dl.target_lock(req.target):
+            _fetch_any(dl, req, job, result)
     except DownloadError as exc:
         result.error = exc
     except OSError as exc:
@@ -205,6 +195,20 @@ def fetch(dl: Downloader, job: Job) -> DownloadResult:
     result.elapsed = time.monotonic() - started
     job.progress.finish(job, result.ok, result.error.message if result.error else None)
     return result
+
+
+def _fetch_any(dl: Downloader, req: DownloadRequest, job: Job, result: DownloadResult) -> None:
+    if req.url.lower().startswith("file:"):
+        _copy_local(dl, req, job, result)
+        return
+    if dl.config.offline:
+        raise OfflineError(req.url)
+    if req.zchunk_base is not None and req.zchunk_base.exists():
+        from naja.fetch.zchunk.delta import fetch_zchunk
+
+        if fetch_zchunk(dl, req, job, result):
+            return
+    _fetch_http(dl, req, job, result)
 
 
 def _copy_local(dl: Downloader, req: DownloadRequest, job: Job, result: DownloadResult) -> None:
