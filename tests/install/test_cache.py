@@ -138,3 +138,25 @@ def test_concurrent_processes_share_the_cache(tmp_path: Path) -> None:
             assert os.stat(a).st_ino == os.stat(tmp_path / f"pkgs/p{i}-1.0-0/lib/p{i}/0.txt").st_ino
     leftovers = [p for p in os.listdir(tmp_path / "pkgs") if "naja-tmp" in p or p.endswith(".partial")]
     assert leftovers == []
+
+
+def test_clean(tmp_path: Path, recs) -> None:
+    cache = PackageCache([tmp_path / "pkgs"])
+    install(tmp_path / "env", [recs["one"]], cache=cache)
+    cache.populate([recs["two"]])
+    pkgs = tmp_path / "pkgs"
+    (pkgs / "one-1.0-0.naja-tmp-dead").mkdir()  # a killed extraction
+    (pkgs / "one-1.0-0.naja-tmp-dead" / "f").write_bytes(b"x" * 10)
+    dry = cache.clean(extracted=True, dry_run=True)
+    assert (pkgs / "one-1.0-0.conda").exists() and dry.freed > 0
+    report = cache.clean(tarballs=True)
+    kinds = sorted(k for _, k, _ in report.removed)
+    assert kinds == ["scratch", "tarball", "tarball"]
+    assert not (pkgs / "one-1.0-0.conda").exists() and (pkgs / "one-1.0-0").is_dir()
+    in_use = [r.extracted_package_dir for r in installed_records(tmp_path / "env")]
+    report = cache.clean(extracted=True, in_use=in_use)
+    assert [k for _, k, _ in report.removed] == ["extracted"]
+    assert (pkgs / "one-1.0-0").is_dir() and not (pkgs / "two-1.0-0").exists()
+    # the environment still works from the kept folder; the removed package comes back on demand
+    install(tmp_path / "env2", [recs["one"], recs["two"]], cache=cache)
+    assert (tmp_path / "env2/lib/two.txt").read_bytes() == b"2"

@@ -9,6 +9,8 @@ processes share the cache: one extracts, the others wait and reuse.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -214,6 +216,9 @@ class PackageCache:
             else:
                 tarball = self._obtain_archive(record, fetch)
             extracted = self.writable_dir / dist
+            # Half-extracted folders of killed processes (we hold the lock, so they are dead).
+            for leftover in self.writable_dir.glob(f"{glob.escape(dist)}.naja-tmp-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
             if extracted.exists() or extracted.is_symlink():
                 # A stale or foreign folder of the same name: move it aside, then drop it.
                 trash = extracted.with_name(f".{dist}.stale-{uuid.uuid4().hex[:8]}")
@@ -305,3 +310,85 @@ class PackageCache:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return futures
+
+    # -- cleaning (`naja clean`) --------------------------------------------------------
+
+    def clean(
+        self,
+        *,
+        tarballs: bool = True,
+        extracted: bool = False,
+        in_use: Iterable[str | os.PathLike[str]] = (),
+        dry_run: bool = False,
+    ) -> CleanReport:
+        """Free space in the writable cache.
+
+        Always removes scratch left by killed processes (partial downloads, half-extracted
+        folders). `tarballs`: archives whose extracted folder exists (they can be re-fetched).
+        `extracted`: extracted folders not in `in_use` (the `extracted_package_dir` of every
+        environment's records — the caller knows the environments). Each entry is removed
+        under its package lock, so a concurrent install is never pulled from under.
+        """
+        root = self.writable_dir
+        keep = {os.path.abspath(p) for p in in_use}
+        report = CleanReport()
+        for entry in os.scandir(root):
+            name = entry.name
+            path = entry.path
+            if name.startswith(".naja-download-") or ".naja-tmp-" in name or ".stale-" in name:
+                report.add(path, "scratch", dry_run)
+            elif entry.is_file() and name.endswith((".conda", ".tar.bz2")):
+                if tarballs and os.path.isdir(os.path.join(root, strip_package_ext(name))):
+                    with self._lock(strip_package_ext(name)):
+                        report.add(path, "tarball", dry_run)
+            elif (
+                extracted
+                and entry.is_dir(follow_symlinks=False)
+                and os.path.isfile(os.path.join(path, RECORD_FILE))
+                and os.path.abspath(path) not in keep
+            ):
+                with self._lock(name):
+                    report.add(path, "extracted", dry_run)
+        return report
+
+
+class CleanReport:
+    """What `PackageCache.clean` removed (or would remove), with the bytes it frees."""
+
+    def __init__(self) -> None:
+        self.removed: list[tuple[str, str, int]] = []  # (path, kind, bytes)
+
+    @property
+    def freed(self) -> int:
+        return sum(n for _, _, n in self.removed)
+
+    def add(self, path: str, kind: str, dry_run: bool) -> None:
+        size = _disk_size(path)
+        if not dry_run:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+        self.removed.append((path, kind, size))
+
+
+def _disk_size(path: str) -> int:
+    """Bytes a file or folder holds (hardlinked files counted once per inode)."""
+    if not os.path.isdir(path) or os.path.islink(path):
+        try:
+            return os.lstat(path).st_size
+        except OSError:
+            return 0
+    seen: set[int] = set()
+    total = 0
+    for dirpath, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                st = os.lstat(os.path.join(dirpath, f))
+            except OSError:
+                continue
+            if st.st_ino not in seen:
+                seen.add(st.st_ino)
+                total += st.st_size
+    return total
