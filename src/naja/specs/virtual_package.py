@@ -26,6 +26,8 @@ import msgspec
 
 from naja.errors import ParseError
 from naja.specs.platform import Platform
+from naja.specs.records import PackageRecord
+from naja.specs.version import Version
 
 OVERRIDE_VARS = {
     "archspec": "CONDA_OVERRIDE_ARCHSPEC",
@@ -73,10 +75,8 @@ class VirtualPackage(msgspec.Struct, frozen=True, gc=False):
     def __str__(self) -> str:
         return f"{self.name}={self.version}={self.build}"
 
-    def to_record(self, subdir: str = "noarch") -> object:
+    def to_record(self, subdir: str = "noarch") -> PackageRecord:
         """This package as a `PackageRecord` the solver can put in its pool."""
-        from naja.specs.records import PackageRecord
-
         return PackageRecord(
             name=self.name,
             version=self.version,
@@ -117,8 +117,6 @@ def linux_version(release: str) -> str:
 
 
 def _check_version(var: str, raw: str, value: str) -> None:
-    from naja.specs.version import Version
-
     try:
         Version.parse(value)
     except ParseError as exc:
