@@ -89,6 +89,9 @@ def test_progress_events_add_up(served, tmp_path) -> None:
         if e.kind == "done":
             assert e.downloaded == e.total
     assert any(e.kind == "progress" and e.eta is not None for e in events)
+    import json
+
+    assert json.loads(json.dumps(last.as_dict()))["files_done"] == 10
 
 
 def test_progress_rewinds_on_restart(faulty, tmp_path) -> None:

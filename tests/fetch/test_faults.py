@@ -15,7 +15,7 @@ from naja.fetch import (
     NetworkError,
     SizeMismatchError,
 )
-from tests.fetch.conftest import fast_config, payload, sha256
+from tests.fetch.conftest import FAST_RETRY, fast_config, payload, sha256
 from tests.servers.faulty import Fault, FaultyServer
 
 DATA = payload(600_000, seed=7)
@@ -192,8 +192,24 @@ def test_mixed_faults_over_many_parallel_files(faulty, tmp_path) -> None:
         path = f"/f{i}.conda"
         faulty.add(path, data)
         faulty.plan(path, kinds[i % len(kinds)])
-        requests.append(DownloadRequest(faulty.url + path, tmp_path / path[1:], sha256=sha256(data)))
+        requests.append(
+            DownloadRequest(faulty.url + path, tmp_path / path[1:], sha256=sha256(data))
+        )
     with Downloader(fast_config(read_timeout=0.5, max_connections=6)) as dl:
         results = dl.download_many(requests)
     for r in results:
         assert sha256(r.path.read_bytes()) == r.request.sha256
+
+
+def test_a_flaky_link_never_starts_over(faulty, tmp_path) -> None:
+    # Every transfer is cut after 50 kB: the file still arrives, each byte sent once.
+    faulty.add(PATH, DATA)
+    faulty.plan(PATH, *[Fault("drop", after=50_000)] * 11)
+    result = fetch(
+        faulty,
+        tmp_path / "p.conda",
+        retry=FAST_RETRY.__class__(attempts=20, backoff_base=0.001, backoff_cap=0.01),
+    )
+    assert result.path.read_bytes() == DATA
+    starts = [int(r.headers.get("range", "bytes=0-")[6:].split("-")[0]) for r in faulty.requests]
+    assert starts == [i * 50_000 for i in range(12)]

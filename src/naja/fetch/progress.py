@@ -7,6 +7,7 @@ The engine calls `on_event(ProgressEvent)` from its worker threads, at most ever
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,10 @@ class ProgressEvent:
     files_done: int
     files_total: int
     message: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain JSON-ready data (for `--json` progress lines)."""
+        return dataclasses.asdict(self)
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
