@@ -4,6 +4,7 @@
 
 Contenders, same run, interleaved round by round (median reported):
   naja         naja.fetch.Downloader.download_many, sha256 verified while streaming
+  naja-http2   the same with FetchConfig(http2=True) (HTTPS only)
   py-rattler   rattler.package_streaming.download_to_path (py-rattler 0.28's package download
                API) for every file, `connections` at a time on one rattler Client; no digest check
   curl         `curl --parallel --parallel-max N` (the floor: C, no digest check)
@@ -69,17 +70,27 @@ def fresh_out() -> Path:
     return OUT_DIR
 
 
-def run_naja(base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Path | None) -> None:
+def run_naja(
+    base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Path | None, http2: bool = False
+) -> None:
     out = fresh_out()
     requests = [
         DownloadRequest(f"{base}/{name}", out / name, sha256=rec["sha256"], size=rec["size"])
         for name, rec in pkgs
     ]
     config = FetchConfig(
-        max_connections=conns, max_connections_per_host=conns, ca_bundle=ca, trust_env=False
+        max_connections=conns,
+        max_connections_per_host=conns,
+        ca_bundle=ca,
+        trust_env=False,
+        http2=http2,
     )
     with Downloader(config) as dl:
         dl.download_many(requests)
+
+
+def run_naja_h2(base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Path | None) -> None:
+    run_naja(base, pkgs, conns, ca, http2=True)
 
 
 def run_rattler(base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Path | None) -> None:
@@ -138,7 +149,12 @@ def main() -> None:
     root = ensure_channel()
     pkgs = packages(root)
     total = sum(rec["size"] for _, rec in pkgs)
-    contenders = {"naja": run_naja, "py-rattler": run_rattler, "curl": run_curl}
+    contenders = {
+        "naja": run_naja,
+        "naja-http2": run_naja_h2,
+        "py-rattler": run_rattler,
+        "curl": run_curl,
+    }
     times: dict[tuple[str, str], list[float]] = {}
     with NginxServer(root, workers=2) as server:
         schemes = [("http", server.url, None)]
@@ -149,6 +165,8 @@ def main() -> None:
                 for name, run in contenders.items():
                     if ca is not None and name == "py-rattler":
                         # Its Python API takes no CA bundle (webpki/system roots only).
+                        continue
+                    if ca is None and name == "naja-http2":
                         continue
                     t0 = time.perf_counter()
                     run(base, pkgs, args.connections, ca)
@@ -171,8 +189,9 @@ def main() -> None:
         f"{platform.python_version()}; channel and downloads on tmpfs (/dev/shm)",
         "- naja verifies sha256 while streaming; py-rattler (`package_streaming.download_to_path`)"
         " and curl do not check digests",
-        "- over https curl negotiates HTTP/2 with nginx, naja speaks HTTP/1.1; py-rattler is left"
-        " out there: its Python API takes no CA bundle for the self-signed test certificate",
+        "- over https curl negotiates HTTP/2 with nginx; `naja` speaks HTTP/1.1 (its default),"
+        " `naja-http2` is naja with `http2=True` (httpx + h2); py-rattler is left out there: its"
+        " Python API takes no CA bundle for the self-signed test certificate",
         "",
         "| scheme | tool | median s | MB/s | naja / tool (throughput) |",
         "|---|---|---:|---:|---:|",
