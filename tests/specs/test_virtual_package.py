@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from naja.errors import ParseError
 from naja.specs.platform import Platform
 from naja.specs.virtual_package import (
+    OVERRIDE_VARS,
     HostInfo,
     Overrides,
     VirtualPackage,
@@ -212,3 +215,17 @@ def test_virtual_package_str_and_record() -> None:
 def test_rejects_unknown_platform() -> None:
     with pytest.raises(ParseError, match="unknown platform"):
         virtual_packages_for("linux-65", LINUX_HOST, {})
+
+
+@given(
+    var=st.sampled_from(sorted(OVERRIDE_VARS.values())),
+    value=st.text(max_size=12),
+    target=st.sampled_from([p.value for p in Platform]),
+)
+def test_any_override_gives_packages_or_a_parse_error(var: str, value: str, target: str) -> None:
+    try:
+        got = virtual_packages_for(target, LINUX_HOST, {var: value})
+    except ParseError as err:
+        assert err.kind == var
+        return
+    assert all(v.name.startswith("__") and v.version and v.build for v in got)
