@@ -399,3 +399,13 @@ def test_multichannels_may_name_multichannels() -> None:
     assert [c.name for c in parse_channels("all", cfg)] == ["pkgs/main", "conda-forge"]
     with pytest.raises(ParseError, match="loop -> loop2 -> loop"):
         parse_channels(["loop"], cfg)
+
+
+def test_configs_are_hashable_values() -> None:
+    a = ChannelConfig(custom_channels={"m": "https://s/c"}, custom_multichannels={"x": ["m"]})
+    b = ChannelConfig(custom_channels={"m": "https://s/c"}, custom_multichannels={"x": ("m",)})
+    assert a == ChannelConfig(
+        custom_channels={"m": "https://s/c"}, custom_multichannels={"x": ["m"]}
+    )
+    assert hash(a) == hash(b)
+    assert len({a, ChannelConfig(), ChannelConfig(channel_alias="https://repo.prefix.dev/")}) == 3

@@ -65,6 +65,7 @@ class ChannelConfig:
     _alias: tuple[str, str | None] = field(init=False, repr=False, compare=False)
     _alias_location: str = field(init=False, repr=False, compare=False)
     _custom_locations: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
+    _key: tuple[object, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         multi = {DEFAULTS_NAME: tuple(self.default_channels)}
@@ -88,6 +89,18 @@ class ChannelConfig:
             for name, loc in locations.items()
         )
         object.__setattr__(self, "_custom_locations", custom)
+        key = (
+            self.channel_alias,
+            tuple(sorted(self.custom_channels.items())),
+            tuple(sorted((k, tuple(v)) for k, v in self.custom_multichannels.items())),
+            tuple(self.default_channels),
+            self.root_dir,
+        )
+        object.__setattr__(self, "_key", key)
+
+    def __hash__(self) -> int:
+        # Hashable although it holds mappings, so a config can key a cache.
+        return hash(self._key)
 
     @classmethod
     def from_mapping(
