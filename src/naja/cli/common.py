@@ -22,9 +22,8 @@ def channel_options(func: F) -> F:
     func = click.option(
         "--channel-priority",
         type=click.Choice(["strict", "flexible", "disabled"]),
-        default="strict",
-        show_default=True,
-        help="How channel order limits the choice of packages.",
+        default=None,
+        help="How channel order limits the choice of packages (default: config, else strict).",
     )(func)
     func = click.option("--offline", is_flag=True, help="Use only cached indexes and packages.")(
         func
@@ -64,8 +63,8 @@ def transaction_options(func: F) -> F:
     return func
 
 
-def default_channels(channels: tuple[str, ...], override: bool) -> list[str]:
-    """The channels to use: those given, else conda-forge (config channels come later)."""
+def default_channels(channels: tuple[str, ...], override: bool) -> list[str] | None:
+    """The channels given on the command line; None means "from the configuration"."""
     if channels or override:
         return list(channels)
-    return ["conda-forge"]
+    return None

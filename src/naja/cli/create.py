@@ -42,7 +42,7 @@ def create(
     override_channels: bool,
     platform: str | None,
     offline: bool,
-    channel_priority: str,
+    channel_priority: str | None,
     dry_run: bool,
     as_json: bool,
     yes: bool,

@@ -37,7 +37,7 @@ def install(
     override_channels: bool,
     platform: str | None,
     offline: bool,
-    channel_priority: str,
+    channel_priority: str | None,
     dry_run: bool,
     as_json: bool,
     yes: bool,

@@ -31,6 +31,33 @@ def existing_prefix(name: str | None, prefix: str | None) -> Path:
     return target
 
 
+def channel_config(cfg: Any) -> Any:
+    """The ChannelConfig the configuration describes (alias, custom and default channels)."""
+    from naja.specs.channel import ChannelConfig
+
+    kwargs: dict[str, Any] = {
+        "channel_alias": cfg.get("channel_alias"),
+        "custom_channels": cfg.get("custom_channels"),
+        "custom_multichannels": cfg.get("custom_multichannels"),
+    }
+    if cfg.get("default_channels"):
+        kwargs["default_channels"] = cfg.get("default_channels")
+    return ChannelConfig(**kwargs)
+
+
+def package_cache(cfg: Any) -> Any:
+    """The package cache: NAJA_CACHE_DIR/pkgs first, then the configured `pkgs_dirs`."""
+    import os
+
+    from naja.install import PackageCache
+
+    dirs = list(cfg.get("pkgs_dirs") or [])
+    if not dirs:
+        return PackageCache()
+    root = os.environ.get("NAJA_CACHE_DIR")
+    return PackageCache(([os.path.join(root, "pkgs")] if root else []) + dirs)
+
+
 def apply_plan(
     ctx: click.Context,
     *,
@@ -46,13 +73,24 @@ def apply_plan(
 ) -> None:
     """Solve against the prefix's installed records and apply the change (or show it)."""
     from naja.cli.output import print_json, print_transaction, record_action
+    from naja.config import load_config
     from naja.env.plan import PlanRequest, make_plan, read_pins
     from naja.install import install, installed_records
     from naja.solve.errors import Unsatisfiable
 
+    cfg = load_config(prefix=target)
     installed = installed_records(target) if target is not None else []
     pins = read_pins(target) if target is not None else []
-    request = PlanRequest(installed=installed, pins=pins, **plan_kwargs)
+    pins += [p for p in cfg.get("pinned_packages") if p not in pins]
+    kwargs = dict(plan_kwargs)
+    if kwargs.get("channels") is None:
+        kwargs["channels"] = cfg.get("channels") or ["conda-forge"]
+    if kwargs.get("channel_priority") is None:
+        kwargs["channel_priority"] = cfg.get("channel_priority")
+    kwargs["offline"] = kwargs.get("offline") or cfg.get("offline")
+    kwargs.setdefault("channel_config", channel_config(cfg))
+    yes = yes or cfg.get("always_yes")
+    request = PlanRequest(installed=installed, pins=pins, **kwargs)
     try:
         plan = make_plan(request)
     except Unsatisfiable as exc:
@@ -96,6 +134,7 @@ def apply_plan(
         target,
         plan.to_link,
         plan.to_unlink,
+        cache=package_cache(cfg),
         link_mode=link_mode,
         run_scripts=not no_scripts,
         requested_specs=requested,

@@ -34,7 +34,7 @@ def update(
     override_channels: bool,
     platform: str | None,
     offline: bool,
-    channel_priority: str,
+    channel_priority: str | None,
     dry_run: bool,
     as_json: bool,
     yes: bool,

@@ -33,6 +33,7 @@ class PlanRequest:
     no_deps: bool = False
     only_deps: bool = False
     pins: Sequence[str] = ()
+    channel_config: Any = None
 
 
 @dataclass(slots=True)
@@ -67,7 +68,7 @@ def make_plan(request: PlanRequest) -> Plan:
 
     environ = os.environ if request.environ is None else request.environ
     platform = Platform.parse(request.platform) if request.platform else current_platform(environ)
-    channels = parse_channels(list(request.channels), use_default=False)
+    channels = parse_channels(list(request.channels), request.channel_config, use_default=False)
 
     t0 = time.perf_counter()
     indexes = load_indexes(channels, [platform], offline=request.offline)
