@@ -18,6 +18,7 @@ Parsing follows conda:
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -217,7 +218,8 @@ class Channel:
     `https://conda.anaconda.org/conda-forge/linux-64` are the same channel.
     """
 
-    __slots__ = ("_base_url", "_name", "platform", "token")
+    # Read-only once made: parsed channels are cached and shared.
+    __slots__ = ("_base_url", "_name", "_platform", "_token")
 
     def __init__(
         self,
@@ -229,8 +231,8 @@ class Channel:
     ) -> None:
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._name = name
-        self.token = token
-        self.platform = platform
+        self._token = token
+        self._platform = platform
 
     # -- parsing -------------------------------------------------------------------------------
 
@@ -238,6 +240,13 @@ class Channel:
     def parse(cls, text: str, config: ChannelConfig | None = None) -> Channel:
         """The one channel `text` names; a multichannel such as `defaults` is an error here."""
         cfg = config or _DEFAULT_CONFIG
+        if _is_path(text.strip(" \t\r\n")):
+            # Relative paths depend on the working directory: never cached.
+            return cls._parse(text, cfg)
+        return _parse_cached(text, cfg)
+
+    @classmethod
+    def _parse(cls, text: str, cfg: ChannelConfig) -> Channel:
         raw = text
         # Only real blanks: str.strip() would also eat the ASCII separators \x1c-\x1f.
         text = text.strip(" \t\r\n")
@@ -398,6 +407,16 @@ class Channel:
         return self._name
 
     @property
+    def token(self) -> str | None:
+        """The conda token (`/t/<token>/`) the channel was given with, kept out of every URL."""
+        return self._token
+
+    @property
+    def platform(self) -> Platform | None:
+        """The subdir the channel string named (`conda-forge/linux-64`), else `None`."""
+        return self._platform
+
+    @property
     def canonical_name(self) -> str:
         return self._name
 
@@ -472,6 +491,12 @@ class Channel:
         return (
             f"Channel({redact_url(self._name)!r}, base_url={redact_url(self._base_url)!r}{extra})"
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str, cfg: ChannelConfig) -> Channel:
+    # ParseErrors are not cached (lru_cache only keeps returned values).
+    return Channel._parse(text, cfg)
 
 
 def parse_channels(
