@@ -409,3 +409,16 @@ def test_configs_are_hashable_values() -> None:
     )
     assert hash(a) == hash(b)
     assert len({a, ChannelConfig(), ChannelConfig(channel_alias="https://repo.prefix.dev/")}) == 3
+
+
+def test_parsed_channels_are_shared_and_read_only(tmp_path, monkeypatch) -> None:
+    a = Channel.parse("https://conda.anaconda.org/t/tk-2/conda-forge")
+    assert Channel.parse("https://conda.anaconda.org/t/tk-2/conda-forge") is a
+    with pytest.raises(AttributeError):
+        a.token = "other"  # type: ignore[misc]
+    # relative paths follow the working directory, so they are never served from the cache
+    monkeypatch.chdir(tmp_path)
+    first = Channel.parse("./c")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    assert Channel.parse("./c") != first
