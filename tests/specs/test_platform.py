@@ -130,3 +130,10 @@ def test_get_probes_without_raising() -> None:
     assert Platform.get("linux-64") is Platform.LINUX_64
     assert Platform.get("label") is None
     assert Platform.get(" linux-64") is None
+
+
+def test_32_bit_python_on_64_bit_x86_is_32_bit() -> None:
+    assert host_platform("linux", "x86_64", bits=32) is Platform.LINUX_32
+    assert host_platform("win32", "AMD64", bits=32) is Platform.WIN_32
+    assert host_platform("linux", "aarch64", bits=32) is Platform.LINUX_AARCH64
+    assert host_platform("linux", "x86_64", bits=64) is Platform.LINUX_64

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform as _host
+import struct
 import sys
 from collections.abc import Mapping
 from enum import StrEnum
@@ -178,8 +179,15 @@ _MACHINE_SUFFIX = {
 }
 
 
-def host_platform(system: str, machine: str) -> Platform:
-    """The conda platform for a `sys.platform` value and a `platform.machine()` value."""
+_POINTER_BITS = struct.calcsize("P") * 8
+
+
+def host_platform(system: str, machine: str, bits: int = _POINTER_BITS) -> Platform:
+    """The conda platform for a `sys.platform` value and a `platform.machine()` value.
+
+    `bits` is this interpreter's pointer size: a 32-bit Python on a 64-bit x86 kernel (which
+    still says `x86_64`) runs 32-bit packages, as conda decides from its own bitness.
+    """
     if system.startswith("emscripten"):
         return Platform.EMSCRIPTEN_WASM32
     if system.startswith("wasi"):
@@ -196,6 +204,8 @@ def host_platform(system: str, machine: str) -> Platform:
             f"{system}/{machine}",
             "this machine is not a platform conda knows; set CONDA_SUBDIR to choose one",
         )
+    if suffix == "64" and bits == 32:
+        suffix = "32"
     if suffix == "aarch64" and os_name in ("osx", "win", "freebsd"):
         suffix = "arm64"
     return Platform.parse(f"{os_name}-{suffix}")
