@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import pickle
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -52,9 +53,14 @@ def _is_documented_difference(spec: str, version: str) -> bool:
     - `>1.2.*`: conda drops the `.*` (`>1.2`), rattler reads it as `>=1.2`.
     - `~=1.0_1`: conda cuts the text at its last `.` (series `1`), rattler drops the last
       segment (series `1.0`).
+    - `>=5.9*`: conda compares against `5.9` plus a `*` component, which sorts below `5.9a`.
     """
     if spec.startswith("~=") and ("_" in spec or "-" in spec):
         return True
+    glued = re.fullmatch(r"(>=|>|<=|<)([^*]*[^.*])\*", spec)
+    if glued is not None:
+        # `>=5.9*`: conda orders `5.9*` below `5.9a` (a `*` component), rattler reads `>=5.9`.
+        return Version(version).startswith(Version(glued.group(2)))
     if spec.startswith(">") and not spec.startswith(">=") and spec.endswith("*"):
         return Version(version) == Version(spec[1:].removesuffix("*").removesuffix("."))
     body = spec.lstrip("=").removesuffix("*").removesuffix(".")
@@ -179,6 +185,140 @@ def test_matches(spec: str, version: str, expected: bool) -> None:
     parsed = VersionSpec.parse(spec)
     assert parsed.matches(Version(version)) is expected
     assert parsed.matches(version) is expected  # strings are accepted too
+
+
+# conda's documented behaviour (its test-suite facts), all matched against `1.7.1`.
+CONDA_MATCH_1_7_1 = {
+    "1.7.*": YES,
+    "1.7.1": YES,
+    "1.7.0": NO,
+    "1.7": NO,
+    "1.5.*": NO,
+    ">=1.5": YES,
+    "!=1.5": YES,
+    "!=1.7.1": NO,
+    "==1.7.1": YES,
+    "==1.7": NO,
+    "==1.7.2": NO,
+    "==1.7.1.0": YES,
+    "1.7.*|1.8.*": YES,
+    ">1.7,<1.8": YES,
+    ">1.7.1,<1.8": NO,
+    "^1.7.1$": YES,
+    r"^1\.7\.1$": YES,
+    r"^1\.7\.[0-9]+$": YES,
+    r"^1\.8.*$": NO,
+    r"^1\.[5-8]\.1$": YES,
+    r"^[^1].*$": NO,
+    r"^[0-9+]+\.[0-9+]+\.[0-9]+$": YES,
+    "^$": NO,
+    "^.*$": YES,
+    "1.7.*|^0.*$": YES,
+    "1.6.*|^0.*$": NO,
+    "1.6.*|^0.*$|1.7.1": YES,
+    "^0.*$|1.7.1": YES,
+    r"1.6.*|^.*\.7\.1$|0.7.1": YES,
+    "*": YES,
+    "1.*.1": YES,
+    "1.5.*|>1.7,<1.8": YES,
+    "1.5.*|>1.7,<1.7.1": NO,
+}
+
+
+@pytest.mark.parametrize(("spec", "expected"), CONDA_MATCH_1_7_1.items())
+def test_conda_match_table(spec: str, expected: bool) -> None:
+    parsed = VersionSpec.parse(spec)
+    assert str(parsed) == spec  # already canonical
+    assert parsed.matches("1.7.1") is expected
+
+
+@pytest.mark.parametrize(
+    ("version", "spec", "expected"),
+    [
+        ("1.7.0", "==1.7", YES),
+        ("1.7.0", "<=1.7", YES),
+        ("1.7.0", "<1.7", NO),
+        ("1.7.0", ">1.7", NO),
+        ("2013a", ">2013b", NO),
+        ("2013k", ">2013b", YES),
+        ("3.0.0", ">2013b", NO),
+        ("1.0.0", ">1.0.0a", YES),
+        ("1.0.0", ">1.0.0*", YES),  # `1.0.0*` sorts below 1.0.0
+        ("1.0.0a1", ">=1.0.0*", YES),  # ... and below its pre-releases
+        ("1.0.0a1", "<1.0.0*", NO),
+        ("0.9", "<1.0*", YES),
+        ("1.0", "1.0.0*", YES),
+        ("1.0.1", "1.0.0*", NO),
+        ("2013a", "2013a*", YES),
+        ("2013a", "2013b*", NO),
+        ("2013ab", "2013a*", YES),
+        ("1.3.4", "1.2.4*", NO),
+        ("1.2.3+4.5.6", "1.2.3*", YES),
+        ("1.2.3+4.5.6", "1.2.3+4*", YES),
+        ("1.2.3+4.5.6", "1.2.3+5*", NO),
+        ("1.2.3+4.5.6", "1.2.4+5*", NO),
+        ("3.3.1", "=3.3", YES),
+        ("3.4", "=3.3", NO),
+        ("3.3", "=3.3.*", YES),
+        ("3.3.1", "!=3.3.*", NO),
+        ("3.4.1", "!=3.3.*", YES),
+        ("3.3.1", "!=3.3", YES),
+        ("3.3.0.0", "!=3.3", NO),
+        ("3.3.0.0", "!=3.3.*", NO),
+        ("3.4a", ">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*", YES),
+        ("3.3.4", ">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*", NO),
+        ("1.11.0", "~=1.10", YES),
+        ("1.11.0", "~=1.10.0", NO),
+        ("3.3.2.0", "~=3.3.2", YES),
+        ("3.3.1", "~=3.3.2", NO),
+        ("2.2.0", "~=3.3.2|==2.2", YES),
+        ("2.2.1", "~=3.3.2|==2.2", NO),
+        ("1.7.0.post123+gabcdef9", "1.7.0.post123+gabcdef9", YES),
+    ],
+)
+def test_conda_evaluation_facts(version: str, spec: str, expected: bool) -> None:
+    assert VersionSpec.parse(spec).matches(version) is expected
+
+
+def test_conda_equal_spellings() -> None:
+    assert VersionSpec.parse("1.7.1*") == VersionSpec.parse("1.7.1.*")
+    assert hash(VersionSpec.parse("1.7.1*,1.8.1*")) == hash(VersionSpec.parse("1.7.1.*,1.8.1.*"))
+    assert VersionSpec.parse("1.7.1") != VersionSpec.parse("1.7.1*")
+    assert VersionSpec.parse("1.7.1") != "1.7.1"
+    # conda's own str() drops these parentheses (and so changes the meaning); naja keeps them.
+    nested = VersionSpec.parse("( (1.5|((1.6|1.7), 1.8), 1.9 |2.0))|2.1")
+    assert str(nested) == "1.5|(1.6|1.7),1.8,1.9|2.0|2.1"
+    assert nested.matches("1.6") is False and nested.matches("1.8") is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "~",
+        "^",
+        "1.2+",
+        "+1.2",
+        "+1.2+",
+        "++",
+        "c +, 0/|0 *",
+        ")|(",
+        "=)(=b",
+        "==",
+        "=",
+        "<=",
+        ">=",
+        "===3.3.2",
+        "><2.4.5",
+        "!",
+        "1.5||1.6",
+        "(1.5",
+        "1.5)",
+        "^1.5",
+    ],
+)
+def test_conda_rejects(text: str) -> None:
+    with pytest.raises(ParseError):
+        VersionSpec.parse(text)
 
 
 def test_properties() -> None:

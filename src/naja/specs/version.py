@@ -24,7 +24,8 @@ _POST = float("inf")  # conda maps `post` to infinity: above every number
 _DEV = "DEV"  # upper case sorts below every other (lower-cased) string, as in conda
 
 _INVALID_CHAR = re.compile(r"[^.+!_0-9a-z]")
-_RUNS = re.compile(r"[0-9]+|[^0-9]+")
+# `*` runs only occur in the keys of version specs like `>=1.2*` (see `star_key`).
+_RUNS = re.compile(r"[0-9]+|\*+|[^0-9*]+")
 # Most real versions are lower-case dotted runs (`1.2.3`, `2.0rc1`): for those, parsing is this
 # match alone and the components and key are filled in on first use (see `Version._fill`).
 _PLAIN = re.compile(r"[0-9a-z]+(?:\.[0-9a-z]+)*").fullmatch
@@ -444,6 +445,21 @@ class Version:
         if self.epoch:
             text = f"{self.epoch}!{text}"
         return Version.parse(text)
+
+
+def star_key(v: Version) -> tuple[Any, ...]:
+    """The comparison key of `v` with a `*` component appended to its last segment.
+
+    conda reads the `1.2*` in `>=1.2*` as a version whose last component is the string `*`,
+    which sorts below every other string: so `>=1.2*` admits `1.2a1` and `1.2dev`, and `<1.2*`
+    excludes them. Only spec parsing needs this; versions themselves cannot contain `*`.
+    """
+    norm = v.normalized
+    if "+" in norm:
+        raise ValueError("a `*` after a local version label has no order")
+    body = norm.partition("!")[2] if "!" in norm else norm
+    _, key = _split_part(norm, body + "*", 0, True)
+    return (v.epoch, *key, *_NO_LOCAL)
 
 
 def _public(v: Version) -> Version:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from naja.errors import ParseError
-from naja.specs.version import Version
+from naja.specs.version import Version, star_key
 
 __all__ = ["BuildNumberSpec", "VersionSpec"]
 
@@ -143,6 +143,14 @@ _REVERSED = {"": "__eq__", "==": "__eq__", "!=": "__ne__", ">=": "__le__", ">": 
 _REVERSED |= {"<=": "__ge__", "<": "__gt__"}
 
 
+_KEY_TESTS: dict[str, Callable[[tuple], _Matcher]] = {
+    ">=": lambda key: lambda v: v.sort_key >= key,
+    ">": lambda key: lambda v: v.sort_key > key,
+    "<=": lambda key: lambda v: v.sort_key <= key,
+    "<": lambda key: lambda v: v.sort_key < key,
+}
+
+
 def _leaf(spec: str, raw: str, pos: int, strict: bool) -> _Node:
     """Parse one constraint `raw` found at `pos` in `spec` (already stripped)."""
     m = _SIMPLE_LEAF(raw)
@@ -181,12 +189,20 @@ def _leaf(spec: str, raw: str, pos: int, strict: bool) -> _Node:
         if body == "*" and op in ("=", "==", ">="):
             return _Node("*", _always)  # `=*`, `>=*`: any version (as rattler reads them)
         star = body.endswith("*")
+        glued_star = star and not body.endswith(".*")
         if star:
             body = body[:-2] if body.endswith(".*") else body[:-1]
             if op == "~=":
                 raise ParseError(_KIND, spec, "'~=' cannot be combined with '.*'", vpos + len(body))
         text = raw if not stripped or stripped == raw[len(op) :] else op + stripped
         v = _parse_version(spec, body, vpos)
+        if glued_star and op in ("<", "<=", ">", ">="):
+            # conda orders `1.2*` as 1.2 followed by a `*` component, below 1.2a and 1.2dev.
+            try:
+                key = star_key(v)
+            except ValueError as e:
+                raise ParseError(_KIND, spec, str(e), vpos + len(body)) from None
+            return _Node(text, _KEY_TESTS[op](key))
         # Bound comparison methods of the spec's version are the matchers: `>=v` is `v <= x`.
         if op == "==":
             return _Node(text, v.__eq__, is_exact=True)
