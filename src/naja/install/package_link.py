@@ -109,6 +109,7 @@ def execute_plan(
     made_dirs: set[str],
     *,
     skip: set[str] | frozenset[str] = frozenset(),
+    deferred: list[tuple[str, str]] | None = None,
     on_file: Callable[[int], None] | None = None,
 ) -> PrefixRecord:
     """Create the package's files (which must not exist yet) and return its PrefixRecord.
@@ -116,6 +117,8 @@ def execute_plan(
     `made_dirs` is the transaction-wide set of prefix-relative directories known to exist;
     `skip` holds paths that a later package of the same transaction also has: that package
     creates them (the later one wins, as in conda) and this one only records them.
+    With `deferred`, plain hardlinks are not made but appended there as (source, target) for
+    `linking.bulk_hardlink` to make in one tight, parallel pass.
     """
     src_root = plan.pkg.extracted_dir
     mode, can_reflink = linker.decide(src_root, prefix)
@@ -167,10 +170,13 @@ def execute_plan(
                     sha_in_prefix = _sha256(new)
             elif fast_hardlink and not e.no_link:
                 # (a "softlink" entry stored as a regular file, as old packages do, lands here)
-                try:
-                    link(src, dst, follow_symlinks=False)
-                except OSError:
-                    place(src, dst, HARDLINK, can_reflink)
+                if deferred is not None:
+                    deferred.append((src, dst))
+                else:
+                    try:
+                        link(src, dst, follow_symlinks=False)
+                    except OSError:
+                        place(src, dst, HARDLINK, can_reflink)
             else:
                 place(src, dst, COPY if (e.no_link and mode != COPY) else mode, can_reflink)
         except FileExistsError:

@@ -17,7 +17,6 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import msgspec
@@ -25,7 +24,7 @@ import msgspec
 from naja.errors import NajaError
 from naja.install.errors import InstallError, TransactionError
 from naja.install.history import append_history, history_block, history_size, truncate_history
-from naja.install.linking import HARDLINK, PROBE_PREFIX, Linker
+from naja.install.linking import HARDLINK, PROBE_PREFIX, Linker, bulk_hardlink
 from naja.install.locks import FileLock
 from naja.install.noarch import PythonInfo, compile_pyc, python_runs
 from naja.install.package_link import (
@@ -410,25 +409,19 @@ class Transaction:
         # -- link ----------------------------------------------------------------------------
         linker = Linker(prefix, self.link_mode, warn=lambda m: result.warnings.append(m) or (self.warn and self.warn(m)))
         made_dirs: set[str] = set()
-        done = 0
-
-        def link_one(plan: LinkPlan) -> PrefixRecord:
-            nonlocal done
-            rec = execute_plan(plan, prefix, linker, made_dirs, skip=self._skip.get(plan.dist, set()))
-            done += 1
-            self._report("link", done, len(plans), plan.pkg.record.name)
+        # Plain hardlinks of all packages are made afterwards in one parallel pass; records
+        # and everything else (prefix replacement, symlinks, copies) are done per package.
+        deferred: list[tuple[str, str]] = []
+        records: list[PrefixRecord] = []
+        for i, plan in enumerate(plans):
+            rec = execute_plan(
+                plan, prefix, linker, made_dirs, skip=self._skip.get(plan.dist, set()), deferred=deferred
+            )
+            records.append(rec)
+            self._report("link", i + 1, len(plans), plan.pkg.record.name)
             self._check(f"linked:{plan.pkg.record.name}")
-            return rec
-
-        # Packages touch disjoint paths (shared ones are created by one package only), so they
-        # could link in parallel; but threads around short syscalls only fight over the GIL
-        # (measured 3x slower on 2 cores), so linking stays in one thread unless asked.
-        workers = max(1, min(self.jobs or 1, len(plans)))
-        if workers > 1:
-            with ThreadPoolExecutor(workers, thread_name_prefix="naja-link") as ex:
-                records = list(ex.map(link_one, plans))
-        else:
-            records = [link_one(p) for p in plans]
+        bulk_hardlink(linker, deferred, workers=self.jobs or os.cpu_count() or 1)
+        self._check("links-done")
 
         # -- .pyc ------------------------------------------------------------------------------
         pyc_plans = [p for p in plans if p.pyc]
