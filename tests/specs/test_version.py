@@ -312,3 +312,67 @@ def test_garbage_parses_or_raises_parse_error(text: str) -> None:
         return
     assert Version(str(v)) == v
     assert v.sort_key == Version(v.normalized).sort_key
+
+
+# conda's own ordering facts: each list is in increasing order.
+OPENSSL = "1.0.1dev 1.0.1_ 1.0.1a 1.0.1b 1.0.1c 1.0.1d 1.0.1r 1.0.1rc 1.0.1rc1 1.0.1rc2 1.0.1s 1.0.1 1.0.1post.a 1.0.1post.b 1.0.1post.z 1.0.1post.za 1.0.2"
+PEP440 = """1.0a1 1.0a2.dev456 1.0a12.dev456 1.0a12 1.0b1.dev456 1.0b2 1.0b2.post345.dev456
+1.0b2.post345 1.0c1.dev456 1.0c1 1.0c3 1.0rc2 1.0.dev456 1.0 1.0.post456.dev34 1.0.post456
+1.1.dev1 1.2.r32+123456 1.2.rev33+123456 1.2+abc 1.2+abc123def 1.2+abc123 1.2+123abc
+1.2+123abc456 1.2+1234.abc 1.2+123456"""
+PARSES = {
+    "0.4.1a.vc11": [[0], [0], [4], [1, "a"], [0, "vc", 11]],
+    "0.5C1": [[0], [0], [5, "c", 1]],
+    "0.5za": [[0], [0], [5, "za"]],
+    "0.5-5": [[0], [0], [5], [5]],
+    "1.1_": [[0], [1], [1, "_"]],
+    "2.0b1pr0": [[0], [2], [0, "b", 1, "pr", 0]],
+    "2.2be.ta29": [[0], [2], [2, "be"], [0, "ta", 29]],
+    "3.2.p.r0": [[0], [3], [2], [0, "p"], [0, "r", 0]],
+    "14.3.1.post26.g9d75ca2": [
+        [0],
+        [14],
+        [3],
+        [1],
+        [0, float("inf"), 26],
+        [0, "g", 9, "d", 75, "ca", 2],
+    ],
+    "1996.07.12": [[0], [1996], [7], [12]],
+    "2!0.4.1": [[2], [0], [4], [1]],
+}
+
+
+@pytest.mark.parametrize(
+    "ordered",
+    [
+        OPENSSL.split(),
+        PEP440.split(),
+        ["1!" + v for v in PEP440.split()],
+        ["0.3.0.dev", "0.3.3"],
+    ],
+)
+def test_conda_ordering_facts(ordered: list[str]) -> None:
+    versions = [Version(v) for v in ordered]
+    assert sorted(reversed(versions)) == versions
+    assert all(a < b for a, b in itertools.pairwise(versions))
+
+
+@pytest.mark.parametrize(("text", "parts"), PARSES.items())
+def test_conda_parse_facts(text: str, parts: list[list[object]]) -> None:
+    assert Version(text).conda_parts() == parts
+    assert Version(text).normalized == text.lower().replace("-", "_")
+
+
+def test_conda_startswith_facts() -> None:
+    def sw(a: str, b: str) -> bool:
+        return Version(a).startswith(Version(b))
+
+    assert sw("0.4.1", "0") and sw("0.4.1", "0.4") and sw("0.4.1p1", "0.4")
+    assert sw("0.4.1p1", "0.4.1p") and not sw("0.4.1p1", "0.4.1q1")
+    assert not sw("0.4", "0.4.1")
+    assert sw("0.4.1+1.3", "0.4.1") and sw("0.4.1+1.3", "0.4.1+1")
+    assert not sw("0.4.1", "0.4.1+1.3") and not sw("0.4.1+1", "0.4.1+1.3")
+    assert Version("0.4.a1") == Version("0.4.0a1") and Version("0.4.a1") != Version("0.4.1a1")
+    for bad in ("3.5&1", "5.5++", "5.5..mw", "!", "a!1.0", "a!b!1.0"):
+        with pytest.raises(ParseError):
+            Version(bad)
