@@ -270,3 +270,15 @@ def test_recover_after_crash_at(tmp_path: Path, channel, cache, label: str) -> N
         assert outcome == "rolled back"
         assert snapshot(prefix) == before
     assert recover(prefix) is None
+
+
+def test_removing_a_clobberer_keeps_the_shared_file(tmp_path: Path, channel, cache) -> None:
+    prefix = tmp_path / "env"
+    install(prefix, [channel["c-1.0"]], cache=cache)
+    install(prefix, [channel["d-1.0"]], cache=cache)  # overwrites share/common.txt of c
+    res = remove(prefix, ["d"])
+    assert any("also in the installed c" in w for w in res.warnings)
+    assert (prefix / "share/common.txt").exists()
+    assert {r.name for r in installed_records(prefix)} == {"c"}
+    remove(prefix, ["c"])
+    assert not (prefix / "share").exists()

@@ -325,11 +325,21 @@ class Transaction:
                 owner_new[t] = dist
                 targets.append(t)
         preexisting: list[str] = []
-        unlinked_paths = [p for r in self.unlink for p in record_paths(r)]
+        owner_old = {p: r.name for r in keep for p in record_paths(r)} if self.unlink or installed else {}
+        # A path a kept package also owns (an earlier clobber) stays: removing the package
+        # that overwrote it must not break the one that keeps it.
+        self._shared: set[str] = set()
+        unlinked_paths: list[str] = []
+        for r in self.unlink:
+            for p in record_paths(r):
+                if p in owner_old and p not in owner_new:
+                    self._shared.add(p)
+                    warn(f"{p} of the removed {r.name} is also in the installed {owner_old[p]}; kept")
+                else:
+                    unlinked_paths.append(p)
         if installed or _has_files(prefix):
             lexists = os.path.lexists
             unlinked_set = set(unlinked_paths)
-            owner_old = {p: r.name for r in keep for p in record_paths(r)}
             for t in dict.fromkeys(targets):
                 if lexists(os.path.join(prefix, t)):
                     preexisting.append(t)
@@ -394,7 +404,8 @@ class Transaction:
                     result.messages.append(msg)
         for i, r in enumerate(self.unlink):
             for p in record_paths(r):
-                _stash(prefix, p, made)
+                if p not in self._shared:
+                    _stash(prefix, p, made)
             _stash(prefix, f"{CONDA_META}/{record_filename(r)}", made)
             result.unlinked.append(r)
             self._report("unlink", i + 1, len(self.unlink), r.name)
