@@ -1,0 +1,99 @@
+"""`naja clean`: remove cached indexes, package tarballs, extracted packages and stale locks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+import click
+
+
+def _size(path: Path) -> int:
+    if path.is_file() or path.is_symlink():
+        return path.lstat().st_size
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, f)).st_size
+    return total
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  naja clean --tarballs
+  naja clean -a -y
+  naja clean --index --dry-run"""
+)
+@click.option("-a", "--all", "everything", is_flag=True, help="Everything below.")
+@click.option("-i", "--index", "index", is_flag=True, help="Cached channel indexes.")
+@click.option("-t", "--tarballs", is_flag=True, help="Downloaded package archives.")
+@click.option("-p", "--packages", is_flag=True, help="Extracted packages.")
+@click.option("-l", "--locks", is_flag=True, help="Stale lock files.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def clean(
+    everything: bool,
+    index: bool,
+    tarballs: bool,
+    packages: bool,
+    locks: bool,
+    dry_run: bool,
+    as_json: bool,
+    yes: bool,
+) -> None:
+    """Free disk space used by naja's caches (environments are never touched)."""
+    from naja.cli.output import print_json
+    from naja.cli.transact import package_cache
+    from naja.config import load_config
+    from naja.errors import UserInputError
+    from naja.repodata.cache_dir import index_cache_dir
+
+    if everything:
+        index = tarballs = packages = locks = True
+    if not (index or tarballs or packages or locks):
+        raise UserInputError(
+            "nothing selected", hint="pass -a, --index, --tarballs, --packages or --locks"
+        )
+    cache = package_cache(load_config())
+    doomed: list[Path] = []
+    if index:
+        d = index_cache_dir()
+        if d.is_dir():
+            doomed += sorted(d.iterdir())
+    for pkgs in cache.pkgs_dirs:
+        if not pkgs.is_dir() or not os.access(pkgs, os.W_OK):
+            continue
+        for entry in sorted(pkgs.iterdir()):
+            name = entry.name
+            if (
+                (tarballs and entry.is_file() and name.endswith((".conda", ".tar.bz2")))
+                or (packages and entry.is_dir() and (entry / "info").is_dir())
+                or (locks and name.endswith(".lock"))
+            ):
+                doomed.append(entry)
+    freed = sum(_size(p) for p in doomed)
+    if as_json:
+        print_json({"dry_run": dry_run, "removed": [str(p) for p in doomed], "bytes": freed})
+    else:
+        for p in doomed:
+            click.echo(f"{'would remove' if dry_run else 'removing'} {p}")
+        click.echo(f"{len(doomed)} items, {freed / 1e6:.1f} MB")
+    if dry_run or not doomed:
+        return
+    if not yes and not as_json:
+        import sys
+
+        if not sys.stdin.isatty():
+            raise UserInputError("confirmation needed but stdin is not a terminal", hint="pass -y")
+        if not click.confirm("Proceed?", default=True):
+            raise click.exceptions.Abort()
+    for p in doomed:
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
