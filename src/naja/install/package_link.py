@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import msgspec
 
 from naja.install.errors import InstallError, LinkError
-from naja.install.linking import COPY, HARDLINK, LINK_TYPE_NUMBER, SOFTLINK, Linker
+from naja.install.linking import COPY, HARDLINK, LINK_TYPE_NUMBER, Linker
 from naja.install.noarch import EntryPoint, PythonInfo, entry_point_script, pyc_path, target_path
 from naja.install.pkginfo import PathEntry, read_link_json, read_paths
 from naja.install.prefix_replace import replace_prefix
@@ -110,7 +109,6 @@ def execute_plan(
     *,
     skip: set[str] | frozenset[str] = frozenset(),
     deferred: list[tuple[str, str]] | None = None,
-    on_file: Callable[[int], None] | None = None,
 ) -> PrefixRecord:
     """Create the package's files (which must not exist yet) and return its PrefixRecord.
 
@@ -204,8 +202,6 @@ def execute_plan(
                 no_link=e.no_link,
             )
         )
-    if on_file:
-        on_file(len(plan.entries))
 
     if plan.python is not None and plan.entry_points:
         python_abs = f"{prefix}/{plan.python.executable}"
@@ -257,7 +253,6 @@ def add_pyc_to_record(record: PrefixRecord, prefix: str, pyc: list[tuple[str, st
 
 
 __all__ = [
-    "SOFTLINK",
     "LinkPlan",
     "PackageToLink",
     "add_pyc_to_record",
