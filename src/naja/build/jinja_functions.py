@@ -1,0 +1,192 @@
+"""The functions and filters recipes call inside `${{ }}`, as rattler-build defines them.
+
+Functions that depend on the variant (`compiler`, `stdlib`, `cdt`) are bound per render by
+`recipe_functions`; filters are the same for every render.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import jinja2
+
+from naja.build.pins import make_pin
+from naja.specs.platform import Platform
+from naja.specs.version import Version
+from naja.specs.version_spec import VersionSpec
+
+# rattler-build's defaults when the variant names no compiler for a language.
+_DEFAULT_COMPILERS = {
+    "linux": {"c": "gcc", "cxx": "gxx", "fortran": "gfortran", "rust": "rust", "go": "go"},
+    "osx": {"c": "clang", "cxx": "clangxx", "fortran": "gfortran", "rust": "rust", "go": "go"},
+    "win": {"c": "vs2017", "cxx": "vs2017", "fortran": "gfortran", "rust": "rust", "go": "go"},
+}
+_DEFAULT_STDLIB = {"linux": "sysroot", "osx": "macosx_deployment_target", "win": "vs"}
+_SPEC_CHARS = frozenset("<>=!*,|~ ")
+
+
+def _os_of(platform: str) -> str:
+    try:
+        return Platform.parse(platform).os or ""
+    except Exception:
+        return ""
+
+
+def _with_version(name: str, version: object) -> str:
+    if version is None or isinstance(version, jinja2.Undefined):
+        return name
+    text = str(version)
+    if not text or text == "None":
+        return name
+    if any(ch in _SPEC_CHARS for ch in text):
+        return f"{name} {text}"
+    return f"{name} {text}.*"
+
+
+def _undefined(value: object) -> bool:
+    return value is None or isinstance(value, jinja2.Undefined)
+
+
+def recipe_functions(variant: Mapping[str, Any], target_platform: str) -> dict[str, Any]:
+    """Functions bound to one variant and target platform."""
+    os_name = _os_of(target_platform)
+
+    def compiler(language: str) -> str:
+        name = variant.get(f"{language}_compiler")
+        if _undefined(name):
+            name = _DEFAULT_COMPILERS.get(os_name, _DEFAULT_COMPILERS["linux"]).get(language, language)
+        return _with_version(f"{name}_{target_platform}", variant.get(f"{language}_compiler_version"))
+
+    def stdlib(language: str) -> str:
+        name = variant.get(f"{language}_stdlib")
+        if _undefined(name):
+            name = _DEFAULT_STDLIB.get(os_name, "sysroot")
+        return _with_version(f"{name}_{target_platform}", variant.get(f"{language}_stdlib_version"))
+
+    def cdt(package: str) -> str:
+        arch = Platform.parse(target_platform).arch if os_name else None
+        cdt_arch = variant.get("cdt_arch") or ("x86_64" if arch in (None, "x86_64") else arch)
+        cdt_name = variant.get("cdt_name") or ("cos6" if cdt_arch == "x86_64" else "cos7")
+        return f"{package}-{cdt_name}-{cdt_arch}"
+
+    return {
+        "compiler": compiler,
+        "stdlib": stdlib,
+        "cdt": cdt,
+    }
+
+
+def pin_subpackage(name: object, *args: object, **kwargs: object) -> object:
+    return make_pin("pin_subpackage", name, *args, **kwargs)
+
+
+def pin_compatible(name: object, *args: object, **kwargs: object) -> object:
+    return make_pin("pin_compatible", name, *args, **kwargs)
+
+
+def _version_of(value: object) -> Version:
+    text = str(value).strip().split()[0] if str(value).strip() else ""
+    text = text.removesuffix(".*").removesuffix("*")
+    return Version.parse(text)
+
+
+def match(value: object, spec: object) -> bool:
+    """Whether a variant value (`3.11`, `3.11.* *_cpython`) satisfies a version spec."""
+    if _undefined(value):
+        return False
+    try:
+        return VersionSpec.parse(str(spec)).matches(_version_of(value))
+    except Exception:
+        return False
+
+
+def _platform_test(kind: str):
+    def test(platform: object) -> bool:
+        try:
+            plat = Platform.parse(str(platform))
+        except Exception:
+            return False
+        return bool(getattr(plat, f"is_{kind}"))
+
+    test.__name__ = f"is_{kind}"
+    return test
+
+
+class EnvAccess:
+    """`env.get('NAME', default=...)` and `env.exists('NAME')` over the process environment."""
+
+    def get(self, name: str, default: object = None) -> object:
+        value = os.environ.get(name)
+        if value is None:
+            if default is None:
+                return jinja2.Undefined(name=name)
+            return default
+        return value
+
+    def exists(self, name: str) -> bool:
+        return name in os.environ
+
+
+GLOBAL_FUNCTIONS: dict[str, Any] = {
+    "pin_subpackage": pin_subpackage,
+    "pin_compatible": pin_compatible,
+    "match": match,
+    "is_linux": _platform_test("linux"),
+    "is_osx": _platform_test("osx"),
+    "is_win": _platform_test("win"),
+    "is_unix": _platform_test("unix"),
+    "is_noarch": _platform_test("noarch"),
+    "env": EnvAccess(),
+}
+
+
+def version_to_buildstring(value: object) -> str:
+    """`3.11` / `3.11.* *_cpython` -> `311`: the first two version parts without the dot."""
+    if _undefined(value):
+        return ""
+    text = str(value).strip()
+    if not text:
+        return ""
+    text = text.split()[0]
+    parts = text.split(".")
+    return "".join(p for p in parts[:2] if p != "*")
+
+
+def _split(value: object, sep: str | None = None, maxsplit: int = -1) -> list[str]:
+    return str(value).split(sep, maxsplit)
+
+
+def _to_int(value: object, default: int = 0) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        try:
+            return int(float(str(value)))
+        except ValueError:
+            return default
+
+
+def _bool(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "on")
+    return bool(value)
+
+
+FILTERS: dict[str, Any] = {
+    "version_to_buildstring": version_to_buildstring,
+    "split": _split,
+    "int": _to_int,
+    "bool": _bool,
+}
+
+
+# minijinja-contrib's string tests.
+TESTS: dict[str, Any] = {
+    "startingwith": lambda value, prefix: str(value).startswith(str(prefix)),
+    "endingwith": lambda value, suffix: str(value).endswith(str(suffix)),
+    "containing": lambda value, other: str(other) in value
+    if isinstance(value, (list, tuple, dict))
+    else str(other) in str(value),
+}

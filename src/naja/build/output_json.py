@@ -1,0 +1,59 @@
+"""Rendered outputs -> the JSON document `rattler-build build --render-only` prints.
+
+Fields that describe the generating machine (timestamp, directories, virtual packages) are
+filled with neutral values; comparisons ignore them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from naja import __version__
+from naja.build.render import RenderedOutput
+
+
+def output_document(outputs: Iterable[RenderedOutput]) -> list[dict[str, Any]]:
+    """The list of output objects, `subpackages` accumulating the outputs emitted so far."""
+    doc: list[dict[str, Any]] = []
+    subpackages: dict[str, dict[str, str]] = {}
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    for out in outputs:
+        subpackages[out.name] = {
+            "name": out.name,
+            "version": out.recipe["package"]["version"],
+            "build_string": out.build_string,
+        }
+        hash_info: dict[str, str] = {"hash": out.hash}
+        if out.prefix:
+            hash_info["prefix"] = out.prefix
+        doc.append(
+            {
+                "build_configuration": {
+                    "build_platform": {"platform": out.build_platform, "virtual_packages": []},
+                    "channel_priority": "strict",
+                    "channels": list(out.channels),
+                    "directories": {},
+                    "hash": hash_info,
+                    "host_platform": {"platform": out.host_platform, "virtual_packages": []},
+                    "packaging_settings": {"archive_type": "conda", "compression_level": 15},
+                    "solve_strategy": "highest",
+                    "subpackages": dict(subpackages),
+                    "target_platform": out.target_platform,
+                    "timestamp": stamp,
+                    "variant": dict(out.variant),
+                },
+                "extra_meta": {},
+                "finalized_dependencies": None,
+                "finalized_sources": None,
+                "recipe": out.recipe,
+                "system_tools": {"naja": __version__},
+            }
+        )
+    return doc
+
+
+def dumps(outputs: Iterable[RenderedOutput]) -> str:
+    return json.dumps(output_document(outputs), indent=2, sort_keys=True) + "\n"

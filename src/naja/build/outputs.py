@@ -1,0 +1,70 @@
+"""Splitting a recipe into its outputs: the single-output form, or `outputs:` merged with the root.
+
+In a multi-output recipe the root's `build`, `about`, `extra` and `requirements` are defaults
+that each output's own keys override one key at a time; `source` and the rest are inherited
+unless the output sets them; `recipe:` gives the default version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from naja.build.yaml_nodes import Map, Node, Scalar, Seq
+
+_ROOT_ONLY = frozenset({"outputs", "recipe", "context", "schema_version", "package"})
+_MERGED = frozenset({"build", "about", "extra", "requirements"})
+
+
+@dataclass(slots=True)
+class RawOutput:
+    """One output's node tree (a Map shaped like a single-output recipe)."""
+
+    node: Map
+    # The `outputs:` list item this came from (None for a single-output recipe); an item may be a
+    # conditional, decided per variant.
+    item: Node | None = None
+
+
+def _merge_maps(base: Map, over: Map) -> Map:
+    items = dict(base.items)
+    keys = dict(base.keys)
+    items.update(over.items)
+    keys.update(over.keys)
+    return Map(items, keys, over.line, over.col, over.src)
+
+
+def merge_output(root: Map, output: Map) -> Map:
+    """An output merged over the root's inheritable keys."""
+    items: dict[str, Node] = {}
+    keys: dict[str, Scalar] = {}
+    for key, value in root.items.items():
+        if key in _ROOT_ONLY:
+            continue
+        items[key] = value
+        keys[key] = root.keys[key]
+    for key, value in output.items.items():
+        base = items.get(key)
+        if key in _MERGED and isinstance(base, Map) and isinstance(value, Map):
+            items[key] = _merge_maps(base, value)
+        else:
+            items[key] = value
+        keys[key] = output.keys[key]
+    package = output.items.get("package")
+    recipe = root.items.get("recipe")
+    if isinstance(package, Map) and isinstance(recipe, Map) and "version" not in package.items:
+        version = recipe.items.get("version")
+        if version is not None:
+            pkg_items = dict(package.items)
+            pkg_items["version"] = version
+            items["package"] = Map(pkg_items, dict(package.keys), package.line, package.col, package.src)
+    return Map(items, keys, output.line, output.col, output.src)
+
+
+def output_items(root: Map) -> list[Node] | None:
+    """The raw items of `outputs:` (conditionals included), or None for a single output."""
+    outputs = root.items.get("outputs")
+    if outputs is None:
+        return None
+    if not isinstance(outputs, Seq):
+        raise outputs.error("`outputs` must be a list of outputs")
+    return list(outputs.items)

@@ -1,0 +1,394 @@
+"""Rendering a recipe: for each output and each variant it uses, the stage-1 recipe and its hash.
+
+No network and no solving: pins stay unresolved, compilers become package specs. The flow is
+rattler-build's: find the variant keys each output reads, form their combinations, evaluate the
+context and every section per combination, drop skipped variants, then hash the used variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from naja.build import stage1
+from naja.build.errors import RecipeError
+from naja.build.hashing import default_build_string, hash_prefix, variant_hash
+from naja.build.jinja_env import is_template, template_variables
+from naja.build.jinja_functions import recipe_functions
+from naja.build.outputs import merge_output, output_items
+from naja.build.platform_vars import platform_variables
+from naja.build.selectors import (
+    condition,
+    evaluate,
+    flatten,
+    is_conditional,
+    require_map,
+    resolve,
+)
+from naja.build.used_vars import bare_requirement_names, expand_context, node_variables
+from naja.build.variants import VariantConfig, load_variant_config, recipe_variant_files
+from naja.build.yaml_nodes import Map, Node, Scalar, Seq, parse_yaml
+
+# Variant keys recorded for every output when the config has them.
+_ALWAYS_KEYS = ("channel_targets", "channel_sources", "MACOSX_DEPLOYMENT_TARGET")
+_SCRIPT_RAW = True
+
+
+@dataclass(slots=True)
+class RenderedOutput:
+    """One output of one variant, ready to be written as rattler-build's render JSON."""
+
+    recipe: dict[str, Any]
+    variant: dict[str, Any]
+    hash: str
+    prefix: str
+    target_platform: str
+    host_platform: str
+    build_platform: str
+    channels: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.recipe["package"]["name"]
+
+    @property
+    def build_string(self) -> str:
+        return self.recipe["build"]["string"]
+
+
+@dataclass(slots=True)
+class _Leaf:
+    node: Map
+    # Conditions on the path to this output in `outputs:` (node, wanted truth value).
+    guards: list[tuple[Map, bool]]
+
+
+def _leaf_outputs(items: list[Node], guards: list[tuple[Map, bool]]) -> list[_Leaf]:
+    leaves: list[_Leaf] = []
+    for item in items:
+        if is_conditional(item):
+            assert isinstance(item, Map)
+            for want, key in ((True, "then"), (False, "else")):
+                sub = item.items.get(key)
+                if sub is None:
+                    continue
+                subs = sub.items if isinstance(sub, Seq) else [sub]
+                leaves.extend(_leaf_outputs(subs, [*guards, (item, want)]))
+        elif isinstance(item, Map):
+            leaves.append(_Leaf(item, guards))
+        else:
+            raise item.error("each output must be a mapping")
+    return leaves
+
+
+def _channels(variant_config: VariantConfig) -> list[str]:
+    sources = variant_config.values.get("channel_sources")
+    names = ["conda-forge"]
+    if sources:
+        names = [c.strip() for c in str(sources[0]).split(",") if c.strip()]
+    return [c if "://" in c else f"https://conda.anaconda.org/{c}" for c in names]
+
+
+class RecipeRenderer:
+    """Renders one recipe for one target platform and variant config."""
+
+    def __init__(
+        self,
+        recipe_path: Path,
+        variant_files: list[Path],
+        target_platform: str,
+        build_platform: str = "linux-64",
+        text: str | None = None,
+        root: Map | None = None,
+    ) -> None:
+        self.recipe_path = recipe_path
+        if root is None:
+            if text is None:
+                text = recipe_path.read_text(encoding="utf-8")
+            parsed = parse_yaml(text, recipe_path)
+            if not isinstance(parsed, Map):
+                raise RecipeError("a recipe must be a YAML mapping", path=recipe_path)
+            root = parsed
+        self.root = root
+        self.target_platform = target_platform
+        self.build_platform = build_platform
+        self.platform_vars = platform_variables(target_platform, build_platform)
+        files = [*recipe_variant_files(recipe_path.parent), *variant_files]
+        self.config = load_variant_config(files, self.platform_vars)
+        self.context = require_map(root.items.get("context"), "context")
+        self.context_deps: dict[str, frozenset[str]] = {}
+        if self.context is not None:
+            for key, node in self.context.items.items():
+                names: set[str] = set()
+                node_variables(node, names)
+                self.context_deps[key] = frozenset(names)
+
+    # -- variables -------------------------------------------------------------------------
+    def _used_keys(self, node: Map) -> list[str]:
+        names: set[str] = set()
+        node_variables(node, names)
+        bare_requirement_names(node.items.get("requirements"), names)
+        build = node.items.get("build")
+        names.update(skip_variables(build if isinstance(build, Map) else None))
+        names = expand_context(names, self.context_deps)
+        context_keys = set(self.context_deps)
+        keys = [k for k in self.config.values if k in names and k not in context_keys]
+        if "target_platform" not in keys:
+            keys.append("target_platform")
+        return keys
+
+    def _evaluate_context(self, variables: dict[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        if self.context is None:
+            return values
+        for key, node in self.context.items.items():
+            value = evaluate(node, variables)
+            values[key] = value
+            variables[key] = value
+        return values
+
+    # -- rendering -------------------------------------------------------------------------
+    def render(self) -> list[RenderedOutput]:
+        items = output_items(self.root)
+        if items is None:
+            leaves = [_Leaf(self.root, [])]
+            multi = False
+        else:
+            leaves = _leaf_outputs(items, [])
+            multi = True
+        results: list[RenderedOutput] = []
+        seen: set[str] = set()
+        for leaf in leaves:
+            node = merge_output(self.root, leaf.node) if multi else leaf.node
+            if multi and ("staging" in leaf.node.items or "cache" in leaf.node.items):
+                continue
+            queue = self.config.combinations(self._used_keys(node))
+            while queue:
+                combo = queue.pop(0)
+                rendered, missing = self._render_one(node, leaf, combo)
+                if missing:
+                    # A rendered dependency named a variant key the static scan could not see
+                    # (`- ${{ mpi }}` -> `openmpi`): render again once per value of that key.
+                    wanted = set(combo) | missing
+                    queue[:0] = [
+                        c
+                        for c in self.config.combinations(wanted)
+                        if all(c.get(k) == v for k, v in combo.items())
+                    ]
+                    continue
+                if rendered is None:
+                    continue
+                marker = repr((rendered.name, sorted(rendered.variant.items()), rendered.build_string))
+                if marker not in seen:
+                    seen.add(marker)
+                    results.append(rendered)
+        return results
+
+    def _render_one(
+        self, node: Map, leaf: _Leaf, combo: dict[str, Any]
+    ) -> tuple[RenderedOutput | None, set[str]]:
+        variables: dict[str, Any] = {
+            **recipe_functions(combo, self.target_platform),
+            **self.platform_vars,
+            **combo,
+        }
+        context = self._evaluate_context(variables)
+        used: set[str] = set()
+        for guard, want in leaf.guards:
+            if condition(guard, variables, used) != want:
+                return None, set()
+        build_node = require_map(node.items.get("build"), "build")
+        if build_node is not None and _skipped(build_node, variables):
+            return None, set()
+        if build_node is not None:
+            used.update(skip_variables(build_node))
+        package = evaluate(node.items.get("package"), variables, used=used) or {}
+        build = self._evaluate_build(build_node, variables, used)
+        noarch = build.get("noarch") or None
+        sources = evaluate(node.items.get("source"), variables, used=used)
+        requirements = evaluate(node.items.get("requirements"), variables, used=used)
+        tests = self._evaluate_tests(node.items.get("tests"), variables, used)
+        about = evaluate(node.items.get("about"), variables, used=used)
+        extra = evaluate(node.items.get("extra"), variables, used=used)
+        string_node = build_node.items.get("string") if build_node is not None else None
+        if string_node is not None:
+            node_variables(string_node, used)
+        used = expand_context(used, self.context_deps)
+        used.update(_bare_dependencies(requirements, self.config.values))
+        missing = {k for k in used if k in self.config.values and k not in combo and k not in context}
+        if missing:
+            return None, missing
+        variant = {k: combo[k] for k in self.config.values if k in used and k in combo and k not in context}
+        for key in _ALWAYS_KEYS:
+            if key in self.config.values:
+                variant[key] = self.config.values[key][0]
+        variant["target_platform"] = "noarch" if noarch else self.target_platform
+        hash_ = variant_hash(variant)
+        prefix = hash_prefix(variant, noarch)
+        number = _build_number(build.get("number"), build_node)
+        if string_node is not None:
+            string = stage1._str(evaluate(string_node, {**variables, "hash": hash_}))
+        else:
+            string = default_build_string(prefix, hash_, number)
+        recipe: dict[str, Any] = {"schema_version": 1}
+        if context:
+            recipe["context"] = context
+        recipe["package"] = stage1.package(package)
+        srcs = stage1.sources(sources)
+        if srcs:
+            recipe["source"] = srcs
+        build_out = stage1.build(build)
+        build_out["number"] = number
+        build_out["string"] = string
+        recipe["build"] = build_out
+        reqs = stage1.requirements(requirements)
+        if reqs:
+            recipe["requirements"] = reqs
+        tests_out = stage1.tests(tests)
+        if tests_out:
+            recipe["tests"] = tests_out
+        about_out = stage1.about(about)
+        if about_out:
+            recipe["about"] = about_out
+        if extra:
+            recipe["extra"] = stage1._prune(extra)
+        return (
+            RenderedOutput(
+                recipe=recipe,
+                variant=variant,
+                hash=hash_,
+                prefix=prefix,
+                target_platform="noarch" if noarch else self.target_platform,
+                host_platform=self.target_platform,
+                build_platform=self.build_platform,
+                channels=_channels(self.config),
+            ),
+            set(),
+        )
+
+    def _evaluate_build(
+        self, node: Map | None, variables: dict[str, Any], used: set[str]
+    ) -> dict[str, Any]:
+        if node is None:
+            return {}
+        out: dict[str, Any] = {}
+        for key, value in node.items.items():
+            if key in ("string", "skip"):
+                continue
+            if key == "script":
+                out[key] = _evaluate_script(value, variables, used)
+            else:
+                out[key] = evaluate(value, variables, used=used)
+        return out
+
+    def _evaluate_tests(
+        self, node: Node | None, variables: dict[str, Any], used: set[str]
+    ) -> list[Any]:
+        node = resolve(node, variables, used)
+        if node is None:
+            return []
+        items = flatten(node, variables, used) if isinstance(node, Seq) else [node]
+        out = []
+        for item in items:
+            item = resolve(item, variables, used)
+            if not isinstance(item, Map):
+                continue
+            test: dict[str, Any] = {}
+            for key, value in item.items.items():
+                if key == "script":
+                    test[key] = _evaluate_script(value, variables, used)
+                else:
+                    test[key] = evaluate(value, variables, used=used)
+            out.append(test)
+        return out
+
+
+def _bare_dependencies(requirements: Any, config: dict[str, list[Any]]) -> set[str]:
+    """Variant keys named by rendered build/host requirements written without a version."""
+    found: set[str] = set()
+    if not isinstance(requirements, dict):
+        return found
+    for section in ("build", "host"):
+        deps = requirements.get(section)
+        if not isinstance(deps, list):
+            continue
+        for dep in deps:
+            if not isinstance(dep, str):
+                continue
+            text = dep.strip()
+            if not text or " " in text:
+                continue
+            for key in (text, text.replace("-", "_")):
+                if key in config:
+                    found.add(key)
+    return found
+
+
+def _evaluate_script(node: Node | None, variables: dict[str, Any], used: set[str]) -> Any:
+    """Script bodies stay verbatim; selectors around lines and `env` values are evaluated."""
+    node = resolve(node, variables, used)
+    if isinstance(node, Map):
+        out: dict[str, Any] = {}
+        for key, value in node.items.items():
+            if key == "content":
+                out[key] = evaluate(value, variables, raw=True, used=used)
+            else:
+                out[key] = evaluate(value, variables, used=used)
+        return out
+    return evaluate(node, variables, raw=True, used=used)
+
+
+def _skipped(build: Map, variables: dict[str, Any]) -> bool:
+    node = build.items.get("skip")
+    if node is None:
+        return False
+    value = evaluate(node, variables)
+    conditions = value if isinstance(value, list) else [value]
+    for cond in conditions:
+        if isinstance(cond, str) and not is_template(cond):
+            # A skip list holds bare expressions (`- win`), evaluated like `if:`.
+            from naja.build.jinja_env import TemplateError, evaluate_expression
+
+            try:
+                if evaluate_expression(cond, variables):
+                    return True
+            except TemplateError as exc:
+                raise node.error(str(exc)) from None
+        elif cond:
+            return True
+    return False
+
+
+def _build_number(value: Any, node: Map | None) -> int:
+    if value is None or value == "":
+        return 0
+    try:
+        return int(str(value))
+    except ValueError:
+        where = node.items.get("number") if node is not None else None
+        if isinstance(where, Scalar):
+            raise where.error(f"build number must be an integer, got {value!r}") from None
+        raise RecipeError(f"build number must be an integer, got {value!r}") from None
+
+
+def skip_variables(build: Map | None) -> set[str]:
+    names: set[str] = set()
+    if build is not None:
+        node = build.items.get("skip")
+        if isinstance(node, Scalar) and not is_template(node.value):
+            from naja.build.jinja_env import expression_variables
+
+            names.update(expression_variables(node.value))
+        elif isinstance(node, Seq):
+            for item in node.items:
+                if isinstance(item, Scalar) and not is_template(item.value):
+                    from naja.build.jinja_env import expression_variables
+
+                    names.update(expression_variables(item.value))
+        elif node is not None:
+            node_variables(node, names)
+    return names
+
+
+__all__ = ["RecipeRenderer", "RenderedOutput", "template_variables"]

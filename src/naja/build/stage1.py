@@ -1,0 +1,388 @@
+"""Evaluated recipe sections -> the stage-1 recipe as rattler-build serialises it.
+
+Input is plain Python (selectors applied, templates rendered); output drops empty and default
+values the way rattler-build's serializer skips them, so renders compare field by field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from naja.build.dependency import format_dependency
+from naja.build.pins import Pin
+
+
+def _str(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def _str_list(value: Any) -> list[str]:
+    return [_str(v) for v in _as_list(value) if v is not None and v != ""]
+
+
+def _prune(value: Any) -> Any:
+    """Drop None, empty strings and empty containers (recursively)."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            v = _prune(v)
+            if v is None or v == [] or v == {}:
+                continue
+            out[k] = v
+        return out
+    if isinstance(value, list):
+        return [x for x in (_prune(v) for v in value) if x is not None]
+    if isinstance(value, Pin):
+        return value.to_json()
+    return value
+
+
+def package(pkg: dict[str, Any]) -> dict[str, Any]:
+    return {"name": _str(pkg.get("name")), "version": _str(pkg.get("version"))}
+
+
+def sources(value: Any) -> list[dict[str, Any]]:
+    out = []
+    for src in _as_list(value):
+        if not isinstance(src, dict):
+            continue
+        item: dict[str, Any] = {}
+        for key, v in src.items():
+            if v is None or v == [] or v == "":
+                continue
+            if key == "patches":
+                item[key] = _str_list(v)
+            elif key == "url":
+                item[key] = [_str(u) for u in v] if isinstance(v, list) else _str(v)
+            elif key in ("use_gitignore", "lfs") and isinstance(v, bool):
+                if v != (key == "use_gitignore"):
+                    item[key] = v
+            elif key == "depth":
+                item[key] = v
+            else:
+                item[key] = _prune(v) if isinstance(v, (dict, list)) else _str(v)
+        if item:
+            out.append(item)
+    return out
+
+
+def script(value: Any) -> Any:
+    """A script as written: a string, a list of lines, or a mapping (content/file/env/...)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value else None
+    if isinstance(value, list):
+        return _lines(value)
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, v in value.items():
+            if v is None or v == [] or v == {} or v == "":
+                continue
+            if key == "env" or key == "secrets":
+                if isinstance(v, dict):
+                    out[key] = {k: _str(x) for k, x in v.items() if x is not None}
+                else:
+                    out[key] = _str_list(v)
+            elif key == "content":
+                lines = _lines(v) if isinstance(v, list) else _str(v)
+                if lines:
+                    out[key] = lines
+            else:
+                out[key] = _str(v)
+        if "file" in out and "interpreter" not in out:
+            interpreter = _INTERPRETERS.get(out["file"].rpartition(".")[2]) if "." in out["file"] else None
+            if interpreter:
+                out["interpreter"] = interpreter
+        return out or None
+    return _str(value)
+
+
+# rattler-build infers the interpreter of a script file from its extension.
+_INTERPRETERS = {
+    "sh": "bash",
+    "bash": "bash",
+    "bat": "cmd",
+    "cmd": "cmd",
+    "py": "python",
+    "nu": "nu",
+    "pl": "perl",
+    "ps1": "powershell",
+    "r": "rscript",
+    "R": "rscript",
+    "rb": "ruby",
+    "js": "nodejs",
+    "lua": "lua",
+}
+
+
+def _lines(value: list[Any]) -> Any:
+    """A list of script lines; a single line is written as a plain string."""
+    lines = [_str(x) for x in value if x is not None]
+    if not lines:
+        return None
+    if len(lines) == 1:
+        return lines[0]
+    return lines
+
+
+_BUILD_DEFAULT_FALSE = ("merge_build_and_host_envs",)
+
+
+def build(section: dict[str, Any] | None) -> dict[str, Any]:
+    section = section or {}
+    out: dict[str, Any] = {}
+    for key, v in section.items():
+        if key in ("skip", "string", "number"):
+            continue
+        if key == "script":
+            s = script(v)
+            if s is not None:
+                out["script"] = s
+            continue
+        if key == "noarch":
+            if v:
+                out["noarch"] = _str(v)
+            continue
+        if key == "python":
+            py = _python_build(v or {})
+            if py:
+                out["python"] = py
+            continue
+        if key == "dynamic_linking":
+            dl = _dynamic_linking(v or {})
+            if dl:
+                out["dynamic_linking"] = dl
+            continue
+        if key in _BUILD_DEFAULT_FALSE:
+            if v:
+                out[key] = bool(v)
+            continue
+        if key == "prefix_detection":
+            pd = _prefix_detection(v or {})
+            if pd:
+                out[key] = pd
+            continue
+        if key == "variant":
+            var = _prune(v or {})
+            if var:
+                out[key] = var
+            continue
+        if key in ("always_include_files", "always_copy_files"):
+            lst = _str_list(v)
+            if lst:
+                out[key] = lst
+            continue
+        if key == "files":
+            f = _prune(v if isinstance(v, dict) else _str_list(v))
+            if f:
+                out[key] = f
+            continue
+        pv = _prune(v)
+        if pv is None or pv == [] or pv == {} or pv is False:
+            continue
+        out[key] = pv
+    return out
+
+
+def _python_build(v: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, x in v.items():
+        if key == "entry_points":
+            lst = [_entry_point(e) for e in _str_list(x)]
+            if lst:
+                out[key] = lst
+        elif key == "skip_pyc_compilation":
+            lst = _str_list(x)
+            if lst:
+                out[key] = lst
+        elif key in ("use_python_app_entrypoint", "version_independent"):
+            if x:
+                out[key] = True
+        elif x not in (None, "", [], {}):
+            out[key] = _prune(x)
+    return out
+
+
+def _entry_point(text: str) -> str:
+    name, sep, target = text.partition("=")
+    if not sep:
+        return text.strip()
+    return f"{name.strip()} = {target.strip()}"
+
+
+def _dynamic_linking(v: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, x in v.items():
+        if key == "binary_relocation":
+            if x is False:
+                out[key] = False
+            elif isinstance(x, list):
+                out[key] = _str_list(x)
+        elif key in ("overlinking_behavior", "overdepending_behavior"):
+            if x and x != "ignore":
+                out[key] = _str(x)
+        elif isinstance(x, list):
+            lst = _str_list(x)
+            if lst:
+                out[key] = lst
+        elif x not in (None, "", {}):
+            out[key] = x
+    return out
+
+
+def _prefix_detection(v: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, x in v.items():
+        if key == "ignore":
+            if x is True:
+                out[key] = True
+            elif isinstance(x, list):
+                lst = _str_list(x)
+                if lst:
+                    out[key] = lst
+        elif key == "ignore_binary_files":
+            if x:
+                out[key] = True
+        elif key == "force_file_type":
+            ff = {k: _str_list(y) for k, y in (x or {}).items() if _str_list(y)}
+            if ff:
+                out[key] = ff
+        elif x not in (None, "", [], {}):
+            out[key] = _prune(x)
+    return out
+
+
+def dependency_list(value: Any) -> list[Any]:
+    out: list[Any] = []
+    for dep in _as_list(value):
+        if dep is None:
+            continue
+        if isinstance(dep, Pin):
+            out.append(dep.to_json())
+        elif isinstance(dep, dict):
+            out.append(_prune(dep))
+        else:
+            text = _str(dep).strip()
+            if text:
+                out.append(format_dependency(text))
+    return out
+
+
+def requirements(section: dict[str, Any] | None) -> dict[str, Any]:
+    section = section or {}
+    out: dict[str, Any] = {}
+    for key in ("build", "host", "run", "run_constraints"):
+        deps = dependency_list(section.get(key))
+        if deps:
+            out[key] = deps
+    rx = section.get("run_exports")
+    if rx:
+        if isinstance(rx, dict):
+            rxo = {k: dependency_list(v) for k, v in rx.items()}
+            rxo = {k: v for k, v in rxo.items() if v}
+        else:
+            rxo = {"weak": dependency_list(rx)}
+            rxo = {k: v for k, v in rxo.items() if v}
+        if rxo:
+            out["run_exports"] = rxo
+    ire = section.get("ignore_run_exports")
+    if isinstance(ire, dict):
+        ireo = {k: _str_list(v) for k, v in ire.items() if _str_list(v)}
+        if ireo:
+            out["ignore_run_exports"] = ireo
+    return out
+
+
+def _contents(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {k: _str_list(v) for k, v in value.items() if _str_list(v)}
+        if set(out) == {"exists"}:
+            return out["exists"]
+        return out
+    return _str_list(value)
+
+
+def tests(value: Any) -> list[dict[str, Any]]:
+    out = []
+    for test in _as_list(value):
+        if not isinstance(test, dict):
+            continue
+        item: dict[str, Any] = {}
+        if "python" in test:
+            py = test.get("python") or {}
+            pyo: dict[str, Any] = {"imports": _str_list(py.get("imports"))}
+            if py.get("pip_check") is False:
+                pyo["pip_check"] = False
+            if py.get("python_version") not in (None, "", []):
+                pv = py["python_version"]
+                pyo["python_version"] = _str_list(pv) if isinstance(pv, list) else _str(pv)
+            item["python"] = pyo
+        elif "package_contents" in test:
+            pc = test.get("package_contents") or {}
+            pco: dict[str, Any] = {}
+            for k, v in pc.items():
+                if k == "strict":
+                    if v:
+                        pco[k] = True
+                    continue
+                c = _contents(v)
+                if c:
+                    pco[k] = c
+            item["package_contents"] = pco
+        elif "script" in test:
+            s = script(test.get("script"))
+            item["script"] = s if s is not None else []
+            reqs = test.get("requirements") or {}
+            reqo = {k: dependency_list(v) for k, v in reqs.items()}
+            reqo = {k: v for k, v in reqo.items() if v}
+            if reqo:
+                item["requirements"] = reqo
+            files = test.get("files") or {}
+            fo = {k: _str_list(v) for k, v in files.items() if _str_list(v)}
+            if fo:
+                item["files"] = fo
+        else:
+            item = _prune(test)
+        out.append(item)
+    return out
+
+
+def about(section: dict[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, v in (section or {}).items():
+        if v is None or v == "" or v == []:
+            continue
+        if key == "license_file":
+            out[key] = _str_list(v)
+        elif key in _URL_FIELDS:
+            out[key] = _url(_str(v).strip())
+        else:
+            out[key] = _prune(v) if isinstance(v, (list, dict)) else _str(v).strip()
+    return out
+
+
+_URL_FIELDS = frozenset({"homepage", "repository", "documentation"})
+
+
+def _url(text: str) -> str:
+    """URLs come out as the WHATWG parser writes them: an empty path becomes `/`."""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return text
+    if "/" not in rest and "?" not in rest and "#" not in rest:
+        rest += "/"
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{slash}{path}"

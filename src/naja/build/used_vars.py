@@ -1,0 +1,75 @@
+"""Which variant keys an output reads: found statically in the raw recipe, before rendering.
+
+Every name read by a `${{ }}` template or an `if:` condition counts (in all branches, as
+rattler-build does), names of context variables are followed to what they read, and a bare
+package name in `build`/`host` requirements that is also a variant key counts too (it gets pinned
+from the variant).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from naja.build.jinja_env import expression_variables, is_template, template_variables
+from naja.build.yaml_nodes import Map, Node, Scalar, Seq
+
+
+def node_variables(node: Node | None, out: set[str]) -> None:
+    """Add every name read by templates and conditions under `node` to `out`."""
+    if node is None:
+        return
+    if isinstance(node, Scalar):
+        if is_template(node.value):
+            out.update(template_variables(node.value))
+        return
+    if isinstance(node, Seq):
+        for item in node.items:
+            node_variables(item, out)
+        return
+    assert isinstance(node, Map)
+    for key, value in node.items.items():
+        if key == "if" and isinstance(value, Scalar) and "then" in node.items:
+            if is_template(value.value):
+                out.update(template_variables(value.value))
+            else:
+                out.update(expression_variables(value.value))
+        else:
+            node_variables(value, out)
+
+
+def bare_requirement_names(requirements: Node | None, out: set[str]) -> None:
+    """Names of build/host requirements written without any version (`- python`)."""
+    if not isinstance(requirements, Map):
+        return
+    for section in ("build", "host"):
+        _bare(requirements.items.get(section), out)
+
+
+def _bare(node: Node | None, out: set[str]) -> None:
+    if isinstance(node, Scalar):
+        text = node.value.strip()
+        if text and not is_template(text) and " " not in text:
+            out.add(text)
+    elif isinstance(node, Seq):
+        for item in node.items:
+            _bare(item, out)
+    elif isinstance(node, Map):
+        for key in ("then", "else"):
+            _bare(node.items.get(key), out)
+
+
+def expand_context(names: set[str], context_vars: Mapping[str, frozenset[str]]) -> set[str]:
+    """Follow names that are context variables to the names their templates read."""
+    result = set(names)
+    todo = [n for n in names if n in context_vars]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for dep in context_vars[name]:
+            result.add(dep)
+            if dep in context_vars and dep not in seen:
+                todo.append(dep)
+    return result
