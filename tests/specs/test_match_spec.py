@@ -216,6 +216,12 @@ BAD = [
     ("   ", 0),
     ("numpy[version 1]", 14),
     ("numpy[build_number=abc]", 19),
+    ("numpy\t1.2", 5),
+    ("x x=@", 2),
+    ("a b::numpy", 1),
+    ("https:///::numpy", 0),
+    ("numpy.conda 1.2", 0),
+    ("https://example.com/chan/linux-64/x'y-1-0.conda", 34),
 ]
 
 
@@ -229,6 +235,21 @@ def test_bad_specs_raise_with_caret(text, position):
     assert err.position == position
     if text.strip():
         assert f"\n  {text}\n  {' ' * position}^" in str(err)
+
+
+def test_canonical_forms_that_would_read_back_differently():
+    # A positional form ending like a package file gets an empty bracket section.
+    s = MatchSpec.parse("foo 1.conda*")
+    assert str(s) == "foo=1.conda[]"
+    assert MatchSpec.parse(str(s)) == s
+    # Versions with an inner "*" have no positional spelling.
+    assert str(MatchSpec.parse("foo 1.*.3")) == "foo[version='1.*.3']"
+    # "=1.2" written in brackets is the fuzzy 1.2.*, equal to the positional form.
+    assert MatchSpec.parse("foo[version='=1.2']") == MatchSpec.parse("foo=1.2")
+    # A value holding ' is quoted with ".
+    s = MatchSpec.parse("file:///tmp/it's/foo-1-0.conda")
+    assert str(s) == '*[url="file:///tmp/it\'s/foo-1-0.conda"]'
+    assert MatchSpec.parse(str(s)) == s
 
 
 def test_parse_is_cached_and_equality():

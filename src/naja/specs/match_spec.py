@@ -28,11 +28,11 @@ from urllib.parse import unquote, urlsplit
 from naja.errors import ParseError
 from naja.specs.platform import Platform
 from naja.specs.records import _VERSION_CACHE
+from naja.specs.string_matcher import StringMatcher
 from naja.specs.version_spec import BuildNumberSpec, VersionSpec
 
 if TYPE_CHECKING:
     from naja.specs.records import PackageRecord
-    from naja.specs.string_matcher import StringMatcher
 
 __all__ = ["MatchSpec"]
 
@@ -73,6 +73,12 @@ _TRAILING_KEYS = (
 )
 _FEATURE_KEYS = frozenset({"track_features", "features"})
 _NAME_RE = re.compile(r"[^ =<>!~]+")
+_BUILD_BAD = re.compile(r"[\s'\",\[\]@]")
+_URL_BAD = re.compile(r"[\x00-\x1f\x7f]")
+_NAMESPACE = re.compile(r"[\w.+-]+")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_CHANNEL_NAME = re.compile(r"[\w.+~*/-]+")
+_CHANNEL_BAD = re.compile(r"[\s'\",\[\]]")
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.\-+*]")
 _KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
 _ANACONDA_HOSTS = ("conda.anaconda.org", "repo.anaconda.com", "repo.continuum.io")
@@ -84,8 +90,6 @@ def _error(text: str, reason: str, position: int | None) -> ParseError:
 
 
 def _string_matcher(value: str) -> StringMatcher:
-    from naja.specs.string_matcher import StringMatcher
-
     return StringMatcher.parse(value)
 
 
@@ -116,7 +120,8 @@ def _split_channel(value: str) -> tuple[str | None, str | None]:
         return None, None
     subdir = None
     head, sep, last = text.rpartition("/")
-    if sep and last in _KNOWN_SUBDIRS:
+    # A URL's host is never its subdir ("https://linux-64" has none).
+    if sep and last in _KNOWN_SUBDIRS and head and not head.endswith(":/"):
         text, subdir = head, last
     if text == "*":
         return "*", subdir
@@ -164,19 +169,28 @@ def _record_channel(channel: str | None) -> str | None:
 # --- version + build --------------------------------------------------------------------------
 
 
-# version, then a build after the first blank or "=" that does not end an operator and is
-# followed only by characters a build string may hold.
-_VERSION_BUILD_RE = re.compile(r"(.+?)(?<![=!|,<>~])[ =]([^-=,|<>~]+)", re.DOTALL)
+_BUILD_FORBIDDEN = frozenset("-=,|<>~")
+_OPERATOR_CHARS = frozenset("=!|,<>~")
+# Where the last run of characters a build string may hold begins.
+_BUILD_TAIL = re.compile(r"[^-=,|<>~]*\Z")
 
 
 def _split_version_build(text: str) -> tuple[str, str | None]:
-    """Split "version[ build]" the way conda does (see _VERSION_BUILD_RE)."""
+    """Split "version[ build]" the way conda does: the build follows the first blank or `=` that
+    does not end an operator and is followed only by characters a build string may hold."""
     if " " not in text and "=" not in text[1:]:
         return text, None
-    m = _VERSION_BUILD_RE.fullmatch(text)
-    if m is None:
-        return text.replace(" ", ""), None
-    return m.group(1).replace(" ", ""), m.group(2).strip() or None
+    tail_start = _BUILD_TAIL.search(text).start()  # type: ignore[union-attr]
+    # The separator may be the last forbidden character itself (an "=").
+    i = max(tail_start - 1, 1)
+    last = len(text) - 1
+    while i < last:
+        c = text[i]
+        if (c == " " or c == "=") and text[i - 1] not in _OPERATOR_CHARS:
+            build = text[i + 1 :].strip()
+            return text[:i].replace(" ", ""), build or None
+        i += 1
+    return text.replace(" ", ""), None
 
 
 def _fuzzy_version(version: str, build: str | None) -> str:
@@ -369,10 +383,8 @@ class MatchSpec:
 
     def _key(self) -> tuple[Any, ...]:
         version = self.version
-        vkey = None if version is None or version.is_any else str(version)
-        # "==1.2" and "1.2" are the same exact version; conda writes either.
-        if vkey is not None and vkey.startswith("==") and version.is_exact:  # type: ignore[union-attr]
-            vkey = vkey[2:]
+        # "==1.2" and "1.2", "=1.2" and "1.2.*" are the same constraint; conda writes either.
+        vkey = None if version is None or version.is_any else _version_key(str(version))
         return (
             self.name,
             vkey,
@@ -383,13 +395,20 @@ class MatchSpec:
             self.namespace,
             self.md5,
             self.sha256,
-            self.fn,
+            self._fn_key(),
             self.url,
             self.license,
             self.license_family,
             self.track_features,
             self.features,
         )
+
+    def _fn_key(self) -> str | None:
+        # A file name that is just the URL's last part adds nothing (conda prints the URL only).
+        fn, url = self.fn, self.url
+        if fn is not None and url is not None and unquote(url.rsplit("/", 1)[-1]) == fn:
+            return None
+        return fn
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MatchSpec):
@@ -442,18 +461,18 @@ class MatchSpec:
                     brackets.append(f"version='{v}'")
                 else:
                     out.append(v)
-            elif v.endswith(".*"):
+            elif v.endswith(".*") and "*" not in v[:-2] and v[0] != "=":
                 out.append("=" + v[:-2])
-            elif v.endswith("*"):
+            elif v.endswith("*") and "*" not in v[:-1] and v[0] != "=":
                 out.append("=" + v[:-1])
-            elif v.startswith("=="):
-                out.append(v)
+            elif version.is_exact and "*" not in v:
+                out.append("==" + v.lstrip("="))
                 exact_version = True
-            elif v.startswith("="):
+            elif v[0] == "=" and v[1:2] != "=" and "*" not in v:
                 out.append(v)
             else:
-                out.append("==" + v)
-                exact_version = True
+                # Patterns such as 1.*.3 have no positional spelling.
+                brackets.append(f"version='{v}'")
 
         if self.build is not None:
             b = str(self.build)
@@ -479,13 +498,35 @@ class MatchSpec:
             value = values[key]
             if value is None:
                 continue
-            if not value or any(c in value for c in ", ="):
-                brackets.append(f"{key}='{value}'")
-            else:
-                brackets.append(f"{key}={value}")
+            brackets.append(f"{key}={_quote(value)}")
         if brackets:
             out.append("[" + ",".join(brackets) + "]")
+        elif out[-1].endswith(_PACKAGE_EXTENSIONS):
+            # "x==1.conda" would read back as a file; an empty bracket section keeps it a spec.
+            out.append("[]")
         return "".join(out)
+
+
+def _quote(value: str) -> str:
+    # conda quotes with ' when needed; a value holding ' gets " (the parser takes either).
+    if value and not any(c in value for c in ", ='\"]") and not any(c.isspace() for c in value):
+        return value
+    return f'"{value}"' if "'" in value else f"'{value}'"
+
+
+def _version_key(text: str) -> str:
+    """Version spec text with conda's equivalent spellings of one constraint made equal."""
+    if any(c in text for c in ",|()"):
+        return text
+    if text.startswith("=="):
+        return text[2:]
+    if text.startswith("=") and not text.startswith(("=<", "=>")):
+        text = text[1:]
+        if not text.endswith("*"):
+            return text + ".*"
+    if text.endswith("*") and not text.endswith(".*") and "*" not in text[:-1]:
+        return text[:-1] + ".*"
+    return text
 
 
 def _features_str(value: frozenset[str] | None) -> str | None:
@@ -500,7 +541,7 @@ _PARSE_CACHE_MAX = 200_000
 
 
 _FAST_NAME = re.compile(r"[A-Za-z0-9_.+*-]+")
-_NOT_FAST = re.compile(r"[\[\]():#@]| if ")
+_NOT_FAST = re.compile(r"[\[\]():#@\x00-\x1f\x7f]")
 
 
 def _parse_fast(text: str) -> MatchSpec | None:
@@ -516,11 +557,11 @@ def _parse_fast(text: str) -> MatchSpec | None:
         return None
     name = m.group()
     end = m.end()
+    if name.endswith(_PACKAGE_EXTENSIONS):
+        return None
     if end == len(text):
-        if text.endswith(_PACKAGE_EXTENSIONS):
-            return None
         return _make(name.lower(), None, None, None, None, None, None, text)
-    if text[end] not in " =<>!~" or _NOT_FAST.search(text, end) is not None:
+    if text[end] not in " =<>!~" or _NOT_FAST.search(text, end) is not None or " if " in text:
         return None
     rest = text[end:]
     vb = rest.strip()
@@ -528,6 +569,8 @@ def _parse_fast(text: str) -> MatchSpec | None:
         return None
     version_text, build_text = _split_version_build(vb)
     version_text = _fuzzy_version(version_text, build_text)
+    if build_text is not None and _BUILD_BAD.search(build_text) is not None:
+        return None
     try:
         version = VersionSpec.parse(version_text)
         build = None if build_text is None else _string_matcher(build_text)
@@ -550,6 +593,9 @@ def _parse(text: str) -> MatchSpec:
     body = body.strip()
     if not body:
         raise _error(text, "empty match spec", 0)
+    bad = _URL_BAD.search(body)
+    if bad is not None:
+        raise _error(text, "control character in a match spec", start + bad.start())
 
     if body.endswith("@") and " " not in body and "[" not in body:
         feature = body[:-1]
@@ -570,8 +616,15 @@ def _parse_package_url(text: str, body: str) -> MatchSpec:
     if "://" not in url:
         path = os.path.abspath(os.path.expanduser(url))
         url = "file://" + path.replace(os.sep, "/")
-    path_part = urlsplit(url).path
-    fn = unquote(path_part.rsplit("/", 1)[-1])
+    if "'" in url and '"' in url:
+        raise _error(text, "a package URL cannot hold both kinds of quotes", text.find('"'))
+    bad = _URL_BAD.search(body)
+    if bad is not None:
+        raise _error(text, "control character in a package URL", text.find(bad.group()))
+    scheme, _, rest = url.partition("://")
+    if not _SCHEME.fullmatch(scheme) or "/" not in rest:
+        raise _error(text, "not a package URL or path", text.find(body))
+    fn = unquote(url.rsplit("/", 1)[-1])
     directory = url[: len(url) - len(url.rsplit("/", 1)[-1])].rstrip("/")
     head, _, last = directory.rpartition("/")
     if last not in _KNOWN_SUBDIRS:
@@ -583,6 +636,8 @@ def _parse_package_url(text: str, body: str) -> MatchSpec:
             text, "a package file name must be name-version-build", text.find(fn) if fn else None
         )
     name, version, build = parts
+    if _NAME_BAD.search(name) is not None or _BUILD_BAD.search(build) is not None:
+        raise _error(text, "not a package file name (name-version-build)", text.find(fn))
     channel = _canonical_channel(head) if head and not head.endswith(":/") else None
     return MatchSpec(
         name,
@@ -650,6 +705,21 @@ def _parse_brackets(text: str, inner: str, offset: int) -> dict[str, tuple[str, 
         found[key] = (value.strip(), value_pos)
 
 
+def _check_channel(text: str, channel: str, position: int) -> None:
+    """A channel is a name or path (`conda-forge`, `pkgs/main`, `/srv/chan`) or a URL."""
+    bad = _CHANNEL_BAD.search(channel)
+    if bad is not None:
+        raise _error(text, f"invalid character {bad.group()!r} in channel", position + bad.start())
+    scheme, sep, rest = channel.partition("://")
+    if sep:
+        # file:///srv/chan has no host but a path; other URLs need a host.
+        where = rest.strip("/") if scheme.lower() == "file" else rest.split("/", 1)[0]
+        if not _SCHEME.fullmatch(scheme) or not where:
+            raise _error(text, "invalid channel URL", position)
+    elif not _CHANNEL_NAME.fullmatch(channel):
+        raise _error(text, "invalid channel name", position)
+
+
 def _parse_spec(text: str, body: str, start: int) -> MatchSpec:
     brackets: dict[str, tuple[str, int]] = {}
     close = body.rfind("]")
@@ -683,9 +753,16 @@ def _parse_spec(text: str, body: str, start: int) -> MatchSpec:
         channel_text, namespace = parts[0], parts[1]
         if not channel_text.strip():
             raise _error(text, "missing channel before '::'", start)
+        _check_channel(
+            text, channel_text.strip(), start + len(channel_text) - len(channel_text.lstrip())
+        )
         channel, subdir = _split_channel(channel_text)
     elif len(parts) == 2:
         namespace = parts[0]
+    if namespace is not None:
+        namespace = namespace.strip()
+        if namespace and not _NAMESPACE.fullmatch(namespace):
+            raise _error(text, "invalid namespace", start + body.find(namespace))
     rest = parts[-1]
     lead = len(rest) - len(rest.lstrip())
     rest = rest.lstrip()
@@ -704,6 +781,8 @@ def _parse_spec(text: str, body: str, start: int) -> MatchSpec:
         raise _error(
             text, f"invalid character {bad.group(0)!r} in package name", spec_start + bad.start()
         )
+    if name.endswith(_PACKAGE_EXTENSIONS):
+        raise _error(text, "a package name cannot end like a package file", spec_start)
     after = rest[i:]
     vb_pos = spec_start + i
     version_text: str | None = None
@@ -728,7 +807,9 @@ def _parse_spec(text: str, body: str, start: int) -> MatchSpec:
     if "build" in brackets:
         build_text = brackets["build"][0]
     if "channel" in brackets:
-        b_channel, b_subdir = _split_channel(brackets["channel"][0])
+        value, pos = brackets["channel"]
+        _check_channel(text, value, pos)
+        b_channel, b_subdir = _split_channel(value)
         channel = b_channel or channel
         subdir = b_subdir or subdir
     if "subdir" in brackets:
@@ -741,6 +822,9 @@ def _parse_spec(text: str, body: str, start: int) -> MatchSpec:
         version = _version_spec(text, version_text, vb_pos)
     build = None
     if build_text is not None:
+        bad = _BUILD_BAD.search(build_text)
+        if bad is not None:
+            raise _error(text, f"invalid character {bad.group()!r} in build string", vb_pos)
         try:
             build = _string_matcher(build_text)
         except ParseError as err:
