@@ -19,6 +19,7 @@ import asyncio
 import importlib.util
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -62,20 +63,27 @@ def rattler_records(channel_url: str, channel_dir: Path, names: set[str] | None)
     return [r for r in out if names is None or r.name.normalized in names]
 
 
-def run_naja(records, prefix: Path, cache: Path) -> float:
+def _cpu() -> float:
+    # This process and its threads (user + system): comparable even on a busy machine.
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
+
+
+def run_naja(records, prefix: Path, cache: Path) -> tuple[float, float]:
     from naja.install import PackageCache, install
 
-    t0 = time.perf_counter()
+    c0, t0 = _cpu(), time.perf_counter()
     install(prefix, records, cache=PackageCache([cache / "pkgs"]), warn=lambda m: None)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _cpu() - c0
 
 
-def run_rattler(records, prefix: Path, cache: Path) -> float:
+def run_rattler(records, prefix: Path, cache: Path) -> tuple[float, float]:
     from rattler import install
 
-    t0 = time.perf_counter()
+    c0, t0 = _cpu(), time.perf_counter()
     asyncio.run(install(records, target_prefix=prefix, cache_dir=cache / "pkgs", show_progress=False))
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _cpu() - c0
 
 
 def rm(p: Path) -> None:
@@ -105,7 +113,8 @@ def main() -> None:
     work.mkdir(parents=True)
     srv = h.Server(chan_root, "auto", 0, work / "server").start()
     url = f"http://127.0.0.1:{srv.port}/{a.channel_name}"
-    res: dict = {"server": srv.kind, "channel": url, "runs": a.runs}
+    res: dict = {"server": srv.kind, "channel": url, "runs": a.runs,
+                 "load_before": round(os.getloadavg()[0], 2)}
     tools = []
     if a.only in ("naja", "both"):
         tools.append(("naja", naja_records(url, chan_dir, None), run_naja))
@@ -114,24 +123,29 @@ def main() -> None:
     final = {}
     try:
         for name, records, fn in tools:
-            cold, warm = [], []
+            cold, warm, cold_cpu, warm_cpu = [], [], [], []
             for i in range(a.runs):
                 cache = work / f"{name}-cache-{i}"
                 prefix = work / f"{name}-cold-{i}"
                 rm(cache)
                 subprocess.run(["sync"])
-                cold.append(fn(records, prefix, cache))
+                wall, cpu = fn(records, prefix, cache)
+                cold.append(wall)
+                cold_cpu.append(cpu)
                 rm(prefix)
                 if i < a.runs - 1:
                     rm(cache)
             for i in range(a.runs):
                 prefix = work / f"{name}-warm-{i}"
                 subprocess.run(["sync"])
-                warm.append(fn(records, prefix, cache))
+                wall, cpu = fn(records, prefix, cache)
+                warm.append(wall)
+                warm_cpu.append(cpu)
                 if i < a.runs - 1:
                     rm(prefix)
             final[name] = prefix
             res[name] = {"n_records": len(records), "cold": med(cold), "warm": med(warm),
+                         "cold_cpu": med(cold_cpu), "warm_cpu": med(warm_cpu),
                          "cold_all": [round(x, 3) for x in cold], "warm_all": [round(x, 3) for x in warm]}
             print(name, json.dumps(res[name]), flush=True)
         if "naja" in final:
@@ -158,6 +172,7 @@ def main() -> None:
         srv.stop()
         for p in final.values():
             rm(p)
+    res["load_after"] = round(os.getloadavg()[0], 2)
     print(json.dumps(res, indent=1))
     if a.out:
         Path(a.out).write_text(render(res))
@@ -172,18 +187,22 @@ def render(r: dict) -> str:
         f"`bench/bench_install_naja.py`, {r['runs']} runs each, median wall seconds; channel served by "
         f"{r['server']} on loopback; work dir on tmpfs.",
         "",
-        "| what | median (s) | runs | ratio |",
-        "|---|---:|---|---:|",
+        f"Load average (1 min) before/after: {r.get('load_before')} / {r.get('load_after')} on "
+        f"{os.cpu_count()} cores — other work shares the machine, so CPU seconds (user+system of the "
+        "process and its threads, the same for both tools) are given too.",
+        "",
+        "| what | median wall (s) | runs | median CPU (s) | wall ratio naja/rattler |",
+        "|---|---:|---|---:|---:|",
     ]
     for name in ("naja", "rattler"):
         if name in r:
             t = r[name]
             rc = r.get("ratio_cold") if name == "naja" else ""
             rw = r.get("ratio_warm") if name == "naja" else ""
-            lines.append(f"| {name} cold ({t['n_records']} packages) | {t['cold']} | {t['cold_all']} | {rc or ''} |")
-            lines.append(f"| {name} warm | {t['warm']} | {t['warm_all']} | {rw or ''} |")
+            lines.append(f"| {name} cold ({t['n_records']} packages) | {t['cold']} | {t['cold_all']} | {t['cold_cpu']} | {rc or ''} |")
+            lines.append(f"| {name} warm | {t['warm']} | {t['warm_all']} | {t['warm_cpu']} | {rw or ''} |")
     if "cp_al" in r:
-        lines.append(f"| `cp -al` of naja's tree | {r['cp_al']} | | naja warm / cp -al = {r.get('ratio_warm_vs_cp_al')} |")
+        lines.append(f"| `cp -al` of naja's tree | {r['cp_al']} | | | naja warm / cp -al = {r.get('ratio_warm_vs_cp_al')} |")
     lines.append("")
     if "tree_vs_rattler" in r:
         lines.append("Tree comparison (rattler's tree vs naja's, conda-meta excluded, prefix normalised):")
