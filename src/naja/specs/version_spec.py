@@ -280,6 +280,8 @@ def _parse_flat(t: str, strict: bool) -> _Node:
         if node is None:
             raw = piece.strip()
             if not raw:
+                if not t.strip():
+                    raise ParseError(_KIND, t, "empty version spec", 0)
                 raise ParseError(_KIND, t, "missing version constraint", pos + len(piece))
             node = _leaf(t, raw, pos + piece.index(raw[0]), strict)
             if len(leaves) < 1 << 16:
@@ -370,6 +372,24 @@ class _Parser:
         return _leaf(t, raw, start, self.strict)
 
 
+def _create(text: str, strict: bool) -> VersionSpec:
+    if text.__class__ is not str:
+        raise TypeError(f"VersionSpec() takes a str, not {type(text).__name__}")
+    if _SPECIAL.search(text) is None:
+        node = _parse_flat(text, strict)
+    else:
+        node = _Parser(text, strict).parse()
+    spec = object.__new__(VersionSpec)
+    spec._node = node
+    spec._text = node.text
+    spec._fn = node.fn
+    cache = VersionSpec._strict_cache if strict else VersionSpec._cache
+    if len(cache) > 1 << 16:
+        cache.clear()
+    cache[text] = spec
+    return spec
+
+
 class _Group(_Node):
     __slots__ = ("fn_children",)
 
@@ -392,34 +412,14 @@ class VersionSpec:
     _strict_cache: ClassVar[dict[str, VersionSpec]] = {}
 
     def __new__(cls, text: str, strict: bool = False) -> VersionSpec:
-        cache = cls._strict_cache if strict else cls._cache
-        spec = cache.get(text)
-        if spec is None:
-            if not isinstance(text, str):
-                raise TypeError(f"VersionSpec() takes a str, not {type(text).__name__}")
-            if not text.strip():
-                raise ParseError(_KIND, text, "empty version spec", 0)
-            if _SPECIAL.search(text) is None:
-                node = _parse_flat(text, strict)
-            else:
-                node = _Parser(text, strict).parse()
-            spec = object.__new__(cls)
-            spec._node = node
-            spec._text = node.text
-            spec._fn = node.fn
-            if len(cache) > 1 << 16:
-                cache.clear()
-            cache[text] = spec
-        return spec
+        spec = (cls._strict_cache if strict else cls._cache).get(text)
+        return spec if spec is not None else _create(text, strict)
 
     @classmethod
     def parse(cls, text: str, strict: bool = False) -> VersionSpec:
         """Parse `text` (cached); raises `ParseError` naming the text and position."""
-        if not strict:
-            spec = cls._cache.get(text)
-            if spec is not None:
-                return spec
-        return cls(text, strict)
+        spec = (cls._strict_cache if strict else cls._cache).get(text)
+        return spec if spec is not None else _create(text, strict)
 
     def matches(self, version: Version | str) -> bool:
         if version.__class__ is not Version:
