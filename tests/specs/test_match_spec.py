@@ -252,6 +252,18 @@ def test_canonical_forms_that_would_read_back_differently():
     assert MatchSpec.parse(str(s)) == s
 
 
+def test_pickle_round_trip():
+    import pickle
+
+    for text in ("conda-forge/linux-64::numpy >=1.2,<2 py*", "num*[license=MIT]", "mkl@"):
+        spec = MatchSpec.parse(text)
+        again = pickle.loads(pickle.dumps(spec))
+        assert again == spec
+        assert again.matches(rec(name="numpy", version="1.5", build="py3_0", license="MIT")) == (
+            spec.matches(rec(name="numpy", version="1.5", build="py3_0", license="MIT"))
+        )
+
+
 def test_parse_is_cached_and_equality():
     a = MatchSpec.parse("numpy >=1.2")
     assert MatchSpec.parse("numpy >=1.2") is a

@@ -355,3 +355,23 @@ def test_lazy_repodata_conda_wins():
     (a,) = lazy.records("a")
     assert (a.fn, a.md5, a.legacy_bz2_md5) == ("a-1-0.conda", "new", "old")
     assert [r.fn for r in lazy.records("b")] == ["b-2-0.tar.bz2"]
+
+
+def test_conda_wins_like_rattler(tmp_path):
+    rattler = pytest.importorskip("rattler")
+    data = _repodata(
+        info={"subdir": "noarch"},
+        packages={
+            "a-1-0.tar.bz2": _pkg("a", "1", "0", md5="0" * 32),
+            "a-2-0.tar.bz2": _pkg("a", "2", "0", md5="1" * 32),
+        },
+        **{"packages.conda": {"a-1-0.conda": _pkg("a", "1", "0", md5="2" * 32)}},
+    )
+    path = tmp_path / "repodata.json"
+    path.write_bytes(data)
+    theirs = rattler.SparseRepoData(rattler.Channel("c"), "noarch", str(path)).load_records(
+        rattler.PackageName("a")
+    )
+    ours = load_repodata(data, channel="c", subdir="noarch")
+    assert sorted(r.fn for r in ours) == sorted(r.file_name for r in theirs)
+    assert sorted(r.fn for r in ours) == ["a-1-0.conda", "a-2-0.tar.bz2"]

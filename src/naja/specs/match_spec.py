@@ -424,6 +424,10 @@ class MatchSpec:
     def __repr__(self) -> str:
         return f'MatchSpec("{self}")'
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Matchers hold compiled functions; the canonical text rebuilds an equal spec.
+        return (MatchSpec.parse, (str(self),))
+
     def __str__(self) -> str:
         s = self._str
         if s is None:
