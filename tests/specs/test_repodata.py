@@ -163,11 +163,20 @@ def test_normalisation_features_noarch_timestamp():
     assert "track_features" not in c.to_dict()
 
 
+def test_loose_types_are_read_like_conda():
+    data = _repodata(
+        packages={"a-1-0.tar.bz2": {**_pkg("a", "1", "0"), "build_number": "3", "size": "12"}}
+    )
+    (a,) = load_repodata(data, channel="c", subdir="noarch")
+    assert (a.build_number, a.size) == (3, 12)
+
+
 def test_bad_repodata_raises_parse_error():
     with pytest.raises(ParseError):
         load_repodata(b"{not json", channel="c")
-    with pytest.raises(ParseError):
+    with pytest.raises(ParseError) as info:
         load_repodata(_repodata(packages={"a-1-0.tar.bz2": {"name": "a"}}), channel="c")
+    assert "a-1-0.tar.bz2" in str(info.value)  # says which record is broken
 
 
 INDEX_JSON = {

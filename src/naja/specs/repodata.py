@@ -40,6 +40,7 @@ class _RepoData(msgspec.Struct, gc=False):
 
 
 _REPODATA_DECODER = msgspec.json.Decoder(_RepoData)
+_LAX_REPODATA_DECODER = msgspec.json.Decoder(_RepoData, strict=False)
 
 
 class _RawRepoData(msgspec.Struct, gc=False):
@@ -79,7 +80,13 @@ def load_repodata(
     """
     try:
         repo = _REPODATA_DECODER.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError) as err:
+    except msgspec.ValidationError:
+        # Hand-made indexes hold things like "build_number": "3"; read those as conda would.
+        try:
+            repo = _LAX_REPODATA_DECODER.decode(data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as err:
+            raise _decode_error("repodata", data, err) from None
+    except msgspec.DecodeError as err:
         raise _decode_error("repodata", data, err) from None
     subdir, files_url = _locate(repo, channel, subdir, base_url)
     return _finish(repo.packages_conda or {}, repo.packages or {}, channel, subdir, files_url)
