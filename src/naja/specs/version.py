@@ -158,8 +158,9 @@ class Version:
     _cache: ClassVar[dict[str, Version]] = {}
     _CACHE_LIMIT: ClassVar[int] = 1 << 18
 
-    # A plain version (see `_PLAIN`) only has `_text` and `_norm` set by the parser; the other
-    # slots are filled by `_fill` on first use, which is why readers catch AttributeError.
+    # A plain version (see `_PLAIN`) only has `_text` and `_norm` set by the parser and `_key`
+    # None; `_fill` sets the other slots on first use. Comparisons try the keys directly and
+    # fill in after the TypeError that comparing None raises, so the common path has no test.
     _text: str
     _norm: str
     _epoch: int
@@ -174,6 +175,7 @@ class Version:
             if _PLAIN(text) is not None:
                 v = object.__new__(cls)
                 v._text = v._norm = text
+                v._key = None  # type: ignore[assignment]  # filled by `_fill` on first use
             else:
                 v = cls._build(text)
             if len(cls._cache) >= cls._CACHE_LIMIT:
@@ -292,11 +294,9 @@ class Version:
 
     @property
     def epoch(self) -> int:
-        try:
-            return self._epoch
-        except AttributeError:
+        if self._key is None:
             self._fill()
-            return self._epoch
+        return self._epoch
 
     @property
     def normalized(self) -> str:
@@ -316,28 +316,22 @@ class Version:
     @property
     def segments(self) -> tuple[tuple[Any, ...], ...]:
         """Segments (without epoch) as component tuples: ints, strings, `inf` for post."""
-        try:
-            return self._segments
-        except AttributeError:
+        if self._key is None:
             self._fill()
-            return self._segments
+        return self._segments
 
     @property
     def local_segments(self) -> tuple[tuple[Any, ...], ...]:
-        try:
-            return self._local
-        except AttributeError:
+        if self._key is None:
             self._fill()
-            return self._local
+        return self._local
 
     @property
     def sort_key(self) -> tuple[Any, ...]:
         """A key with the same ordering and equality as the version (for fast `sorted`)."""
-        try:
-            return self._key
-        except AttributeError:
+        if self._key is None:
             self._fill()
-            return self._key
+        return self._key
 
     @property
     def is_dev(self) -> bool:
@@ -351,49 +345,55 @@ class Version:
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is Version:
-            try:
-                return self._key == other._key  # type: ignore[union-attr]
-            except AttributeError:
-                return self.sort_key == other.sort_key  # type: ignore[union-attr]
+            a, b = self._key, other._key  # type: ignore[union-attr]
+            if a is None or b is None:
+                a, b = self.sort_key, other.sort_key  # type: ignore[union-attr]
+            return a == b
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
         if other.__class__ is Version:
-            try:
-                return self._key != other._key  # type: ignore[union-attr]
-            except AttributeError:
-                return self.sort_key != other.sort_key  # type: ignore[union-attr]
+            a, b = self._key, other._key  # type: ignore[union-attr]
+            if a is None or b is None:
+                a, b = self.sort_key, other.sort_key  # type: ignore[union-attr]
+            return a != b
         return NotImplemented
 
     def __hash__(self) -> int:
-        try:
-            return self._hash
-        except AttributeError:
+        if self._key is None:
             self._fill()
-            return self._hash
+        return self._hash
 
     def __lt__(self, other: Version) -> bool:
         try:
             return self._key < other._key
-        except AttributeError:
+        except (TypeError, AttributeError):
+            if other.__class__ is not Version:
+                return NotImplemented
             return self.sort_key < other.sort_key
 
     def __le__(self, other: Version) -> bool:
         try:
             return self._key <= other._key
-        except AttributeError:
+        except (TypeError, AttributeError):
+            if other.__class__ is not Version:
+                return NotImplemented
             return self.sort_key <= other.sort_key
 
     def __gt__(self, other: Version) -> bool:
         try:
             return self._key > other._key
-        except AttributeError:
+        except (TypeError, AttributeError):
+            if other.__class__ is not Version:
+                return NotImplemented
             return self.sort_key > other.sort_key
 
     def __ge__(self, other: Version) -> bool:
         try:
             return self._key >= other._key
-        except AttributeError:
+        except (TypeError, AttributeError):
+            if other.__class__ is not Version:
+                return NotImplemented
             return self.sort_key >= other.sort_key
 
     # ---- helpers for match specs -----------------------------------------------------------

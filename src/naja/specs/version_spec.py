@@ -106,12 +106,11 @@ def _startswith_matcher(prefix: Version) -> _Matcher:
         n = len(head)
 
         def match(v: Version) -> bool:
-            if v.epoch:
+            if v._key is None:
+                v._fill()  # a plain version parsed but not yet compared
+            if v._epoch:
                 return False
-            try:
-                vs = v._segments
-            except AttributeError:
-                vs = v.segments
+            vs = v._segments
             k = len(vs)
             for i in range(n):
                 if i < k:
