@@ -26,11 +26,28 @@ Clause = list[int]
 Reason = Clause | int | None
 
 
+RESTART_UNIT = 64
+
+
+def _luby(i: int) -> int:
+    """The i-th term (1-based) of the Luby sequence 1 1 2 1 1 2 4 1 1 2 ..."""
+    k = 1
+    while (1 << k) - 1 < i:
+        k += 1
+    while i != (1 << k) - 1:
+        i -= (1 << (k - 1)) - 1
+        k = 1
+        while (1 << k) - 1 < i:
+            k += 1
+    return 1 << (k - 1)
+
+
 class Brancher(Protocol):
     """What the engine needs from the problem encoding."""
 
     def decide(self) -> int:
-        """A literal to assign next (unassigned), or 0 when every requirement is met."""
+        """A literal to assign next (unassigned), 0 when every requirement is met, or -1
+        after adding clauses that must be propagated before deciding."""
         ...
 
     def expand(self, var: int) -> None:
@@ -44,6 +61,8 @@ class Sat:
     __slots__ = (
         "_conflict",
         "_pending",
+        "act_inc",
+        "activity",
         "antecedents",
         "brancher",
         "conflicts",
@@ -59,6 +78,7 @@ class Sat:
         "pair_origin",
         "qhead",
         "reason",
+        "restart_after",
         "trail",
         "trail_lim",
         "val",
@@ -76,6 +96,9 @@ class Sat:
         self.expanded: list[bool] = [True]
         self.groups: list[list[int]] = []
         self.group_true: list[int] = []
+        # VSIDS at the level of groups (package names): names in recent conflicts score high.
+        self.activity: list[float] = []
+        self.act_inc = 1.0
         self.trail: list[int] = []
         self.trail_lim: list[int] = []
         self.qhead = 0
@@ -89,6 +112,8 @@ class Sat:
         self.brancher: Brancher | None = None
         self.conflicts = 0
         self.decisions = 0
+        # Conflicts before restarts begin (None: never restart).
+        self.restart_after: int | None = 1000
 
     # -- building -------------------------------------------------------------------------
 
@@ -111,6 +136,7 @@ class Sat:
         if group:
             self.groups.append(list(vars_))
             self.group_true.append(0)
+            self.activity.append(0.0)
         return vars_
 
     def add_pair(self, x: int, y: int, tag: Any) -> Clause | None:
@@ -133,9 +159,9 @@ class Sat:
         if vx == 1 and vy == 1:
             return self._note(self._pair_clause(x, y))
         if vx == 1 and vy == 0:
-            self._assign(2 * y + 1, x)
+            self._assign(2 * y + 1, x, self.level[x])
         elif vy == 1 and vx == 0:
-            self._assign(2 * x + 1, y)
+            self._assign(2 * x + 1, y, self.level[y])
         return None
 
     def add_clause(self, lits: list[int], tag: Any) -> Clause | None:
@@ -163,7 +189,7 @@ class Sat:
             if val[lit] == -1:
                 return cl
             if val[lit] == 0:
-                self._assign(lit, cl)
+                self._assign(lit, cl, 0)
             return None
         # Order: true and free literals first, then false ones from the highest level down,
         # so the two watches are the best possible under the current assignment.
@@ -175,17 +201,21 @@ class Sat:
         if v0 == -1:
             return cl
         if v0 == 0 and v1 == -1:
-            self._assign(cl[0], cl)
+            # cl[1] is the false literal of the highest level: the clause is unit from there.
+            self._assign(cl[0], cl, level[cl[1] >> 1])
         return None
 
     # -- assignment -----------------------------------------------------------------------
 
-    def _assign(self, lit: int, reason: Reason) -> None:
+    def _assign(self, lit: int, reason: Reason, at: int = -1) -> None:
+        """Make lit true; `at` is its decision level when it is implied below the current one
+        (a clause added late can be unit at a lower level: such literals survive
+        backtracking to that level instead of being lost with the levels above it)."""
         val = self.val
         val[lit] = 1
         val[lit ^ 1] = -1
         v = lit >> 1
-        self.level[v] = len(self.trail_lim)
+        self.level[v] = len(self.trail_lim) if at < 0 else at
         self.reason[v] = reason
         self.trail.append(lit)
 
@@ -280,14 +310,21 @@ class Sat:
 
     # -- search ---------------------------------------------------------------------------
 
-    def solve(self, brancher: Brancher) -> bool:
-        """Search for a model; on False, `final_conflict` holds the level-0 conflict."""
+    def solve(self, brancher: Brancher, limit: int | None = None) -> bool | None:
+        """Search for a model; on False, `final_conflict` holds the level-0 conflict.
+
+        Returns None when more than `limit` conflicts were needed (undecided).
+        """
         self.brancher = brancher
         level = self.level
+        restart_at: int | None = None
+        luby_i = 0
         conflict = self._search_propagate()
         while True:
             if conflict is not None:
                 self.conflicts += 1
+                if limit is not None and self.conflicts > limit:
+                    return None
                 # A lazily added clause can be falsified entirely below the current level.
                 top = max((level[q >> 1] for q in conflict), default=0)
                 if top < len(self.trail_lim):
@@ -302,9 +339,25 @@ class Sat:
                 if conflict is None:
                     conflict = self._search_propagate()
                 continue
+            if restart_at is not None and self.conflicts >= restart_at:
+                # Luby restarts once the search is clearly hard: learnt clauses stay, and the
+                # brancher's activity order gets a fresh start from the top.
+                luby_i += 1
+                restart_at = self.conflicts + RESTART_UNIT * _luby(luby_i)
+                self._backtrack(0)
+            elif (
+                restart_at is None
+                and self.restart_after is not None
+                and self.conflicts >= self.restart_after
+            ):
+                restart_at = self.conflicts
             lit = brancher.decide()
             if lit == 0:
                 return True
+            if lit < 0:
+                # The brancher added clauses instead (a look-ahead): propagate them first.
+                conflict = self._search_propagate()
+                continue
             self.decisions += 1
             self.trail_lim.append(len(self.trail))
             self._assign(lit, None)
@@ -320,6 +373,7 @@ class Sat:
     def _analyze(self, conflict: Clause) -> tuple[Clause, int, list[Any]]:
         """1-UIP learning: the learnt clause (asserting literal first), backjump level, proof."""
         level, trail, reason = self.level, self.trail, self.reason
+        group, activity, inc = self.group, self.activity, self.act_inc
         cur = len(self.trail_lim)
         seen: set[int] = set()
         learnt: Clause = [0]
@@ -333,6 +387,9 @@ class Sat:
                 if v in seen:
                     continue
                 seen.add(v)
+                g = group[v]
+                if g >= 0:
+                    activity[g] += inc
                 lv = level[v]
                 if lv == cur:
                     counter += 1
@@ -340,7 +397,7 @@ class Sat:
                     learnt.append(q)
                 else:
                     ants.append(v)  # a level-0 fact the proof relies on
-            while trail[idx] >> 1 not in seen:
+            while trail[idx] >> 1 not in seen or level[trail[idx] >> 1] != cur:
                 idx -= 1
             p = trail[idx]
             idx -= 1
@@ -352,6 +409,12 @@ class Sat:
             ants.append(r if not isinstance(r, int) else ("pair", r, pv))
             lits = self._reason_lits(r, pv)
         learnt[0] = p ^ 1
+        if len(learnt) > 2:
+            learnt = self._minimize(learnt, ants)
+        self.act_inc = inc / 0.95
+        if self.act_inc > 1e100:
+            self.activity[:] = [a * 1e-100 for a in activity]
+            self.act_inc *= 1e-100
         bt = 0
         if len(learnt) > 1:
             best = 1
@@ -362,24 +425,51 @@ class Sat:
             bt = level[learnt[1] >> 1]
         return learnt, bt, ants
 
+    def _minimize(self, learnt: Clause, ants: list[Any]) -> Clause:
+        """Drop literals whose reason is made of the clause's other literals (and level-0
+        facts): the shorter clause is implied by the same resolution steps plus that reason."""
+        level, reason = self.level, self.reason
+        in_clause = {q >> 1 for q in learnt}
+        out = [learnt[0]]
+        for q in learnt[1:]:
+            v = q >> 1
+            r = reason[v]
+            if r is None:
+                out.append(q)
+                continue
+            lits = self._reason_lits(r, v)
+            if all((x >> 1) in in_clause or level[x >> 1] == 0 for x in lits):
+                ants.append(r if not isinstance(r, int) else ("pair", r, v))
+                ants.extend(x >> 1 for x in lits if level[x >> 1] == 0)
+            else:
+                out.append(q)
+        return out
+
     def _backtrack(self, to_level: int) -> None:
         if len(self.trail_lim) <= to_level:
             return
         start = self.trail_lim[to_level]
         val, group, group_true, reason = self.val, self.group, self.group_true, self.reason
+        level = self.level
         trail = self.trail
-        for k in range(len(trail) - 1, start - 1, -1):
+        keep: list[int] = []
+        for k in range(start, len(trail)):
             lit = trail[k]
+            v = lit >> 1
+            if level[v] <= to_level:
+                keep.append(lit)  # implied below the levels being undone
+                continue
             val[lit] = 0
             val[lit ^ 1] = 0
-            v = lit >> 1
             reason[v] = None
             if not lit & 1:
                 g = group[v]
                 if g >= 0 and group_true[g] == v:
                     group_true[g] = 0
         del trail[start:]
+        trail.extend(keep)
         del self.trail_lim[to_level:]
+        # Kept literals are propagated again: what they implied above was undone.
         self.qhead = start
 
     # -- model and proof ------------------------------------------------------------------

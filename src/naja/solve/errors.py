@@ -1,0 +1,20 @@
+"""The solver's error: an unsatisfiable request, with its explanation in words and as a tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from naja.errors import NajaError
+
+
+class Unsatisfiable(NajaError):
+    """The request cannot be met. `explanation` is the text shown to a person; `problems` is
+    the same content as a JSON-able tree (for `--json`)."""
+
+    exit_code = 1
+
+    def __init__(self, explanation: str, problems: dict[str, Any], *, hint: str | None = None):
+        super().__init__(explanation, hint=hint)
+        # The whole text a person reads, hint line included.
+        self.explanation = self.render()
+        self.problems = problems

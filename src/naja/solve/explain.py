@@ -1,0 +1,288 @@
+"""Why a request is unsatisfiable, in words a person reads top-down (and as a JSON tree).
+
+1. The CDCL proof gives an unsat core: the clauses the final conflict was derived from.
+2. The core is shrunk by deletion: each requirement statement (a requested spec, or "these
+   builds of X depend on S") is dropped in turn and the request re-solved with only what is
+   left; if it stays unsatisfiable the statement was not needed. A time budget bounds this.
+3. What is left is printed as a tree from the requested specs down the dependency chains,
+   builds collapsed and versions merged into ranges, then one line per clash, then at most
+   one `hint:` line.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from naja.solve.encoding import CON, DEP, GROUP, KEEP, PIN, ROOT, Encoding, parse_spec
+from naja.solve.errors import Unsatisfiable
+from naja.solve.ranges import merge_ranges
+from naja.solve.request import SolveRequest
+from naja.solve.suggest import closest_names
+
+MAX_LINES = 40
+# Shrinking the core re-solves the request once per statement: keep it bounded.
+MINIMIZE_BUDGET_S = 1.5
+MINIMIZE_CONFLICTS = 2000
+
+_OVERRIDES = {"__glibc": "CONDA_OVERRIDE_GLIBC", "__cuda": "CONDA_OVERRIDE_CUDA",
+              "__linux": "CONDA_OVERRIDE_LINUX", "__osx": "CONDA_OVERRIDE_OSX",
+              "__win": "CONDA_OVERRIDE_WIN"}
+
+
+def _statements(enc: Encoding, core: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for tag in core:
+        if tag[0] == GROUP:
+            continue
+        st = enc.statement(tag)
+        if st not in out:
+            out.append(st)
+    return out
+
+
+def minimize(request: SolveRequest, enc: Encoding) -> Encoding:
+    """An encoding whose core is (within the budget) a minimal set of statements."""
+    from naja.solve.solver import build
+
+    deadline = time.perf_counter() + MINIMIZE_BUDGET_S
+    current = _statements(enc, enc.sat.core())
+    # Cut plumbing first (dependencies), keep what the user asked for as long as possible.
+    order = sorted(current, key=lambda s: s[0] == ROOT)
+    best = enc
+    kept = set(current)
+    for st in order:
+        if st not in kept:
+            continue
+        if time.perf_counter() > deadline:
+            break
+        trial = kept - {st}
+        enc2, _ = build(request, allowed=trial)
+        if enc2.sat.solve(enc2, limit=MINIMIZE_CONFLICTS) is False:
+            kept = set(_statements(enc2, enc2.sat.core()))
+            best = enc2
+    return best
+
+
+class _Core:
+    """The statements of a core, organised for printing."""
+
+    def __init__(self, request: SolveRequest, enc: Encoding) -> None:
+        self.request = request
+        self.enc = enc
+        core = enc.sat.core()
+        self.roots: list[int] = []
+        self.keeps: list[str] = []
+        self.pins: list[int] = []
+        self.removes: list[int] = []
+        # (kind, parent name, target name) -> {"specs": [...], "vars": set()}
+        self.edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.clash: set[str] = set()
+        for tag in core:
+            kind = tag[0]
+            if kind == ROOT:
+                self.roots.append(tag[1])
+            elif kind == KEEP:
+                self.keeps.append(tag[1])
+            elif kind == PIN:
+                self.pins.append(tag[1])
+            elif kind == "remove":
+                self.removes.append(tag[1])
+            elif kind == GROUP:
+                n = enc.var_name[tag[1]]
+                if n is not None:
+                    self.clash.add(n.name)
+            elif kind in (DEP, CON):
+                parent = enc.var_name[tag[1]].name  # type: ignore[union-attr]
+                target = parse_spec(tag[2]).name
+                e = self.edges.setdefault((kind, parent, target), {"specs": [], "vars": set()})
+                if tag[2] not in e["specs"]:
+                    e["specs"].append(tag[2])
+                e["vars"].add(tag[1])
+        self.roots = sorted(set(self.roots))
+        # Who asks what of each name: name -> [(spec, provenance)]
+        self.incoming: dict[str, list[tuple[str, str]]] = {}
+        for i in self.roots:
+            spec = str(request.specs[i])
+            self.incoming.setdefault(parse_spec(spec).name, []).append((spec, "requested"))
+        for i in self.pins:
+            spec = str(request.pins[i])
+            self.incoming.setdefault(parse_spec(spec).name, []).append((spec, "pinned"))
+        for name in self.keeps:
+            rec = enc.index.installed().get(name)
+            what = f"installed {rec.version}" if rec is not None else "installed"
+            self.incoming.setdefault(name, []).append((name, what))
+        for (kind, parent, target), e in self.edges.items():
+            who = self.describe(parent, e["vars"])
+            prov = f"dependency of {who}" if kind == DEP else f"constraint of {who}"
+            self.incoming.setdefault(target, []).append((" | ".join(e["specs"]), prov))
+
+    # -- wording ---------------------------------------------------------------------------
+
+    def describe(self, name: str, vars_: set[int]) -> str:
+        """`numpy >=1.11,<=1.13 (12 builds)`: the chosen variables of one name, collapsed."""
+        n = self.enc.names.get(name)
+        if n is None:
+            return name
+        recs = [self.enc.var_cand[v].record for v in sorted(vars_)]  # type: ignore[union-attr]
+        if len(recs) == 1:
+            return f"{name} {recs[0].version} ({recs[0].build})"
+        versions = merge_ranges([r.version for r in recs], [c.record.version for c in n.cands])
+        return f"{name} {versions} ({len(recs)} builds)"
+
+    def status(self, spec: str) -> tuple[str, str | None]:
+        """Why a spec may be impossible on its own: ("missing"|"virtual"|"nomatch"|"", text)."""
+        enc = self.enc
+        ms = parse_spec(spec)
+        n, vars_, _ = enc.matching(spec)
+        if n is None:
+            if ms.name.startswith("__"):
+                return "virtual", f"the virtual package {ms.name} is not present on this system"
+            close = closest_names(ms.name, enc.index.all_names())
+            text = f"no package named {ms.name} exists in the channels"
+            if close:
+                text += f" (closest: {', '.join(close)})"
+            return "missing", text
+        if not vars_:
+            avail = merge_ranges([c.record.version for c in n.cands],
+                                 [c.record.version for c in n.cands])
+            if ms.name.startswith("__"):
+                have = ", ".join(sorted({c.record.version for c in n.cands}))
+                return "virtual", f"this system has {ms.name} {have}"
+            return "nomatch", f"no {ms.name} matches (available: {avail})"
+        return "", None
+
+    # -- the tree --------------------------------------------------------------------------
+
+    def tree(self) -> list[dict[str, Any]]:
+        nodes: list[dict[str, Any]] = []
+        visited: set[str] = set()
+        for i in self.roots:
+            spec = str(self.request.specs[i])
+            name = parse_spec(spec).name
+            kind, why = self.status(spec)
+            node = {"label": f"{spec} (requested)", "kind": "requested", "name": name,
+                    "spec": spec, "problem": kind or None, "detail": why, "children": []}
+            if name not in visited:
+                visited.add(name)
+                node["children"] = self.children(name, visited)
+            nodes.append(node)
+        for i in self.pins:
+            spec = str(self.request.pins[i])
+            nodes.append({"label": f"{spec} (pinned)", "kind": "pin", "name": parse_spec(spec).name,
+                          "spec": spec, "problem": None, "detail": None, "children": []})
+        for name in self.keeps:
+            rec = self.enc.index.installed().get(name)
+            label = f"{name} {rec.version} (installed)" if rec is not None else name
+            node = {"label": label, "kind": "installed", "name": name, "spec": name,
+                    "problem": None, "detail": None, "children": []}
+            if name not in visited:
+                visited.add(name)
+                node["children"] = self.children(name, visited)
+            nodes.append(node)
+        return nodes
+
+    def children(self, name: str, visited: set[str]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for (kind, parent, target), e in self.edges.items():
+            if parent != name:
+                continue
+            who = self.describe(parent, e["vars"])
+            specs = " or ".join(e["specs"])
+            verb = "requires" if kind == DEP else "allows only"
+            problem, detail = "", None
+            for spec in e["specs"]:
+                problem, detail = self.status(spec)
+                if not problem:
+                    break
+            node = {"label": f"{who} {verb} {specs}", "kind": "dependency" if kind == DEP
+                    else "constraint", "name": target, "spec": specs, "parent": who,
+                    "problem": problem or None, "detail": detail if problem else None,
+                    "children": []}
+            if target not in visited:
+                visited.add(target)
+                node["children"] = self.children(target, visited)
+            out.append(node)
+        return out
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        """Names asked for in incompatible ways (two requirements or a constraint)."""
+        out = []
+        for name, reqs in self.incoming.items():
+            constrained = any(p.startswith("constraint") for _, p in reqs)
+            if len(reqs) < 2 and not constrained and name not in self.clash:
+                continue
+            out.append({"name": name,
+                        "requirements": [{"spec": s, "from": p} for s, p in reqs]})
+        return out
+
+    def hint(self, tree: list[dict[str, Any]]) -> str | None:
+        problems: list[dict[str, Any]] = []
+
+        def walk(nodes: list[dict[str, Any]]) -> None:
+            for node in nodes:
+                if node.get("problem"):
+                    problems.append(node)
+                walk(node["children"])
+
+        walk(tree)
+        names = [c["name"] for c in self.conflicts()]
+        for node in problems:
+            name = node["name"]
+            if node["problem"] == "virtual":
+                var = _OVERRIDES.get(name)
+                have = [c.record.version for c in self.enc.index.candidates(name)]
+                setting = f"set {var}=<version>" if var else "check the virtual packages"
+                if have:
+                    return (f"{name} {have[0]} on this system is not what {node['spec']} needs; "
+                            f"{setting} if that is wrong, or ask for an older build")
+                return (f"{name} was not detected on this system; {setting} if it is there, "
+                        "or ask for a build that does not need it")
+            if node["problem"] == "missing" and "closest:" in (node["detail"] or ""):
+                return f"check the spelling of {name}: {node['detail'].split('(closest: ')[1][:-1]}"
+        for name in names:
+            if name.startswith("__"):
+                var = _OVERRIDES.get(name)
+                if var:
+                    have = [c.record.version for c in self.enc.index.candidates(name)]
+                    now = f" {have[0]}" if have else ""
+                    return (f"{name}{now} on this system does not fit; set {var} if that is "
+                            "wrong, or ask for an older build")
+        return None
+
+
+def _render(nodes: list[dict[str, Any]], prefix: str, lines: list[str]) -> None:
+    for k, node in enumerate(nodes):
+        last = k == len(nodes) - 1
+        text = node["label"]
+        if node.get("detail"):
+            text += f": {node['detail']}"
+        lines.append(f"{prefix}{'└─ ' if last else '├─ '}{text}")
+        _render(node["children"], prefix + ("   " if last else "│  "), lines)
+
+
+def explain(request: SolveRequest, enc: Encoding) -> Unsatisfiable:
+    """The Unsatisfiable error for an encoding whose search ended in a level-0 conflict."""
+    enc = minimize(request, enc)
+    core = _Core(request, enc)
+    tree = core.tree()
+    conflicts = core.conflicts()
+    hint = core.hint(tree)
+    requested = [str(request.specs[i]) for i in core.roots]
+    if len(requested) == 1 and not conflicts:
+        head = f"cannot install {requested[0]}:"
+    elif requested:
+        head = f"cannot install {', '.join(requested)} together:"
+    else:
+        head = "the installed packages and the request cannot be reconciled:"
+    lines = [head]
+    _render(tree, "  ", lines)
+    for c in conflicts:
+        reqs = "; ".join(f"{r['spec']} ({r['from']})" for r in c["requirements"])
+        lines.append(f"  conflict: {c['name']} cannot be all of: {reqs}")
+    if len(lines) > MAX_LINES:
+        extra = len(lines) - MAX_LINES + 1
+        lines = [*lines[: MAX_LINES - 1], f"  … {extra} more lines (see the JSON form)"]
+    text = "\n".join(lines)
+    problems = {"requested": requested, "tree": tree, "conflicts": conflicts, "hint": hint}
+    return Unsatisfiable(text, problems, hint=hint)
