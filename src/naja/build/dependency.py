@@ -24,8 +24,12 @@ def _split_brackets(body: str) -> dict[str, str]:
     return out
 
 
+_LEADING_ZEROS = re.compile(r"(?<![0-9A-Za-z])0+(?=[0-9])")
+
+
 def _version(text: str) -> str:
-    """A version constraint as rattler prints it (`=1.2` -> `1.2.*`)."""
+    """A version constraint as rattler prints it (`=1.2` -> `1.2.*`, `==26.01` -> `==26.1`)."""
+    text = _LEADING_ZEROS.sub("", text)
     if text.startswith("=") and not text.startswith("=="):
         rest = text[1:]
         if rest and not any(ch in rest for ch in "<>=!,|"):
@@ -54,13 +58,13 @@ def format_dependency(spec: str) -> str:
     version: str | None = None
     build: str | None = None
     if rest.startswith(" ") or not rest:
-        parts = rest.split()
+        # `>=1.0, <2` is one constraint: commas never separate version from build.
+        parts = re.sub(r"\s*,\s*", ",", rest).split()
+        if len(parts) > 1 and re.fullmatch(r"[<>=!~]=?|==", parts[0]):
+            # A version written with a space after its operator (`>= 1.0`).
+            parts = [parts[0] + parts[1], *parts[2:]]
         if len(parts) > 2:
-            # Versions written with spaces (`>= 1.0`): join the operator to its operand.
-            joined = re.sub(r"([<>=!~]=?|==)\s+", r"\1", rest.strip())
-            parts = joined.split()
-            if len(parts) > 2:
-                return text
+            return text
         if parts:
             version = parts[0]
         if len(parts) > 1:
@@ -81,13 +85,12 @@ def format_dependency(spec: str) -> str:
         version = brackets.pop("version")
     if "build" in brackets and build is None:
         build = brackets.pop("build")
-    out = name
+    # Package names are case-insensitive; rattler prints them lower-cased.
+    out = name.lower()
     if version is not None:
         version = _version(version)
         out += " " + version
     if build is not None:
-        if version is None:
-            out += " *"
         out += " " + build
     if brackets:
         out += "[" + ", ".join(f"{k}={v}" for k, v in brackets.items()) + "]"

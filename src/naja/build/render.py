@@ -58,6 +58,35 @@ class RenderedOutput:
 
 
 @dataclass(slots=True)
+class _Job:
+    node: Map
+    leaf: _Leaf
+    combo: dict[str, Any]
+    rendered: RenderedOutput
+
+
+def _exact_pins(recipe: dict[str, Any]) -> list[str]:
+    """Names pinned with `pin_subpackage(..., exact=True)` in the rendered requirements."""
+    names: list[str] = []
+    reqs = recipe.get("requirements") or {}
+    for section in ("build", "host", "run", "run_constraints"):
+        for dep in reqs.get(section) or []:
+            if isinstance(dep, dict):
+                pin = dep.get("pin_subpackage")
+                if isinstance(pin, dict) and pin.get("exact") and pin["name"] not in names:
+                    names.append(pin["name"])
+    return names
+
+
+def _matching(targets: list[_Job], combo: dict[str, Any]) -> _Job:
+    """The render of a pinned output whose variant agrees with `combo` on their shared keys."""
+    for job in targets:
+        if all(combo.get(k, v) == v for k, v in job.combo.items()):
+            return job
+    return targets[0]
+
+
+@dataclass(slots=True)
 class _Leaf:
     node: Map
     # Conditions on the path to this output in `outputs:` (node, wanted truth value).
@@ -132,8 +161,11 @@ class RecipeRenderer:
         build = node.items.get("build")
         names.update(skip_variables(build if isinstance(build, Map) else None))
         names = expand_context(names, self.context_deps)
-        context_keys = set(self.context_deps)
-        keys = [k for k in self.config.values if k in names and k not in context_keys]
+        # A context entry shadows the variant key of the same name, unless the context reads it
+        # (`mpi: ${{ mpi | default('mpich') }}`).
+        read_by_context = set().union(*self.context_deps.values()) if self.context_deps else set()
+        shadowed = set(self.context_deps) - read_by_context
+        keys = [k for k in self.config.values if k in names and k not in shadowed]
         if "target_platform" not in keys:
             keys.append("target_platform")
         return keys
@@ -157,8 +189,7 @@ class RecipeRenderer:
         else:
             leaves = _leaf_outputs(items, [])
             multi = True
-        results: list[RenderedOutput] = []
-        seen: set[str] = set()
+        jobs: list[_Job] = []
         for leaf in leaves:
             node = merge_output(self.root, leaf.node) if multi else leaf.node
             if multi and ("staging" in leaf.node.items or "cache" in leaf.node.items):
@@ -166,7 +197,7 @@ class RecipeRenderer:
             queue = self.config.combinations(self._used_keys(node))
             while queue:
                 combo = queue.pop(0)
-                rendered, missing = self._render_one(node, leaf, combo)
+                rendered, missing = self._render_one(node, leaf, combo, {})
                 if missing:
                     # A rendered dependency named a variant key the static scan could not see
                     # (`- ${{ mpi }}` -> `openmpi`): render again once per value of that key.
@@ -177,16 +208,56 @@ class RecipeRenderer:
                         if all(c.get(k) == v for k, v in combo.items())
                     ]
                     continue
-                if rendered is None:
-                    continue
-                marker = repr((rendered.name, sorted(rendered.variant.items()), rendered.build_string))
-                if marker not in seen:
-                    seen.add(marker)
-                    results.append(rendered)
+                if rendered is not None:
+                    jobs.append(_Job(node, leaf, combo, rendered))
+        self._apply_exact_pins(jobs)
+        results: list[RenderedOutput] = []
+        seen: set[str] = set()
+        for job in jobs:
+            rendered = job.rendered
+            marker = repr((rendered.name, sorted(rendered.variant.items()), rendered.build_string))
+            if marker not in seen:
+                seen.add(marker)
+                results.append(rendered)
         return results
 
+    def _apply_exact_pins(self, jobs: list[_Job]) -> None:
+        """`pin_subpackage(x, exact=True)` puts x's `version build` into the pinning variant.
+
+        Outputs are re-rendered in dependency order so the pinned output's final build string
+        (itself maybe depending on other pins) is the one recorded.
+        """
+        by_name: dict[str, list[_Job]] = {}
+        for job in jobs:
+            by_name.setdefault(job.rendered.name, []).append(job)
+        state: dict[int, str] = {}
+
+        def finish(job: _Job) -> None:
+            if state.get(id(job)) == "done":
+                return
+            if state.get(id(job)) == "busy":
+                return  # a cycle: keep the first render
+            state[id(job)] = "busy"
+            pins: dict[str, str] = {}
+            for name in _exact_pins(job.rendered.recipe):
+                targets = by_name.get(name)
+                if not targets or name == job.rendered.name:
+                    continue
+                target = _matching(targets, job.combo)
+                finish(target)
+                key = name.replace("-", "_")
+                pins[key] = f"{target.rendered.recipe['package']['version']} {target.rendered.build_string}"
+            if pins:
+                rendered, _ = self._render_one(job.node, job.leaf, job.combo, pins)
+                if rendered is not None:
+                    job.rendered = rendered
+            state[id(job)] = "done"
+
+        for job in jobs:
+            finish(job)
+
     def _render_one(
-        self, node: Map, leaf: _Leaf, combo: dict[str, Any]
+        self, node: Map, leaf: _Leaf, combo: dict[str, Any], pins: dict[str, str]
     ) -> tuple[RenderedOutput | None, set[str]]:
         variables: dict[str, Any] = {
             **recipe_functions(combo, self.target_platform),
@@ -223,16 +294,19 @@ class RecipeRenderer:
         for key in _ALWAYS_KEYS:
             if key in self.config.values:
                 variant[key] = self.config.values[key][0]
+        variant.update(pins)
+        variant.update(_virtual_run_dependencies(requirements))
         variant["target_platform"] = "noarch" if noarch else self.target_platform
         hash_ = variant_hash(variant)
         prefix = hash_prefix(variant, noarch)
         number = _build_number(build.get("number"), build_node)
         if string_node is not None:
-            string = stage1._str(evaluate(string_node, {**variables, "hash": hash_}))
+            string_vars = {"build_number": number, **variables, "hash": hash_}
+            string = stage1._str(evaluate(string_node, string_vars))
         else:
             string = default_build_string(prefix, hash_, number)
         recipe: dict[str, Any] = {"schema_version": 1}
-        if context:
+        if self.context is not None:
             recipe["context"] = context
         recipe["package"] = stage1.package(package)
         srcs = stage1.sources(sources)
@@ -242,9 +316,7 @@ class RecipeRenderer:
         build_out["number"] = number
         build_out["string"] = string
         recipe["build"] = build_out
-        reqs = stage1.requirements(requirements)
-        if reqs:
-            recipe["requirements"] = reqs
+        recipe["requirements"] = stage1.requirements(requirements)
         tests_out = stage1.tests(tests)
         if tests_out:
             recipe["tests"] = tests_out
@@ -302,6 +374,19 @@ class RecipeRenderer:
                     test[key] = evaluate(value, variables, used=used)
             out.append(test)
         return out
+
+
+def _virtual_run_dependencies(requirements: Any) -> dict[str, str]:
+    """Virtual packages (`__unix`, `__cuda >=12`) in run requirements become variant keys, so
+    that e.g. a noarch package for unix and one for windows get different hashes."""
+    found: dict[str, str] = {}
+    if not isinstance(requirements, dict):
+        return found
+    for dep in requirements.get("run") or []:
+        if isinstance(dep, str) and dep.strip().startswith("__"):
+            text = " ".join(dep.split())
+            found[text.split(" ")[0]] = text
+    return found
 
 
 def _bare_dependencies(requirements: Any, config: dict[str, list[Any]]) -> set[str]:

@@ -55,8 +55,13 @@ def scalar_value(
     node: Scalar, variables: Mapping[str, Any], raw: bool = False, used: set[str] | None = None
 ) -> Any:
     text = node.value
-    if raw or not is_template(text):
-        return text if raw else plain_value(node)
+    if raw:
+        # Script bodies render at build time, but the variables they read are used all the same.
+        if used is not None and is_template(text):
+            used.update(template_variables(text))
+        return text
+    if not is_template(text):
+        return plain_value(node)
     if used is not None:
         used.update(template_variables(text))
     try:

@@ -71,6 +71,12 @@ def sources(value: Any) -> list[dict[str, Any]]:
                     item[key] = v
             elif key == "depth":
                 item[key] = v
+            elif key in ("sha256", "md5"):
+                item[key] = _str(v).strip().lower()
+            elif key in ("tag", "branch") and "git" in src:
+                # rattler-build stores a git tag or branch as the full ref in `rev`.
+                kind = "tags" if key == "tag" else "heads"
+                item["rev"] = f"refs/{kind}/{_str(v)}"
             else:
                 item[key] = _prune(v) if isinstance(v, (dict, list)) else _str(v)
         if item:
@@ -93,7 +99,9 @@ def script(value: Any) -> Any:
                 continue
             if key == "env" or key == "secrets":
                 if isinstance(v, dict):
-                    out[key] = {k: _str(x) for k, x in v.items() if x is not None}
+                    env = {k: _str(x) for k, x in v.items() if x is not None and x != ""}
+                    if env:
+                        out[key] = env
                 else:
                     out[key] = _str_list(v)
             elif key == "content":
@@ -186,9 +194,16 @@ def build(section: dict[str, Any] | None) -> dict[str, Any]:
                 out[key] = lst
             continue
         if key == "files":
-            f = _prune(v if isinstance(v, dict) else _str_list(v))
-            if f:
-                out[key] = f
+            if isinstance(v, dict):
+                include = _str_list(v.get("include"))
+                exclude = _str_list(v.get("exclude"))
+                if include or exclude:
+                    f: dict[str, Any] = {"include": include}
+                    if exclude:
+                        f["exclude"] = exclude
+                    out[key] = f
+            elif _str_list(v):
+                out[key] = _str_list(v)
             continue
         pv = _prune(v)
         if pv is None or pv == [] or pv == {} or pv is False:
@@ -307,11 +322,13 @@ def requirements(section: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _contents(value: Any) -> Any:
+    """A content check: a plain list, or `{exists, not_exists}` once anything must be absent."""
     if isinstance(value, dict):
-        out = {k: _str_list(v) for k, v in value.items() if _str_list(v)}
-        if set(out) == {"exists"}:
-            return out["exists"]
-        return out
+        exists = _str_list(value.get("exists"))
+        not_exists = _str_list(value.get("not_exists"))
+        if not_exists:
+            return {"exists": exists, "not_exists": not_exists}
+        return exists
     return _str_list(value)
 
 
@@ -344,7 +361,7 @@ def tests(value: Any) -> list[dict[str, Any]]:
             item["package_contents"] = pco
         elif "script" in test:
             s = script(test.get("script"))
-            item["script"] = s if s is not None else []
+            item["script"] = s if s is not None else {}
             reqs = test.get("requirements") or {}
             reqo = {k: dependency_list(v) for k, v in reqs.items()}
             reqo = {k: v for k, v in reqo.items() if v}
