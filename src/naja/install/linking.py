@@ -153,17 +153,18 @@ def _link_chunk(linker: Linker, pairs: list[tuple[str, str]], can_reflink: bool)
             linker.place(src, dst, HARDLINK, can_reflink)
 
 
-def bulk_hardlink(
+def start_bulk_hardlink(
     linker: Linker, pairs: list[tuple[str, str]], *, can_reflink: bool = False, workers: int = 1
-) -> None:
-    """Hardlink many (source, target) pairs whose folders exist.
+) -> Callable[[], None]:
+    """Hardlink many (source, target) pairs whose folders exist, in background threads.
 
-    The loop around link(2) is tiny, so threads spend nearly all their time in the kernel
-    with the GIL released: two threads halve the wall time of a big environment.
+    Returns `join`, which waits and re-raises the first error. The loop around link(2) is
+    tiny, so the threads spend nearly all their time in the kernel with the GIL released,
+    and the caller's own Python work (writing conda-meta) runs meanwhile.
     """
-    if workers <= 1 or len(pairs) < 2000:
-        _link_chunk(linker, pairs, can_reflink)
-        return
+    if not pairs:
+        return lambda: None
+    workers = max(1, min(workers, len(pairs) // 1000 or 1))
     chunks = [pairs[i::workers] for i in range(workers)]
     errors: list[BaseException] = []
 
@@ -173,11 +174,21 @@ def bulk_hardlink(
         except BaseException as e:
             errors.append(e)
 
-    threads = [threading.Thread(target=run, args=(c,), name="naja-link") for c in chunks[1:]]
+    threads = [threading.Thread(target=run, args=(c,), name="naja-link", daemon=True) for c in chunks]
     for t in threads:
         t.start()
-    run(chunks[0])
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
+
+    def join() -> None:
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+
+    return join
+
+
+def bulk_hardlink(
+    linker: Linker, pairs: list[tuple[str, str]], *, can_reflink: bool = False, workers: int = 1
+) -> None:
+    """`start_bulk_hardlink` and wait for it."""
+    start_bulk_hardlink(linker, pairs, can_reflink=can_reflink, workers=workers)()

@@ -24,7 +24,7 @@ import msgspec
 from naja.errors import NajaError
 from naja.install.errors import InstallError, TransactionError
 from naja.install.history import append_history, history_block, history_size, truncate_history
-from naja.install.linking import HARDLINK, PROBE_PREFIX, Linker, bulk_hardlink
+from naja.install.linking import HARDLINK, PROBE_PREFIX, Linker, start_bulk_hardlink
 from naja.install.locks import FileLock
 from naja.install.noarch import PythonInfo, compile_pyc, python_runs
 from naja.install.package_link import (
@@ -91,6 +91,8 @@ class TransactionResult:
     unlinked: list[PrefixRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    # Seconds per step (plan, unlink, link, pyc, meta, ...), for --json output and benchmarks.
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _write_journal(prefix: str, journal: Journal) -> None:
@@ -280,6 +282,11 @@ class Transaction:
             self.progress(ProgressEvent(stage, done, total, package))
 
     def _check(self, label: str) -> None:
+        # Step boundaries double as the timing points reported in TransactionResult.timings.
+        now = time.perf_counter()
+        stage = label.partition(":")[0]
+        self._timings[stage] = self._timings.get(stage, 0.0) + now - self._last
+        self._last = now
         if self.checkpoint:
             self.checkpoint(label)
 
@@ -293,6 +300,8 @@ class Transaction:
     def _apply_locked(self) -> TransactionResult:
         prefix = self.prefix
         result = TransactionResult()
+        self._timings = result.timings
+        self._last = time.perf_counter()
 
         def warn(msg: str) -> None:
             result.warnings.append(msg)
@@ -309,6 +318,7 @@ class Transaction:
         keep = [r for r in installed if record_filename(r) not in unlink_names]
         python = _python_info(self.link, keep)
         plans = [plan_package(p, python, compile_pyc=self.compile_pyc) for p in self.link]
+        self._check("plan")
 
         # -- what the link phase will create, and what of it exists already --------------
         targets: list[str] = []
@@ -383,8 +393,57 @@ class Transaction:
         _write_journal(prefix, journal)
         self._check("committed")
         _finish(prefix, journal)
+        self._check("finish")
         self._report("commit", 1, 1)
         return result
+
+    def _write_records(self, plans: list[LinkPlan], records: list[PrefixRecord]) -> None:
+        by_name = {p.pkg.record.name: p.pkg.requested_spec for p in plans}
+        for rec in records:
+            if rec.requested_spec is None:
+                rec.requested_spec = by_name.get(rec.name)
+            write_record(self.prefix, rec)
+            self._check(f"meta:{rec.name}")
+
+    def _finish_link(
+        self,
+        plans: list[LinkPlan],
+        records: list[PrefixRecord],
+        python: PythonInfo | None,
+        result: TransactionResult,
+        join_links: Callable[[], None],
+    ) -> None:
+        """pyc, scripts and conda-meta, overlapping the background hardlinks where possible."""
+        prefix = self.prefix
+        pyc_plans = [p for p in plans if p.pyc] if python is not None else []
+        if not pyc_plans:
+            # Nothing needs the files yet: write conda-meta while the links are being made.
+            self._write_records(plans, records)
+        join_links()
+        self._check("links-done")
+        if pyc_plans and python is not None:
+            exe = os.path.join(prefix, python.executable)
+            if python_runs(exe):
+                files = [py for p in pyc_plans for py, _ in p.pyc]
+                done = 0
+
+                def on_batch(n: int) -> None:
+                    nonlocal done
+                    done += n
+                    self._report("pyc", done, len(files))
+
+                compile_pyc(prefix, python.executable, files, progress=on_batch)
+                for plan, rec in zip(plans, records, strict=True):
+                    add_pyc_to_record(rec, prefix, plan.pyc)
+            self._check("pyc")
+        if self.run_scripts:
+            for i, plan in enumerate(plans):
+                msg = run_script(prefix, plan.pkg.record, "post-link")
+                if msg:
+                    result.messages.append(msg)
+                self._report("scripts", i + 1, len(plans), plan.pkg.record.name)
+        if pyc_plans:
+            self._write_records(plans, records)
 
     def _run(
         self,
@@ -431,42 +490,11 @@ class Transaction:
             records.append(rec)
             self._report("link", i + 1, len(plans), plan.pkg.record.name)
             self._check(f"linked:{plan.pkg.record.name}")
-        bulk_hardlink(linker, deferred, workers=self.jobs or os.cpu_count() or 1)
-        self._check("links-done")
-
-        # -- .pyc ------------------------------------------------------------------------------
-        pyc_plans = [p for p in plans if p.pyc]
-        if pyc_plans and python is not None:
-            exe = os.path.join(prefix, python.executable)
-            if python_runs(exe):
-                files = [py for p in pyc_plans for py, _ in p.pyc]
-                done = 0
-
-                def on_batch(n: int) -> None:
-                    nonlocal done
-                    done += n
-                    self._report("pyc", done, len(files))
-
-                compile_pyc(prefix, python.executable, files, progress=on_batch)
-                for plan, rec in zip(plans, records, strict=True):
-                    add_pyc_to_record(rec, prefix, plan.pyc)
-            self._check("pyc")
-
-        # -- post-link scripts -----------------------------------------------------------------
-        if self.run_scripts:
-            for i, plan in enumerate(plans):
-                msg = run_script(prefix, plan.pkg.record, "post-link")
-                if msg:
-                    result.messages.append(msg)
-                self._report("scripts", i + 1, len(plans), plan.pkg.record.name)
-
-        # -- metadata ----------------------------------------------------------------------
-        by_name = {p.pkg.record.name: p.pkg.requested_spec for p in plans}
-        for rec in records:
-            if rec.requested_spec is None:
-                rec.requested_spec = by_name.get(rec.name)
-            write_record(prefix, rec)
-            self._check(f"meta:{rec.name}")
+        join_links = start_bulk_hardlink(linker, deferred, workers=self.jobs or os.cpu_count() or 1)
+        try:
+            self._finish_link(plans, records, python, result, join_links)
+        finally:
+            join_links()  # never leave link threads running into a rollback
         result.linked = records
         if self.unlink or records:
             append_history(
