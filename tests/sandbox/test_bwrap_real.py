@@ -340,3 +340,49 @@ def test_detached_sandboxed_run_stops(fake_env: FakeEnv) -> None:
     [entry] = json.loads(fake_env.naja("ps", "--json").stdout)
     assert entry["status"] == "exited (3)" and entry["sandboxed"] is True
     assert "bye" in log.read_text()
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+@pytest.mark.parametrize("sandbox", [True, False])
+def test_ctrl_c_at_a_terminal(fake_env: FakeEnv, sandbox: bool) -> None:
+    """Ctrl-C reaches the command once and does not tear down the sandbox around it."""
+    socket_name = f"naja-test-{uuid.uuid4().hex[:8]}"
+    status = fake_env.tmp / "status"
+    flags = ["--sandbox"] if sandbox else []
+    naja = shlex.join(
+        fake_env.argv(
+            "run",
+            "-n",
+            "demo",
+            *flags,
+            "--",
+            "sh",
+            "-c",
+            "trap 'echo got-INT; exit 4' INT; echo ready; while :; do sleep 0.05; done",
+        )
+    )
+    env_prefix = " ".join(
+        f"{k}={shlex.quote(v)}"
+        for k, v in fake_env.environ.items()
+        if k in ("HOME", "NAJA_ROOT_PREFIX", "PATH")
+    )
+    shell_cmd = f"cd {shlex.quote(str(fake_env.work))}; env {env_prefix} {naja}; echo $? > {status}; sleep 30"
+    tmux = ["tmux", "-L", socket_name]
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-x", "100", "-y", "20", shell_cmd], check=True, timeout=10
+    )
+    try:
+
+        def pane() -> str:
+            return subprocess.run(
+                [*tmux, "capture-pane", "-p"], capture_output=True, text=True, timeout=10
+            ).stdout
+
+        wait_for(lambda: "ready" in pane(), timeout=20, what="the command to start")
+        subprocess.run([*tmux, "send-keys", "C-c"], check=True, timeout=10)
+        wait_for(status.exists, timeout=20, what="naja to exit")
+        wait_for(lambda: status.read_text().strip(), timeout=5, what="the status")
+        assert status.read_text().strip() == "4"
+        assert pane().count("got-INT") == 1
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True, timeout=10)
