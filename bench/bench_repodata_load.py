@@ -15,7 +15,6 @@ import argparse
 import gc
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -33,17 +32,26 @@ from naja.specs.repodata import LazyRepoData, load_repodata  # noqa: E402
 INDEX4 = REPODATA / "index4" / "linux-64" / "repodata.json"
 
 
-def timeit(fn: Callable[[], object], repeat: int) -> float:
-    """Median wall time of `fn` in seconds (collector off while timing, as for both sides)."""
-    times = []
+def pair(
+    ours: Callable[[], object],
+    theirs: Callable[[], object],
+    repeat: int,
+    setup: Callable[[], object] | None = None,
+) -> tuple[float, float]:
+    """Best-of-`repeat` wall times (s) of naja's and rattler's function, run alternately so both
+    see the same machine load; the collector is paused while timing."""
+    best = [float("inf"), float("inf")]
     for _ in range(repeat):
-        gc.collect()
-        gc.disable()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        gc.enable()
-    return statistics.median(times)
+        for i, fn in enumerate((ours, theirs)):
+            if i == 0 and setup is not None:
+                setup()
+            gc.collect()
+            gc.disable()
+            t0 = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - t0)
+            gc.enable()
+    return best[0], best[1]
 
 
 def make_synthetic(target: int, path: Path) -> int:
@@ -90,30 +98,20 @@ def bench_file(label: str, path: Path, name: str, repeat: int) -> list[tuple[str
     n_ours = len(naja_all())  # type: ignore[arg-type]
     n_theirs = len(rattler_sparse_all())  # type: ignore[arg-type]
     assert n_ours == n_theirs, (n_ours, n_theirs)
-    rows = []
-    t_naja = timeit(naja_all, repeat)
-    rows.append(
+    return [
         (
             f"{label}: all {n_ours} records (vs SparseRepoData.load_all_records)",
-            t_naja,
-            timeit(rattler_sparse_all, repeat),
-        )
-    )
-    rows.append(
+            *pair(naja_all, rattler_sparse_all, repeat),
+        ),
         (
             f"{label}: all records (vs RepoData.from_path, no record objects)",
-            t_naja,
-            timeit(rattler_repodata, repeat),
-        )
-    )
-    rows.append(
+            *pair(naja_all, rattler_repodata, repeat),
+        ),
         (
             f"{label}: records of `{name}` (LazyRepoData vs SparseRepoData.load_records)",
-            timeit(naja_one, repeat),
-            timeit(rattler_one, repeat),
-        )
-    )
-    return rows
+            *pair(naja_one, rattler_one, repeat),
+        ),
+    ]
 
 
 def main() -> None:
@@ -135,8 +133,8 @@ def main() -> None:
     lines = [
         "# repodata.json loading: naja vs py-rattler",
         "",
-        f"Machine: {os.cpu_count()} cores; median of repeated runs, collector paused while"
-        " timing; file read included on both sides. `bench/bench_repodata_load.py`.",
+        f"Machine: {os.cpu_count()} cores, shared with other jobs; best of N alternating runs,"
+        " collector paused while timing; file read included on both sides. `bench/bench_repodata_load.py`.",
         "",
         "| case | naja | py-rattler | naja / rattler |",
         "|---|---:|---:|---:|",
