@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import jinja2
+import jinja2.environment
 import jinja2.meta
+import jinja2.parser
 from jinja2 import nodes
 
 from naja.build.jinja_functions import FILTERS, GLOBAL_FUNCTIONS, TESTS
@@ -84,11 +86,84 @@ def _single_expression(text: str) -> str | None:
     return inner
 
 
-def evaluate_expression(expr: str, variables: Mapping[str, Any]) -> Any:
-    """Evaluate a bare jinja expression (an `if:` condition or the inside of `${{ }}`)."""
+class _Plan:
+    """An expression split at `and` / `or` / `x if c else y` / `not`, so evaluation can record
+    only the names it actually reads (rattler-build tracks variables as they are accessed)."""
+
+    __slots__ = ("fn", "kind", "names", "parts")
+
+    def __init__(self, kind: str, parts: tuple[_Plan | None, ...] = (), fn: Any = None,
+                 names: frozenset[str] = frozenset()) -> None:
+        self.kind = kind
+        self.parts = parts
+        self.fn = fn
+        self.names = names
+
+    def run(self, variables: Mapping[str, Any], used: set[str] | None) -> Any:
+        kind = self.kind
+        if kind == "leaf":
+            if used is not None:
+                used.update(self.names)
+            return self.fn(**variables)
+        parts = self.parts
+        if kind == "and":
+            left = parts[0].run(variables, used)  # type: ignore[union-attr]
+            return left if not left else parts[1].run(variables, used)  # type: ignore[union-attr]
+        if kind == "or":
+            left = parts[0].run(variables, used)  # type: ignore[union-attr]
+            return left if left else parts[1].run(variables, used)  # type: ignore[union-attr]
+        if kind == "not":
+            return not parts[0].run(variables, used)  # type: ignore[union-attr]
+        # conditional expression
+        if parts[0].run(variables, used):  # type: ignore[union-attr]
+            return parts[1].run(variables, used)  # type: ignore[union-attr]
+        return None if parts[2] is None else parts[2].run(variables, used)
+
+
+def _leaf(node: nodes.Expr) -> _Plan:
+    assign = nodes.Assign(nodes.Name("result", "store"), node, lineno=1)
+    template = ENV.from_string(nodes.Template([assign], lineno=1))
+    fn = jinja2.environment.TemplateExpression(template, True)
+    wrapper = nodes.Template([nodes.Output([node], lineno=1)], lineno=1)
+    wrapper.set_environment(ENV)
+    names = _names_in(wrapper)
+    return _Plan("leaf", fn=fn, names=names)
+
+
+def _plan(node: nodes.Expr) -> _Plan:
+    if isinstance(node, nodes.And):
+        return _Plan("and", (_plan(node.left), _plan(node.right)))
+    if isinstance(node, nodes.Or):
+        return _Plan("or", (_plan(node.left), _plan(node.right)))
+    if isinstance(node, nodes.Not):
+        return _Plan("not", (_plan(node.node),))
+    if isinstance(node, nodes.CondExpr):
+        other = _plan(node.expr2) if node.expr2 is not None else None
+        return _Plan("cond", (_plan(node.test), _plan(node.expr1), other))
+    return _leaf(node)
+
+
+def _compile(expr: str) -> _Plan:
+    parser = jinja2.parser.Parser(ENV, expr, state="variable")
+    node = parser.parse_expression()
+    if not parser.stream.eos:
+        token = parser.stream.current
+        raise jinja2.TemplateSyntaxError(f"unexpected {token.value!r}", token.lineno)
+    return _plan(node)
+
+
+def evaluate_expression(
+    expr: str, variables: Mapping[str, Any], used: set[str] | None = None
+) -> Any:
+    """Evaluate a bare jinja expression (an `if:` condition or the inside of `${{ }}`).
+
+    Names actually read (short-circuits respected) are added to `used`.
+    """
     m = _IDENT.match(expr)
     if m is not None:
         name = m.group(1)
+        if used is not None:
+            used.add(name)
         if name in variables:
             return variables[name]
         if name in ENV.globals:
@@ -97,23 +172,27 @@ def evaluate_expression(expr: str, variables: Mapping[str, Any]) -> Any:
     fn = _expr_cache.get(expr)
     if fn is None:
         try:
-            fn = ENV.compile_expression(expr, undefined_to_none=True)
+            fn = _compile(expr)
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(f"invalid expression `{expr.strip()}`: {exc.message}") from None
         _expr_cache[expr] = fn
     try:
-        return fn(**variables)
+        return fn.run(variables, used)
     except jinja2.TemplateError as exc:
         raise TemplateError(f"cannot evaluate `{expr.strip()}`: {exc}") from None
     except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
         raise TemplateError(f"cannot evaluate `{expr.strip()}`: {exc}") from None
 
 
-def render_template(text: str, variables: Mapping[str, Any]) -> Any:
+def render_template(
+    text: str, variables: Mapping[str, Any], used: set[str] | None = None
+) -> Any:
     """A scalar's value: native for a lone `${{ expr }}`, a string for mixed text."""
     expr = _single_expression(text)
     if expr is not None:
-        return evaluate_expression(expr, variables)
+        return evaluate_expression(expr, variables, used)
+    if used is not None:
+        used.update(template_variables(text))
     tmpl = _tmpl_cache.get(text)
     if tmpl is None:
         try:

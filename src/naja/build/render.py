@@ -26,7 +26,7 @@ from naja.build.selectors import (
     require_map,
     resolve,
 )
-from naja.build.used_vars import bare_requirement_names, expand_context, node_variables
+from naja.build.used_vars import bare_requirement_names, node_variables
 from naja.build.variants import VariantConfig, load_variant_config, recipe_variant_files
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq, parse_yaml
 
@@ -160,7 +160,8 @@ class RecipeRenderer:
         bare_requirement_names(node.items.get("requirements"), names)
         build = node.items.get("build")
         names.update(skip_variables(build if isinstance(build, Map) else None))
-        names = expand_context(names, self.context_deps)
+        for deps in self.context_deps.values():
+            names.update(deps)
         # A context entry shadows the variant key of the same name, unless the context reads it
         # (`mpi: ${{ mpi | default('mpich') }}`).
         read_by_context = set().union(*self.context_deps.values()) if self.context_deps else set()
@@ -170,12 +171,12 @@ class RecipeRenderer:
             keys.append("target_platform")
         return keys
 
-    def _evaluate_context(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _evaluate_context(self, variables: dict[str, Any], used: set[str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
         if self.context is None:
             return values
         for key, node in self.context.items.items():
-            value = evaluate(node, variables)
+            value = evaluate(node, variables, used=used)
             values[key] = value
             variables[key] = value
         return values
@@ -264,8 +265,9 @@ class RecipeRenderer:
             **self.platform_vars,
             **combo,
         }
-        context = self._evaluate_context(variables)
         used: set[str] = set()
+        # Every context entry is evaluated for every output: what it reads counts as used.
+        context = self._evaluate_context(variables, used)
         for guard, want in leaf.guards:
             if condition(guard, variables, used) != want:
                 return None, set()
@@ -285,7 +287,6 @@ class RecipeRenderer:
         string_node = build_node.items.get("string") if build_node is not None else None
         if string_node is not None:
             node_variables(string_node, used)
-        used = expand_context(used, self.context_deps)
         used.update(_bare_dependencies(requirements, self.config.values))
         missing = {k for k in used if k in self.config.values and k not in combo and k not in context}
         if missing:

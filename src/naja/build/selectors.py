@@ -14,7 +14,6 @@ from naja.build.errors import RecipeError
 from naja.build.jinja_env import (
     TemplateError,
     evaluate_expression,
-    expression_variables,
     is_template,
     render_template,
     template_variables,
@@ -33,12 +32,8 @@ def condition(node: Map, variables: Mapping[str, Any], used: set[str] | None = N
     if isinstance(cond, Scalar):
         try:
             if is_template(cond.value):
-                if used is not None:
-                    used.update(template_variables(cond.value))
-                return bool(render_template(cond.value, variables))
-            if used is not None:
-                used.update(expression_variables(cond.value))
-            return bool(evaluate_expression(cond.value, variables))
+                return bool(render_template(cond.value, variables, used))
+            return bool(evaluate_expression(cond.value, variables, used))
         except TemplateError as exc:
             raise cond.error(str(exc)) from None
     if isinstance(cond, Seq):
@@ -62,10 +57,8 @@ def scalar_value(
         return text
     if not is_template(text):
         return plain_value(node)
-    if used is not None:
-        used.update(template_variables(text))
     try:
-        return render_template(text, variables)
+        return render_template(text, variables, used)
     except TemplateError as exc:
         raise node.error(str(exc)) from None
 
