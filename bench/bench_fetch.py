@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -131,6 +132,13 @@ def run_curl(base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Path | Non
         raise SystemExit(f"curl failed: {done.stderr[-2000:]}")
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process (its threads, py-rattler's runtime) and its children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def verify(pkgs: list[tuple[str, dict]]) -> None:
     for name, rec in pkgs:
         size = (OUT_DIR / name).stat().st_size
@@ -156,6 +164,7 @@ def main() -> None:
         "curl": run_curl,
     }
     times: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
     with NginxServer(root, workers=2) as server:
         schemes = [("http", server.url, None)]
         if not args.no_https:
@@ -168,14 +177,17 @@ def main() -> None:
                         continue
                     if ca is None and name == "naja-http2":
                         continue
+                    fresh_out()
+                    c0 = cpu_seconds()
                     t0 = time.perf_counter()
                     run(base, pkgs, args.connections, ca)
                     elapsed = time.perf_counter() - t0
+                    cpu.setdefault((scheme, name), []).append(cpu_seconds() - c0)
                     verify(pkgs)
                     times.setdefault((scheme, name), []).append(elapsed)
                     print(
                         f"round {round_no + 1} {scheme:5s} {name:10s} {elapsed:.3f}s "
-                        f"{total / elapsed / 1e6:7.0f} MB/s",
+                        f"{total / elapsed / 1e6:7.0f} MB/s cpu {cpu[(scheme, name)][-1]:.3f}s",
                         file=sys.stderr,
                     )
     shutil.rmtree(OUT_DIR, ignore_errors=True)
@@ -193,8 +205,8 @@ def main() -> None:
         " `naja-http2` is naja with `http2=True` (httpx + h2); py-rattler is left out there: its"
         " Python API takes no CA bundle for the self-signed test certificate",
         "",
-        "| scheme | tool | median s | MB/s | naja / tool (throughput) |",
-        "|---|---|---:|---:|---:|",
+        "| scheme | tool | median s | MB/s | naja / tool (throughput) | CPU s (user+sys) |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for scheme in dict.fromkeys(s for s, _ in times):
         naja_t = statistics.median(times[(scheme, "naja")])
@@ -202,13 +214,17 @@ def main() -> None:
             if (scheme, name) not in times:
                 continue
             t = statistics.median(times[(scheme, name)])
+            c = statistics.median(cpu[(scheme, name)])
             lines.append(
-                f"| {scheme} | {name} | {t:.3f} | {total / t / 1e6:.0f} | {t / naja_t:.2f}x |"
+                f"| {scheme} | {name} | {t:.3f} | {total / t / 1e6:.0f} | {t / naja_t:.2f}x "
+                f"| {c:.2f} |"
             )
     lines += [
         "",
         "`naja / tool` above 1 means naja is faster; the goal is ≥ 1 against py-rattler and "
-        "≥ 0.83 (within 1.2x) against curl.",
+        "≥ 0.83 (within 1.2x) against curl. CPU s is the CPU time the client spent (nginx not"
+        " included): it depends far less on other load on the machine than the wall time.",
+        f"Load average when the run ended: {os.getloadavg()[0]:.1f} (2 cores).",
         "",
         "Raw times (s): "
         + "; ".join(
