@@ -199,3 +199,10 @@ def test_detected_layout_matches_this_host() -> None:
     assert "/usr" in layout.binds
     for path, target in layout.symlinks:
         assert Path(path).is_symlink() and target
+
+
+def test_home_at_root_is_never_mounted(tmp_path: Path) -> None:
+    argv = bwrap_argv(_policy(home=Path("/")), ["x"])
+    assert "/" not in _pairs(argv, "--tmpfs")
+    with pytest.raises(SandboxConfigError, match="home directory is /"):
+        make_policy(prefix=tmp_path, cwd=tmp_path, home=Path("/"), home_mode="ro", system=LAYOUT)

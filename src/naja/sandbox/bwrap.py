@@ -30,7 +30,9 @@ def _depth(path: Path) -> int:
 def _mounts(policy: SandboxPolicy) -> list[str]:
     # (path, order among equal paths, args); at equal paths binds go first and masks last.
     ops: list[tuple[Path, int, list[str]]] = []
-    if policy.home_mode == "tmpfs":
+    if policy.home == Path("/"):
+        pass  # a user without a home directory: nothing to hide or show
+    elif policy.home_mode == "tmpfs":
         ops.append((policy.home, 0, ["--tmpfs", str(policy.home)]))
     elif policy.home_mode == "ro":
         ops.append((policy.home, 1, ["--ro-bind", str(policy.home), str(policy.home)]))

@@ -169,6 +169,11 @@ def make_policy(
         )
     cwd = Path(os.path.realpath(cwd))
     home = Path(os.path.realpath(home))
+    if home == Path("/") and home_mode != "tmpfs":
+        raise SandboxConfigError(
+            "the home directory is /, so --home ro/rw would expose the whole file system",
+            hint="set HOME to a real directory, or use --allow-read/--allow-write for what is needed",
+        )
     prefix = Path(os.path.realpath(prefix))
     write = _existing(allow_write, "--allow-write", cwd, home)
     read = [p for p in _existing(allow_read, "--allow-read", cwd, home) if p not in write]
