@@ -66,15 +66,24 @@ def test_not_executable_is_126(fake_env: FakeEnv) -> None:
     assert "not an executable" in out.stderr
 
 
+def test_exec_format_error_is_126(fake_env: FakeEnv) -> None:
+    odd = fake_env.prefix / "bin" / "odd"
+    odd.write_bytes(b"\x00\x01 not a program")
+    odd.chmod(0o755)
+    out = fake_env.naja("run", "-n", "demo", "--", "odd")
+    assert out.returncode == 126
+    assert "cannot run" in out.stderr and "Traceback" not in out.stderr
+
+
 def test_missing_environment(fake_env: FakeEnv) -> None:
     out = fake_env.naja("run", "-n", "nope", "--", "hello")
-    assert out.returncode != 0
+    assert out.returncode == 2
     assert "environment nope does not exist" in out.stderr
     assert "naja create -n nope" in out.stderr
     plain_dir = fake_env.tmp / "plain"
     plain_dir.mkdir()
     out = fake_env.naja("run", "-p", str(plain_dir), "--", "hello")
-    assert out.returncode != 0 and "has no conda-meta/" in out.stderr
+    assert out.returncode == 2 and "has no conda-meta/" in out.stderr
 
 
 def test_env_flags_and_env_file(fake_env: FakeEnv) -> None:

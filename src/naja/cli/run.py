@@ -174,7 +174,7 @@ def run(
     """
     from naja.env.activation import activate
     from naja.env.prefix import resolve_prefix, root_prefix
-    from naja.errors import NajaError, UserInputError
+    from naja.errors import UserInputError
     from naja.sandbox.config import load_env_settings, merge_flags
     from naja.sandbox.launch import wrap
 
@@ -183,7 +183,8 @@ def run(
         raise UserInputError("no environment given", hint="name it with -n NAME or -p PATH")
     where = name or str(target)
     if not (target / "conda-meta").is_dir():
-        raise NajaError(
+        # Exit 2 like every command's "missing environment" (docs/exit-codes.md).
+        raise UserInputError(
             f"environment {where} does not exist"
             + ("" if not target.exists() else f" ({target} has no conda-meta/)"),
             hint=f"create it with `naja create {'-n ' + name if name else '-p ' + str(target)} ...`",
@@ -260,11 +261,16 @@ def run(
         click.echo(f"log: {log}", err=True)
         return
 
+    from naja.sandbox.errors import CommandNotExecutable
     from naja.sandbox.process import Supervisor, exec_command
 
     detached_fds = [fd for s, fd in STREAMS.items() if s not in attached]
     if wrapped.backend is None:
-        exec_command(wrapped.argv, wrapped.env, workdir, detached_fds)
+        try:
+            exec_command(wrapped.argv, wrapped.env, workdir, detached_fds)
+        except OSError as exc:
+            # e.g. a script without a #! line, or a binary for another machine.
+            raise CommandNotExecutable(f"cannot run {program}: {exc.strerror or exc}") from None
     null = open(os.devnull, "r+b")  # noqa: SIM115 - lives until the command ends
     streams = {s: (None if s in attached else null) for s in STREAMS}
     code = Supervisor(sandboxed=True, tty=tty).run(
@@ -341,11 +347,9 @@ def _detach(
     with os.fdopen(read_fd, "rb") as pipe:
         answer = pipe.read()
     if answer != b"ok":
-        from naja.errors import NajaError
+        from naja.sandbox.errors import StartFailed
 
-        err = NajaError(f"the detached command did not start (see {record.log})")
-        err.exit_code = 125
-        raise err
+        raise StartFailed(f"the detached command did not start (see {record.log})")
     return record.id, record.log
 
 

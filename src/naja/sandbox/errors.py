@@ -29,3 +29,9 @@ class CommandNotExecutable(NajaError):
     """The program exists but cannot be executed."""
 
     exit_code = 126
+
+
+class StartFailed(NajaError):
+    """naja could not start the command (a detached monitor that never reported back)."""
+
+    exit_code = 125
