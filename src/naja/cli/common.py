@@ -10,11 +10,43 @@ import click
 F = Callable[..., Any]
 
 
+def complete_env_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion for -n: the environments under the root prefix."""
+    from naja.env.prefix import root_prefix
+
+    envs = root_prefix() / "envs"
+    try:
+        names = sorted(p.name for p in envs.iterdir() if (p / "conda-meta").is_dir())
+    except OSError:
+        return []
+    return [n for n in names if n.startswith(incomplete)]
+
+
+def complete_package_names(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[str]:
+    """Shell completion for specs: package names found in the package cache."""
+    from naja.install.cache import default_pkgs_dirs
+
+    names: set[str] = set()
+    for d in default_pkgs_dirs():
+        try:
+            for entry in d.iterdir():
+                if entry.is_dir() and (entry / "info").is_dir():
+                    names.add(entry.name.rsplit("-", 2)[0])
+        except OSError:
+            continue
+    return sorted(n for n in names if n.startswith(incomplete))
+
+
 def prefix_options(func: F) -> F:
     func = click.option("-p", "--prefix", help="Path of the environment.")(func)
-    func = click.option("-n", "--name", help="Name of the environment (under the root prefix).")(
-        func
-    )
+    func = click.option(
+        "-n",
+        "--name",
+        help="Name of the environment (under the root prefix).",
+        shell_complete=complete_env_names,
+    )(func)
     return func
 
 

@@ -6,6 +6,7 @@ import click
 
 from naja.cli.common import (
     channel_options,
+    complete_package_names,
     default_channels,
     prefix_options,
     transaction_options,
@@ -18,7 +19,7 @@ Examples:
   naja install -n sci scipy
   naja install -p ./env -c conda-forge "pandas>=2" --dry-run"""
 )
-@click.argument("specs", nargs=-1, required=True)
+@click.argument("specs", nargs=-1, required=True, shell_complete=complete_package_names)
 @prefix_options
 @channel_options
 @transaction_options

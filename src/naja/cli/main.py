@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "clean": ("naja.cli.clean", "clean", "Remove cached indexes, packages and locks."),
     "config": ("naja.cli.config", "config", "Show and change configuration."),
     "shell": ("naja.cli.shell", "shell", "Shell integration: init, hook, activate."),
+    "activate": ("naja.cli.shell", "activate", "Activate an environment (needs `naja shell init`)."),
+    "deactivate": ("naja.cli.shell", "deactivate", "Deactivate the active environment."),
     "run": ("naja.cli.run", "run", "Run a command in an environment (optionally sandboxed)."),
     "ps": ("naja.cli.run", "ps", "List detached `naja run` processes."),
     "stop": ("naja.cli.run", "stop", "Stop a detached `naja run` process."),

@@ -6,6 +6,7 @@ import click
 
 from naja.cli.common import (
     channel_options,
+    complete_package_names,
     default_channels,
     prefix_options,
     transaction_options,
@@ -19,7 +20,7 @@ Examples:
   naja update -n sci numpy
   naja update -n sci --all -y"""
 )
-@click.argument("specs", nargs=-1)
+@click.argument("specs", nargs=-1, shell_complete=complete_package_names)
 @prefix_options
 @channel_options
 @transaction_options
