@@ -213,3 +213,19 @@ def test_a_flaky_link_never_starts_over(faulty, tmp_path) -> None:
     assert result.path.read_bytes() == DATA
     starts = [int(r.headers.get("range", "bytes=0-")[6:].split("-")[0]) for r in faulty.requests]
     assert starts == [i * 50_000 for i in range(12)]
+
+
+def test_a_big_download_that_gives_up_can_resume_in_the_next_run(faulty, tmp_path) -> None:
+    big = payload(5_000_000, seed=9)
+    faulty.add("/big.conda", big)
+    faulty.plan("/big.conda", *[Fault("drop", after=1_000_000)] + [Fault("status", status=503)] * 3)
+    target = tmp_path / "big.conda"
+    req = DownloadRequest(faulty.url + "/big.conda", target, sha256=sha256(big))
+    with Downloader(fast_config()) as dl, pytest.raises(HttpStatusError):
+        dl.download(req)
+    assert not target.exists()
+    assert target.with_name("big.conda.part").stat().st_size == 1_000_000
+    with Downloader(fast_config()) as dl:
+        result = dl.download(req)
+    assert result.resumed_bytes == 1_000_000 and target.read_bytes() == big
+    assert not list(tmp_path.glob("big.conda.part*"))

@@ -91,8 +91,12 @@ class Connection:
         self.sock.sendall(data)
 
     def fill(self) -> int:
-        """Read more bytes into the buffer; 0 means the peer closed."""
-        chunk = self.sock.recv(256 * 1024)
+        """Read more bytes into the buffer; 0 means the peer closed.
+
+        Small reads: what arrives after the head is body, which is better read straight into
+        the caller's buffer than copied through this one.
+        """
+        chunk = self.sock.recv(16 * 1024)
         self.buffer += chunk
         return len(chunk)
 

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from naja.fetch.downloader import Downloader
     from naja.fetch.mirrors import MirrorState
 
+# Files at least this big get a `.part.json` so an interrupted run can resume them later.
+RESUME_ACROSS_RUNS = 4 * 1024 * 1024
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Socket errors that are not ConnectionError subclasses but still mean "the network".
 NETWORK_ERRNOS = frozenset(
@@ -111,10 +113,11 @@ class Partial:
         with contextlib.suppress(FileNotFoundError):
             self.meta.unlink()
 
-    def remember(self, validator: str | None, source: str) -> None:
+    def remember(self, validator: str | None, source: str, length: int | None) -> None:
         self.validator = validator
         self.source = source
-        if validator:
+        # Only big files are worth resuming in a later run; small ones skip the extra file.
+        if validator and (length is None or length >= RESUME_ACROSS_RUNS):
             with contextlib.suppress(OSError):
                 self.meta.write_text(json.dumps({"validator": validator, "url": source}))
 
@@ -357,7 +360,7 @@ def _fetch_http(dl: Downloader, req: DownloadRequest, job: Job, result: Download
     except BaseException:
         # Keep a resumable .part (with its validator) for the next run; drop anything else.
         part.close()
-        if not (dl.config.resume and part.validator and part.offset):
+        if not (dl.config.resume and part.offset and part.meta.exists()):
             part.discard()
         raise
 
@@ -446,7 +449,7 @@ def _handle(job: Job, part: Partial, response: Response, url: str) -> str | None
         if part.offset:
             # Range ignored, or If-Range said the file changed: the body is the whole file.
             _restart(job, part, "the server sent the whole file")
-        part.remember(validator_of(response), url)
+        part.remember(validator_of(response), url, response.length)
         job.etag = response.headers.get("etag")
         job.last_modified = response.headers.get("last-modified")
     elif is_retryable_status(status):
