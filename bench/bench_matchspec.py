@@ -92,10 +92,12 @@ def main() -> None:
 
     def clear_caches() -> None:
         match_spec_module._PARSE_CACHE.clear()
+        match_spec_module._CONSTRAINT_CACHE.clear()
         VersionSpec._cache.clear()
 
     def clear_spec_cache() -> None:
         match_spec_module._PARSE_CACHE.clear()
+        match_spec_module._CONSTRAINT_CACHE.clear()
 
     def naja_parse() -> None:
         for t in texts:

@@ -568,19 +568,29 @@ def _parse_fast(text: str) -> MatchSpec | None:
     if text[end] not in " =<>!~" or _NOT_FAST.search(text, end) is not None or " if " in text:
         return None
     rest = text[end:]
-    vb = rest.strip()
-    if len(rest) < 2 or not vb or vb.endswith(_PACKAGE_EXTENSIONS):
-        return None
-    version_text, build_text = _split_version_build(vb)
-    version_text = _fuzzy_version(version_text, build_text)
-    if build_text is not None and _BUILD_BAD.search(build_text) is not None:
-        return None
-    try:
-        version = VersionSpec.parse(version_text)
-        build = None if build_text is None else _string_matcher(build_text)
-    except ParseError:
-        return None
-    return _make(name.lower(), version, build, None, None, None, None, text)
+    # Many packages share a constraint (">=3.6", "1.2.* py_0"): parse each one once.
+    parsed = _CONSTRAINT_CACHE.get(rest)
+    if parsed is None:
+        vb = rest.strip()
+        if len(rest) < 2 or not vb or vb.endswith(_PACKAGE_EXTENSIONS):
+            return None
+        version_text, build_text = _split_version_build(vb)
+        version_text = _fuzzy_version(version_text, build_text)
+        if build_text is not None and _BUILD_BAD.search(build_text) is not None:
+            return None
+        try:
+            version = VersionSpec.parse(version_text)
+            build = None if build_text is None else _string_matcher(build_text)
+        except ParseError:
+            return None
+        parsed = (version, build)
+        if len(_CONSTRAINT_CACHE) >= _PARSE_CACHE_MAX:
+            _CONSTRAINT_CACHE.clear()
+        _CONSTRAINT_CACHE[rest] = parsed
+    return _make(name.lower(), parsed[0], parsed[1], None, None, None, None, text)
+
+
+_CONSTRAINT_CACHE: dict[str, tuple[VersionSpec, StringMatcher | None]] = {}
 
 
 def _parse(text: str) -> MatchSpec:
