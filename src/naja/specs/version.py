@@ -146,6 +146,39 @@ def _split_part(
     return tuple(segments), _join_keys(keys)
 
 
+class _Pending:
+    """The key of a plain version not compared yet: computes the real key when compared."""
+
+    __slots__ = ("version",)
+
+    version: Version
+
+    def key(self) -> tuple[Any, ...]:
+        v = self.version
+        v._fill()
+        return v._key
+
+    def __lt__(self, other: Any) -> bool:
+        return self.key() < (other.key() if other.__class__ is _Pending else other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.key() <= (other.key() if other.__class__ is _Pending else other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.key() > (other.key() if other.__class__ is _Pending else other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.key() >= (other.key() if other.__class__ is _Pending else other)
+
+    def __eq__(self, other: object) -> bool:
+        return self.key() == (other.key() if other.__class__ is _Pending else other)  # type: ignore[attr-defined]
+
+    def __ne__(self, other: object) -> bool:
+        return self.key() != (other.key() if other.__class__ is _Pending else other)  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class Version:
     """A conda version. `Version(text)` and `Version.parse(text)` return a cached instance.
 
@@ -158,9 +191,9 @@ class Version:
     _cache: ClassVar[dict[str, Version]] = {}
     _CACHE_LIMIT: ClassVar[int] = 1 << 18
 
-    # A plain version (see `_PLAIN`) only has `_text` and `_norm` set by the parser and `_key`
-    # None; `_fill` sets the other slots on first use. Comparisons try the keys directly and
-    # fill in after the TypeError that comparing None raises, so the common path has no test.
+    # A plain version (see `_PLAIN`) only has `_text` and `_norm` set by the parser, and a
+    # `_Pending` as `_key`; `_fill` sets the other slots on first use. Comparing keys with a
+    # `_Pending` fills it in, so comparisons need no test or exception on the common path.
     _text: str
     _norm: str
     _epoch: int
@@ -175,7 +208,9 @@ class Version:
             if _PLAIN(text) is not None:
                 v = object.__new__(cls)
                 v._text = v._norm = text
-                v._key = None  # type: ignore[assignment]  # filled by `_fill` on first use
+                pending = object.__new__(_Pending)
+                pending.version = v
+                v._key = pending  # type: ignore[assignment]  # replaced by `_fill` on first use
             else:
                 v = cls._build(text)
             if len(cls._cache) >= cls._CACHE_LIMIT:
@@ -294,7 +329,7 @@ class Version:
 
     @property
     def epoch(self) -> int:
-        if self._key is None:
+        if self._key.__class__ is _Pending:
             self._fill()
         return self._epoch
 
@@ -316,20 +351,20 @@ class Version:
     @property
     def segments(self) -> tuple[tuple[Any, ...], ...]:
         """Segments (without epoch) as component tuples: ints, strings, `inf` for post."""
-        if self._key is None:
+        if self._key.__class__ is _Pending:
             self._fill()
         return self._segments
 
     @property
     def local_segments(self) -> tuple[tuple[Any, ...], ...]:
-        if self._key is None:
+        if self._key.__class__ is _Pending:
             self._fill()
         return self._local
 
     @property
     def sort_key(self) -> tuple[Any, ...]:
         """A key with the same ordering and equality as the version (for fast `sorted`)."""
-        if self._key is None:
+        if self._key.__class__ is _Pending:
             self._fill()
         return self._key
 
@@ -345,22 +380,16 @@ class Version:
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is Version:
-            a, b = self._key, other._key  # type: ignore[union-attr]
-            if a is None or b is None:
-                a, b = self.sort_key, other.sort_key  # type: ignore[union-attr]
-            return a == b
+            return self._key == other._key  # type: ignore[union-attr]
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
         if other.__class__ is Version:
-            a, b = self._key, other._key  # type: ignore[union-attr]
-            if a is None or b is None:
-                a, b = self.sort_key, other.sort_key  # type: ignore[union-attr]
-            return a != b
+            return self._key != other._key  # type: ignore[union-attr]
         return NotImplemented
 
     def __hash__(self) -> int:
-        if self._key is None:
+        if self._key.__class__ is _Pending:
             self._fill()
         return self._hash
 

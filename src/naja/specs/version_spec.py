@@ -106,7 +106,7 @@ def _startswith_matcher(prefix: Version) -> _Matcher:
         n = len(head)
 
         def match(v: Version) -> bool:
-            if v._key is None:
+            if v._key.__class__ is not tuple:
                 v._fill()  # a plain version parsed but not yet compared
             if v._epoch:
                 return False
