@@ -80,9 +80,7 @@ def test_random_formulas_agree_with_brute_force(seed: int) -> None:
         core = sat.core()
         core_clauses = [clauses[t[1]] for t in core if t[0] == "c"]
         core_pairs = [(t[1], t[2]) for t in core if t[0] == "p"]
-        core_groups = [
-            [t[1], t[2]] for t in core if t[0] == "group"
-        ]
+        core_groups = [[t[1], t[2]] for t in core if t[0] == "group"]
         assert not brute(n, core_clauses, core_groups, core_pairs)
 
 

@@ -18,3 +18,9 @@ class Unsatisfiable(NajaError):
         # The whole text a person reads, hint line included.
         self.explanation = self.render()
         self.problems = problems
+
+
+class SolverLimitError(NajaError):
+    """The search gave up after `SolveRequest.max_conflicts` conflicts: no answer either way."""
+
+    exit_code = 1

@@ -25,9 +25,13 @@ MAX_LINES = 40
 MINIMIZE_BUDGET_S = 1.5
 MINIMIZE_CONFLICTS = 2000
 
-_OVERRIDES = {"__glibc": "CONDA_OVERRIDE_GLIBC", "__cuda": "CONDA_OVERRIDE_CUDA",
-              "__linux": "CONDA_OVERRIDE_LINUX", "__osx": "CONDA_OVERRIDE_OSX",
-              "__win": "CONDA_OVERRIDE_WIN"}
+_OVERRIDES = {
+    "__glibc": "CONDA_OVERRIDE_GLIBC",
+    "__cuda": "CONDA_OVERRIDE_CUDA",
+    "__linux": "CONDA_OVERRIDE_LINUX",
+    "__osx": "CONDA_OVERRIDE_OSX",
+    "__win": "CONDA_OVERRIDE_WIN",
+}
 
 
 def _statements(enc: Encoding, core: list[Any]) -> list[Any]:
@@ -96,8 +100,9 @@ class _Core:
                 parent = enc.var_name[tag[1]].name  # type: ignore[union-attr]
                 target = parse_spec(tag[2]).name
                 e = self.edges.setdefault((kind, parent, target), {"specs": [], "vars": set()})
-                if tag[2] not in e["specs"]:
-                    e["specs"].append(tag[2])
+                shown = " ".join(tag[2].split())
+                if shown not in e["specs"]:
+                    e["specs"].append(shown)
                 e["vars"].add(tag[1])
         self.roots = sorted(set(self.roots))
         # Who asks what of each name: name -> [(spec, provenance)]
@@ -128,9 +133,11 @@ class _Core:
         if len(recs) == 1:
             return f"{name} {recs[0].version} ({recs[0].build})"
         versions = merge_ranges([r.version for r in recs], [c.record.version for c in n.cands])
+        if versions == "any version":
+            return f"{name} (all {len(recs)} builds)"
         return f"{name} {versions} ({len(recs)} builds)"
 
-    def status(self, spec: str) -> tuple[str, str | None]:
+    def status(self, spec: str, requested: bool = False) -> tuple[str, str | None]:
         """Why a spec may be impossible on its own: ("missing"|"virtual"|"nomatch"|"", text)."""
         enc = self.enc
         ms = parse_spec(spec)
@@ -138,14 +145,15 @@ class _Core:
         if n is None:
             if ms.name.startswith("__"):
                 return "virtual", f"the virtual package {ms.name} is not present on this system"
-            close = closest_names(ms.name, enc.index.all_names())
             text = f"no package named {ms.name} exists in the channels"
+            # Spelling suggestions only make sense for what the user typed.
+            close = closest_names(ms.name, enc.index.all_names()) if requested else []
             if close:
                 text += f" (closest: {', '.join(close)})"
             return "missing", text
         if not vars_:
-            avail = merge_ranges([c.record.version for c in n.cands],
-                                 [c.record.version for c in n.cands])
+            versions = sorted({c.record.parsed_version for c in n.cands})
+            avail = str(versions[0]) if len(versions) == 1 else f"{versions[0]} to {versions[-1]}"
             if ms.name.startswith("__"):
                 have = ", ".join(sorted({c.record.version for c in n.cands}))
                 return "virtual", f"this system has {ms.name} {have}"
@@ -160,22 +168,45 @@ class _Core:
         for i in self.roots:
             spec = str(self.request.specs[i])
             name = parse_spec(spec).name
-            kind, why = self.status(spec)
-            node = {"label": f"{spec} (requested)", "kind": "requested", "name": name,
-                    "spec": spec, "problem": kind or None, "detail": why, "children": []}
+            kind, why = self.status(spec, requested=True)
+            node = {
+                "label": f"{spec} (requested)",
+                "kind": "requested",
+                "name": name,
+                "spec": spec,
+                "problem": kind or None,
+                "detail": why,
+                "children": [],
+            }
             if name not in visited:
                 visited.add(name)
                 node["children"] = self.children(name, visited)
             nodes.append(node)
         for i in self.pins:
             spec = str(self.request.pins[i])
-            nodes.append({"label": f"{spec} (pinned)", "kind": "pin", "name": parse_spec(spec).name,
-                          "spec": spec, "problem": None, "detail": None, "children": []})
+            nodes.append(
+                {
+                    "label": f"{spec} (pinned)",
+                    "kind": "pin",
+                    "name": parse_spec(spec).name,
+                    "spec": spec,
+                    "problem": None,
+                    "detail": None,
+                    "children": [],
+                }
+            )
         for name in self.keeps:
             rec = self.enc.index.installed().get(name)
             label = f"{name} {rec.version} (installed)" if rec is not None else name
-            node = {"label": label, "kind": "installed", "name": name, "spec": name,
-                    "problem": None, "detail": None, "children": []}
+            node = {
+                "label": label,
+                "kind": "installed",
+                "name": name,
+                "spec": name,
+                "problem": None,
+                "detail": None,
+                "children": [],
+            }
             if name not in visited:
                 visited.add(name)
                 node["children"] = self.children(name, visited)
@@ -195,10 +226,16 @@ class _Core:
                 problem, detail = self.status(spec)
                 if not problem:
                     break
-            node = {"label": f"{who} {verb} {specs}", "kind": "dependency" if kind == DEP
-                    else "constraint", "name": target, "spec": specs, "parent": who,
-                    "problem": problem or None, "detail": detail if problem else None,
-                    "children": []}
+            node = {
+                "label": f"{who} {verb} {specs}",
+                "kind": "dependency" if kind == DEP else "constraint",
+                "name": target,
+                "spec": specs,
+                "parent": who,
+                "problem": problem or None,
+                "detail": detail if problem else None,
+                "children": [],
+            }
             if target not in visited:
                 visited.add(target)
                 node["children"] = self.children(target, visited)
@@ -212,8 +249,7 @@ class _Core:
             constrained = any(p.startswith("constraint") for _, p in reqs)
             if len(reqs) < 2 and not constrained and name not in self.clash:
                 continue
-            out.append({"name": name,
-                        "requirements": [{"spec": s, "from": p} for s, p in reqs]})
+            out.append({"name": name, "requirements": [{"spec": s, "from": p} for s, p in reqs]})
         return out
 
     def hint(self, tree: list[dict[str, Any]]) -> str | None:
@@ -234,20 +270,34 @@ class _Core:
                 have = [c.record.version for c in self.enc.index.candidates(name)]
                 setting = f"set {var}=<version>" if var else "check the virtual packages"
                 if have:
-                    return (f"{name} {have[0]} on this system is not what {node['spec']} needs; "
-                            f"{setting} if that is wrong, or ask for an older build")
-                return (f"{name} was not detected on this system; {setting} if it is there, "
-                        "or ask for a build that does not need it")
-            if node["problem"] == "missing" and "closest:" in (node["detail"] or ""):
-                return f"check the spelling of {name}: {node['detail'].split('(closest: ')[1][:-1]}"
+                    return (
+                        f"{name} {have[0]} on this system is not what {node['spec']} needs; "
+                        f"{setting} if that is wrong, or ask for an older build"
+                    )
+                return (
+                    f"{name} was not detected on this system; {setting} if it is there, "
+                    "or ask for a build that does not need it"
+                )
+            if node["problem"] == "missing":
+                detail = node["detail"] or ""
+                if "closest:" in detail:
+                    return f"did you mean {detail.split('(closest: ')[1][:-1]}?"
+                if node["kind"] == "dependency":
+                    return (
+                        f"{name} is in none of the channels: add a channel that has it, "
+                        f"or ask for a version of {node['parent'].split()[0]} that does "
+                        "not need it"
+                    )
         for name in names:
             if name.startswith("__"):
                 var = _OVERRIDES.get(name)
                 if var:
                     have = [c.record.version for c in self.enc.index.candidates(name)]
                     now = f" {have[0]}" if have else ""
-                    return (f"{name}{now} on this system does not fit; set {var} if that is "
-                            "wrong, or ask for an older build")
+                    return (
+                        f"{name}{now} on this system does not fit; set {var} if that is "
+                        "wrong, or ask for an older build"
+                    )
         return None
 
 
@@ -269,7 +319,7 @@ def explain(request: SolveRequest, enc: Encoding) -> Unsatisfiable:
     conflicts = core.conflicts()
     hint = core.hint(tree)
     requested = [str(request.specs[i]) for i in core.roots]
-    if len(requested) == 1 and not conflicts:
+    if len(requested) == 1:
         head = f"cannot install {requested[0]}:"
     elif requested:
         head = f"cannot install {', '.join(requested)} together:"

@@ -193,8 +193,7 @@ class Sat:
             return None
         # Order: true and free literals first, then false ones from the highest level down,
         # so the two watches are the best possible under the current assignment.
-        cl.sort(key=lambda q: (0, level[q >> 1]) if val[q] == -1 else (val[q] + 2, 0),
-                reverse=True)
+        cl.sort(key=lambda q: (0, level[q >> 1]) if val[q] == -1 else (val[q] + 2, 0), reverse=True)
         self.watches[cl[0]].append(cl)
         self.watches[cl[1]].append(cl)
         v0, v1 = val[cl[0]], val[cl[1]]

@@ -13,16 +13,12 @@ import time
 from typing import Any
 
 from naja.solve.encoding import KEEP, ROOT, Encoding, parse_spec
-from naja.solve.errors import Unsatisfiable
+from naja.solve.errors import SolverLimitError
 from naja.solve.index import Index
 from naja.solve.request import ChannelPriority, Job, Solution, SolveRequest
 
 REMOVE = "remove"  # ("remove", spec_index): a package the request removes
 VIRTUAL = "virtual"  # ("virtual", name): a virtual package the system has
-
-
-class SolverLimitError(Unsatisfiable):
-    """The search gave up after `max_conflicts` conflicts (not a proof of unsatisfiability)."""
 
 
 def _key(rec: Any) -> tuple[str, str, str]:
@@ -80,8 +76,13 @@ def solve(request: SolveRequest) -> Solution:
     """Solve `request`; raises `Unsatisfiable` (with an explanation) when it cannot be met."""
     t0 = time.perf_counter()
     enc, specs = build(request)
-    ok = enc.sat.solve(enc)
+    ok = enc.sat.solve(enc, limit=request.max_conflicts)
     t1 = time.perf_counter()
+    if ok is None:
+        raise SolverLimitError(
+            f"gave up after {request.max_conflicts} conflicts without an answer",
+            hint="raise max_conflicts (the request may still be satisfiable)",
+        )
     if not ok:
         from naja.solve.explain import explain
 

@@ -1,0 +1,55 @@
+"""naja's solver on the shared problem set, judged against py-rattler's answers.
+
+Each problem must get rattler's outcome (sat/unsat); a solution must be consistent by
+py-rattler's own MatchSpec (every depends and constrains met, one record per name, every
+requested spec met) and give every requested package a version >= rattler's.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from naja.solve import Unsatisfiable, solve
+from tests.solve.corpus import (
+    HEAVY,
+    check_consistent,
+    compare_versions,
+    problems,
+    rattler_results,
+    request_for,
+)
+
+# Proving this one unsatisfiable is a pigeonhole proof (a 15-cell clique of mutually
+# different cells with 9 values): resolution needs tens of thousands of conflicts, which
+# naja's Python search does not reach in the test budget yet.
+UNDECIDED = {"u-sudoku-mamba-empty"}
+CONFLICT_LIMIT = 20000
+
+
+def _params() -> list[object]:
+    out = []
+    for p in problems():
+        marks = [pytest.mark.slow] if p["id"] in HEAVY else []
+        if p["id"] in UNDECIDED:
+            marks.append(pytest.mark.xfail(reason="pigeonhole-hard for naja", strict=True))
+        out.append(pytest.param(p, id=p["id"], marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("problem", _params())
+def test_problem_matches_rattler(problem: dict) -> None:
+    expected = rattler_results()[problem["id"]]["outcome"]
+    request = request_for(problem)
+    request.max_conflicts = CONFLICT_LIMIT
+    try:
+        solution = solve(request)
+    except Unsatisfiable as err:
+        assert expected == "unsat", f"naja says unsat, rattler found a solution:\n{err}"
+        assert err.explanation.count("\n") < 40
+        return
+    assert expected == "sat", "naja found a solution where rattler proved there is none"
+    violations = check_consistent(problem, solution.records)
+    assert violations == []
+    verdicts = compare_versions(problem, solution.records)
+    worse = {name: v for name, v in verdicts.items() if v == "worse"}
+    assert not worse, f"requested packages older than rattler's: {worse}"
