@@ -30,6 +30,10 @@ _LEADING_ZEROS = re.compile(r"(?<![0-9A-Za-z])0+(?=[0-9])")
 def _version(text: str) -> str:
     """A version constraint as rattler prints it (`=1.2` -> `1.2.*`, `==26.01` -> `==26.1`)."""
     text = _LEADING_ZEROS.sub("", text)
+    plain = not any(ch in text for ch in "<>=!,|~")
+    if plain and len(text) > 1 and text.endswith("*") and not text.endswith(".*"):
+        # `3.10*` means the same as `3.10.*`, which is how rattler writes it.
+        return text[:-1] + ".*"
     if text.startswith("=") and not text.startswith("=="):
         rest = text[1:]
         if rest and not any(ch in rest for ch in "<>=!,|"):
@@ -58,11 +62,11 @@ def format_dependency(spec: str) -> str:
     version: str | None = None
     build: str | None = None
     if rest.startswith(" ") or not rest:
-        # `>=1.0, <2` is one constraint: commas never separate version from build.
-        parts = re.sub(r"\s*,\s*", ",", rest).split()
-        if len(parts) > 1 and re.fullmatch(r"[<>=!~]=?|==", parts[0]):
-            # A version written with a space after its operator (`>= 1.0`).
-            parts = [parts[0] + parts[1], *parts[2:]]
+        # `>=1.0, <2 | >=3` is one constraint: spaces around `,` and `|` and after an operator
+        # do not separate version from build.
+        squeezed = re.sub(r"\s*([,|])\s*", r"\1", rest)
+        squeezed = re.sub(r"(^|[\s,|])([<>=!~]=?|==)\s+", r"\1\2", squeezed)
+        parts = squeezed.split()
         if len(parts) > 2:
             return text
         if parts:

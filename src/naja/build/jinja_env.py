@@ -104,7 +104,12 @@ class _Plan:
         if kind == "leaf":
             if used is not None:
                 used.update(self.names)
-            return self.fn(**variables)
+            try:
+                return self.fn(**variables)
+            except TypeError:
+                # minijinja compares values of different types (`"14" < 14`) as unequal
+                # instead of failing; selectors like `vc<14` rely on that.
+                return False
         parts = self.parts
         if kind == "and":
             left = parts[0].run(variables, used)  # type: ignore[union-attr]
@@ -222,7 +227,8 @@ def _names_in(ast: nodes.Node) -> frozenset[str]:
         if isinstance(fn, nodes.Name) and fn.name in _IMPLIED and call.args:
             arg = call.args[0]
             if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
-                found.update(p.format(arg.value) for p in _IMPLIED[fn.name])
+                lang = arg.value.replace("-", "_")
+                found.update(p.format(lang) for p in _IMPLIED[fn.name])
         if isinstance(fn, nodes.Name) and fn.name == "cdt":
             found.update(("cdt_name", "cdt_arch"))
     return frozenset(found)

@@ -54,16 +54,20 @@ def recipe_functions(variant: Mapping[str, Any], target_platform: str) -> dict[s
     os_name = _os_of(target_platform)
 
     def compiler(language: str) -> str:
-        name = variant.get(f"{language}_compiler")
+        # Variant keys use `_` where the language name has `-` (`go-cgo` -> go_cgo_compiler).
+        key = language.replace("-", "_")
+        name = variant.get(f"{key}_compiler")
         if _undefined(name):
             name = _DEFAULT_COMPILERS.get(os_name, _DEFAULT_COMPILERS["linux"]).get(language, language)
-        return _with_version(f"{name}_{target_platform}", variant.get(f"{language}_compiler_version"))
+        version = variant.get(f"{key}_compiler_version")
+        return _with_version(f"{name}_{target_platform}", version)
 
     def stdlib(language: str) -> str:
-        name = variant.get(f"{language}_stdlib")
+        key = language.replace("-", "_")
+        name = variant.get(f"{key}_stdlib")
         if _undefined(name):
             name = _DEFAULT_STDLIB.get(os_name, "sysroot")
-        return _with_version(f"{name}_{target_platform}", variant.get(f"{language}_stdlib_version"))
+        return _with_version(f"{name}_{target_platform}", variant.get(f"{key}_stdlib_version"))
 
     def cdt(package: str) -> str:
         arch = Platform.parse(target_platform).arch if os_name else None

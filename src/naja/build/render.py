@@ -26,12 +26,12 @@ from naja.build.selectors import (
     require_map,
     resolve,
 )
-from naja.build.used_vars import bare_requirement_names, node_variables
+from naja.build.used_vars import bare_requirement_names, node_variables, script_variables
 from naja.build.variants import VariantConfig, load_variant_config, recipe_variant_files
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq, parse_yaml
 
 # Variant keys recorded for every output when the config has them.
-_ALWAYS_KEYS = ("channel_targets", "channel_sources", "MACOSX_DEPLOYMENT_TARGET")
+_ALWAYS_KEYS = ("channel_targets", "channel_sources")
 _SCRIPT_RAW = True
 
 
@@ -287,6 +287,7 @@ class RecipeRenderer:
         string_node = build_node.items.get("string") if build_node is not None else None
         if string_node is not None:
             node_variables(string_node, used)
+        script_variables(node, used)
         used.update(_bare_dependencies(requirements, self.config.values))
         missing = {k for k in used if k in self.config.values and k not in combo and k not in context}
         if missing:
@@ -295,6 +296,9 @@ class RecipeRenderer:
         for key in _ALWAYS_KEYS:
             if key in self.config.values:
                 variant[key] = self.config.values[key][0]
+        if self.target_platform.startswith("osx-") and "MACOSX_DEPLOYMENT_TARGET" in self.config.values:
+            # Recorded for every macOS output: it sets the deployment target of the build.
+            variant["MACOSX_DEPLOYMENT_TARGET"] = self.config.values["MACOSX_DEPLOYMENT_TARGET"][0]
         variant.update(pins)
         variant.update(_virtual_run_dependencies(requirements))
         variant["target_platform"] = "noarch" if noarch else self.target_platform

@@ -7,6 +7,7 @@ values the way rattler-build's serializer skips them, so renders compare field b
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from naja.build.dependency import format_dependency
 from naja.build.pins import Pin
@@ -343,7 +344,7 @@ def tests(value: Any) -> list[dict[str, Any]]:
             pyo: dict[str, Any] = {"imports": _str_list(py.get("imports"))}
             if py.get("pip_check") is False:
                 pyo["pip_check"] = False
-            if py.get("python_version") not in (None, "", []):
+            if py.get("python_version") not in (None, ""):
                 pv = py["python_version"]
                 pyo["python_version"] = _str_list(pv) if isinstance(pv, list) else _str(pv)
             item["python"] = pyo
@@ -380,6 +381,10 @@ def tests(value: Any) -> list[dict[str, Any]]:
 def about(section: dict[str, Any] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, v in (section or {}).items():
+        if key == "license_file" and isinstance(v, list):
+            # An explicit list is kept even when every entry was selected away.
+            out[key] = _str_list(v)
+            continue
         if v is None or v == "" or v == []:
             continue
         if key == "license_file":
@@ -402,4 +407,5 @@ def _url(text: str) -> str:
     if "/" not in rest and "?" not in rest and "#" not in rest:
         rest += "/"
     host, slash, path = rest.partition("/")
+    path = quote(path, safe="/%:@!$&'()*+,;=-._~?#[]")
     return f"{scheme.lower()}://{host.lower()}{slash}{path}"

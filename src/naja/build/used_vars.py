@@ -73,3 +73,24 @@ def expand_context(names: set[str], context_vars: Mapping[str, frozenset[str]]) 
             if dep in context_vars and dep not in seen:
                 todo.append(dep)
     return result
+
+
+def script_variables(node: Node | None, out: set[str], inside: bool = False) -> None:
+    """Names read by templates inside `script:` bodies, in every branch.
+
+    Scripts are rendered only at build time, so rattler-build finds their variables by a scan of
+    the text rather than by evaluating them.
+    """
+    if node is None:
+        return
+    if isinstance(node, Scalar):
+        if inside and is_template(node.value):
+            out.update(template_variables(node.value))
+    elif isinstance(node, Seq):
+        for item in node.items:
+            script_variables(item, out, inside)
+    elif isinstance(node, Map):
+        for key, value in node.items.items():
+            if key == "if" and isinstance(value, Scalar):
+                continue
+            script_variables(value, out, inside or key == "script")
