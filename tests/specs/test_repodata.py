@@ -54,6 +54,12 @@ def test_counts_and_records_match_rattler(path):
         assert o.url == t.url
         assert o.channel == channel
         assert list(o.track_features) == list(t.track_features)
+        assert o.md5 == (t.md5.hex() if t.md5 is not None else None)
+        assert o.sha256 == (t.sha256.hex() if t.sha256 is not None else None)
+        assert o.size == t.size
+        assert (o.license, o.license_family) == (t.license, t.license_family)
+        assert (o.arch, o.platform) == (t.arch, t.platform)
+        assert o.noarch == (None if t.noarch.none else "python" if t.noarch.python else "generic")
         if isinstance(t.timestamp, int):
             assert o.timestamp == t.timestamp == 0
         elif t.timestamp is not None:
