@@ -229,3 +229,15 @@ def test_a_big_download_that_gives_up_can_resume_in_the_next_run(faulty, tmp_pat
         result = dl.download(req)
     assert result.resumed_bytes == 1_000_000 and target.read_bytes() == big
     assert not list(tmp_path.glob("big.conda.part*"))
+
+
+def test_chunked_bodies_and_keep_alive_after_them(faulty, tmp_path) -> None:
+    faulty.add(PATH, DATA)
+    faulty.plan(PATH, Fault("chunked", after=7_777), Fault("chunked", after=100_000))
+    req = DownloadRequest(faulty.url + PATH, tmp_path / "a", sha256=sha256(DATA))
+    with Downloader(fast_config()) as dl:
+        assert dl.download(req).path.read_bytes() == DATA
+        again = DownloadRequest(faulty.url + PATH, tmp_path / "b", sha256=sha256(DATA))
+        assert dl.download(again).path.read_bytes() == DATA
+        # The trailer was consumed: the one connection was reused for the second request.
+        assert sum(len(v) for v in dl.pool._idle.values()) == 1

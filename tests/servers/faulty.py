@@ -11,7 +11,8 @@ Fault kinds: `drop` (cut after `after` body bytes), `stall` (send `after` bytes 
 `delay` s), `status` (answer `status`, with `Retry-After: retry_after` if given), `truncate`
 (no Content-Length, close after `after` bytes), `flip` (full length, byte at `after` inverted),
 `norange` (ignore Range, send the whole file as 200), `redirect` (302 to `location`),
-`changed` (serve `data` — another version of the file — with a new ETag).
+`changed` (serve `data` — another version of the file — with a new ETag), and `chunked` (no
+fault: the body in chunked transfer coding, `after` bytes per chunk).
 """
 
 from __future__ import annotations
@@ -97,6 +98,16 @@ class _Handler(BaseHTTPRequestHandler):
                 "Content-Range", f"bytes {start}-{start + len(data_slice) - 1}/{len(data)}"
             )
         body = data_slice
+        if fault is not None and fault.kind == "chunked":
+            # Not a fault: the body in chunked transfer coding, as streaming servers send it.
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            step = max(1, fault.after or 10_000)
+            for i in range(0, len(body), step):
+                piece = body[i : i + step]
+                self._write(b"%x;ext=1\r\n" % len(piece) + piece + b"\r\n")
+            self._write(b"0\r\nX-Trailer: yes\r\n\r\n")
+            return
         if fault is not None and fault.kind == "truncate":
             self.send_header("Connection", "close")
             self.end_headers()
