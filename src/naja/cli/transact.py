@@ -130,17 +130,21 @@ def apply_plan(
         if not click.confirm("Proceed?", default=True):
             raise click.exceptions.Abort()
     assert target is not None
-    install(
-        target,
-        plan.to_link,
-        plan.to_unlink,
-        cache=package_cache(cfg),
-        link_mode=link_mode,
-        run_scripts=not no_scripts,
-        requested_specs=requested,
-        history_cmd=history_cmd,
-        warn=lambda msg: click.echo(f"warning: {msg}", err=True),
-    )
+    from naja.cli.progress import install_progress
+
+    with install_progress(not as_json) as progress:
+        install(
+            target,
+            plan.to_link,
+            plan.to_unlink,
+            cache=package_cache(cfg),
+            link_mode=link_mode,
+            run_scripts=not no_scripts,
+            requested_specs=requested,
+            history_cmd=history_cmd,
+            progress=progress,
+            warn=lambda msg: click.echo(f"warning: {msg}", err=True),
+        )
     from naja.env.registry import register
 
     register(target)
