@@ -150,6 +150,25 @@ def test_denied_path_stays_denied_under_allowed_parent(fake_env: FakeEnv) -> Non
     assert (fake_env.home / "written").read_text() == "rw\n"
 
 
+def test_allowed_file_inside_a_default_deny(fake_env: FakeEnv) -> None:
+    ssh = fake_env.home / ".ssh"
+    ssh.mkdir()
+    (ssh / "id_ed25519").write_text("PRIVATE-KEY\n")
+    (ssh / "known_hosts").write_text("github.com ssh-ed25519 AAAA\n")
+    out = _sh(
+        fake_env,
+        "cat $HOME/.ssh/known_hosts; cat $HOME/.ssh/id_ed25519; ls -A $HOME/.ssh; touch $HOME/.ssh/new",
+        "--home",
+        "ro",
+        "--allow-read",
+        "~/.ssh/known_hosts",
+    )
+    assert "github.com" in out.stdout
+    assert "PRIVATE" not in out.stdout
+    assert "id_ed25519" not in out.stdout
+    assert not (ssh / "new").exists()
+
+
 def test_network_switch(fake_env: FakeEnv, server: tuple[int, list[bytes]]) -> None:
     port, received = server
     connect = f"echo ping-$1 > /dev/tcp/127.0.0.1/{port} && echo connected"

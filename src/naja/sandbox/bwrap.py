@@ -46,13 +46,18 @@ def _mounts(policy: SandboxPolicy) -> list[str]:
     ops += [(p, 3, ["--bind", str(p), str(p)]) for p in policy.write]
     ops += [(d.path, 4, _mask(d.path, d.is_dir)) for d in policy.deny]
     ops.sort(key=lambda op: (_depth(op[0]), op[1]))
-    return [arg for _, _, args in ops for arg in args]
+    argv = [arg for _, _, args in ops for arg in args]
+    # Made read-only last: an allowed path inside a denied one needs its mount point created.
+    for denied in policy.deny:
+        if denied.is_dir:
+            argv += ["--remount-ro", str(denied.path)]
+    return argv
 
 
 def _mask(path: Path, is_dir: bool) -> list[str]:
     if is_dir:
-        # An empty, read-only, unreadable directory in place of the real one.
-        return ["--perms", "0000", "--tmpfs", str(path), "--remount-ro", str(path)]
+        # An empty directory in place of the real one.
+        return ["--perms", "0555", "--tmpfs", str(path)]
     return ["--ro-bind", "/dev/null", str(path)]
 
 
@@ -79,7 +84,10 @@ def bwrap_argv(
         # Only namespaces: the host's files as they are, with fresh /proc and /dev for the new
         # PID namespace; denied paths are still hidden.
         argv += ["--bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
-        argv += [arg for d in policy.deny for arg in _mask(d.path, d.is_dir)]
+        for denied in policy.deny:
+            argv += _mask(denied.path, denied.is_dir)
+            if denied.is_dir:
+                argv += ["--remount-ro", str(denied.path)]
     argv += ["--chdir", str(policy.cwd)]
     argv += ["--unshare-pid", "--unshare-ipc", "--unshare-uts"]
     if not policy.network:
