@@ -371,17 +371,30 @@ class _Parser:
         return _leaf(t, raw, start, self.strict)
 
 
+# A flat list of `op version` constraints with plain versions and no blanks (`>=1.2,<2.0a0`):
+# valid by construction, so parsing can stop at this match and build the matcher on first use.
+_SIMPLE_SPEC = re.compile(
+    r"(?:>=|<=|==|!=|<|>)?[0-9a-z]+(?:\.[0-9a-z]+)*(?:,(?:>=|<=|==|!=|<|>)?[0-9a-z]+(?:\.[0-9a-z]+)*)*"
+).fullmatch
+
+
 def _create(text: str, strict: bool) -> VersionSpec:
     if text.__class__ is not str:
         raise TypeError(f"VersionSpec() takes a str, not {type(text).__name__}")
-    if _SPECIAL.search(text) is None:
-        node = _parse_flat(text, strict)
-    else:
-        node = _Parser(text, strict).parse()
     spec = object.__new__(VersionSpec)
-    spec._node = node
-    spec._text = node.text
-    spec._fn = node.fn
+    if _SIMPLE_SPEC(text) is not None:
+        spec._node = None
+        spec._text = text
+        spec._fn = spec._first_match
+    else:
+        node = (
+            _parse_flat(text, strict)
+            if _SPECIAL.search(text) is None
+            else _Parser(text, strict).parse()
+        )
+        spec._node = node
+        spec._text = node.text
+        spec._fn = node.fn
     cache = VersionSpec._strict_cache if strict else VersionSpec._cache
     if len(cache) > 1 << 16:
         cache.clear()
@@ -425,19 +438,30 @@ class VersionSpec:
             version = Version.parse(version)  # type: ignore[arg-type]
         return self._fn(version)  # type: ignore[arg-type]
 
+    def _compiled(self) -> _Node:
+        node = self._node
+        if node is None:
+            # Only `_SIMPLE_SPEC` texts get here, and those cannot fail to parse.
+            node = self._node = _parse_flat(self._text, False)
+            self._fn = node.fn
+        return node
+
+    def _first_match(self, version: Version) -> bool:
+        return self._compiled().fn(version)
+
     @property
     def matcher(self) -> _Matcher:
         """The bare `Version -> bool` function (skips the str check of `matches`)."""
-        return self._fn
+        return self._compiled().fn
 
     @property
     def is_any(self) -> bool:
-        return self._fn is _always
+        return self._node is not None and self._fn is _always
 
     @property
     def is_exact(self) -> bool:
         """True for a single exact version (`1.2` or `==1.2`)."""
-        return self._node.is_exact
+        return self._compiled().is_exact
 
     def __str__(self) -> str:
         return self._text
