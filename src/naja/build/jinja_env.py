@@ -27,7 +27,7 @@ def _finalize(value: object) -> object:
     if value is False:
         return "false"
     if value is None:
-        return "none"
+        return ""
     return value
 
 

@@ -10,6 +10,26 @@ from naja.specs.platform import Platform
 
 # rattler-build names the OS families this way in selectors.
 _FAMILY_FLAGS = ("linux", "osx", "win", "emscripten", "wasi", "freebsd", "ios", "android", "zos")
+# Every OS and CPU name is defined (false unless it is the host's), so `aarch64 or osx` is a
+# boolean rather than undefined.
+_ARCH_FLAGS = (
+    "x86",
+    "x86_64",
+    "aarch64",
+    "arm64",
+    "armv6l",
+    "armv7l",
+    "ppc64le",
+    "ppc64",
+    "ppc",
+    "s390x",
+    "riscv32",
+    "riscv64",
+    "loongarch64",
+    "wasm32",
+    "wasm64",
+    "z",
+)
 
 
 def platform_variables(target: str, build: str, host: str | None = None) -> dict[str, object]:
@@ -29,9 +49,10 @@ def platform_variables(target: str, build: str, host: str | None = None) -> dict
     os_name = plat.os
     variables["unix"] = plat.is_unix
     for family in _FAMILY_FLAGS:
-        if family == os_name:
-            variables[family] = True
+        variables[family] = family == os_name
     arch = plat.arch
+    for name in _ARCH_FLAGS:
+        variables[name] = name == arch
     if arch:
         variables[arch] = True
     return variables

@@ -7,6 +7,7 @@ context and every section per combination, drop skipped variants, then hash the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,13 @@ from typing import Any
 from naja.build import stage1
 from naja.build.errors import RecipeError
 from naja.build.hashing import default_build_string, hash_prefix, variant_hash
-from naja.build.jinja_env import is_template, template_variables
+from naja.build.jinja_env import (
+    TemplateError,
+    evaluate_expression,
+    expression_variables,
+    is_template,
+    template_variables,
+)
 from naja.build.jinja_functions import recipe_functions
 from naja.build.outputs import merge_output, output_items
 from naja.build.platform_vars import platform_variables
@@ -160,6 +167,10 @@ class RecipeRenderer:
         bare_requirement_names(node.items.get("requirements"), names)
         build = node.items.get("build")
         names.update(skip_variables(build if isinstance(build, Map) else None))
+        if isinstance(build, Map) and isinstance(build.items.get("variant"), Map):
+            use_keys = build.items["variant"].items.get("use_keys")  # type: ignore[union-attr]
+            if isinstance(use_keys, Seq):
+                names.update(x.value for x in use_keys.items if isinstance(x, Scalar))
         for deps in self.context_deps.values():
             names.update(deps)
         # A context entry shadows the variant key of the same name, unless the context reads it
@@ -272,10 +283,8 @@ class RecipeRenderer:
             if condition(guard, variables, used) != want:
                 return None, set()
         build_node = require_map(node.items.get("build"), "build")
-        if build_node is not None and _skipped(build_node, variables):
+        if build_node is not None and _skipped(build_node, variables, used):
             return None, set()
-        if build_node is not None:
-            used.update(skip_variables(build_node))
         package = evaluate(node.items.get("package"), variables, used=used) or {}
         build = self._evaluate_build(build_node, variables, used)
         noarch = build.get("noarch") or None
@@ -289,6 +298,8 @@ class RecipeRenderer:
             node_variables(string_node, used)
         script_variables(node, used)
         used.update(_bare_dependencies(requirements, self.config.values))
+        variant_cfg = build.get("variant") if isinstance(build.get("variant"), dict) else {}
+        used.update(str(k) for k in variant_cfg.get("use_keys") or [])
         missing = {k for k in used if k in self.config.values and k not in combo and k not in context}
         if missing:
             return None, missing
@@ -299,6 +310,12 @@ class RecipeRenderer:
         if self.target_platform.startswith("osx-") and "MACOSX_DEPLOYMENT_TARGET" in self.config.values:
             # Recorded for every macOS output: it sets the deployment target of the build.
             variant["MACOSX_DEPLOYMENT_TARGET"] = self.config.values["MACOSX_DEPLOYMENT_TARGET"][0]
+        variant_cfg = build.get("variant") if isinstance(build.get("variant"), dict) else {}
+        for key in variant_cfg.get("ignore_keys") or []:
+            variant.pop(str(key), None)
+        if noarch == "python":
+            # A noarch python package is the same for every python: python is not a dimension.
+            variant.pop("python", None)
         variant.update(pins)
         variant.update(_virtual_run_dependencies(requirements))
         variant["target_platform"] = "noarch" if noarch else self.target_platform
@@ -311,7 +328,7 @@ class RecipeRenderer:
         else:
             string = default_build_string(prefix, hash_, number)
         recipe: dict[str, Any] = {"schema_version": 1}
-        if self.context is not None:
+        if "context" in self.root.items:
             recipe["context"] = context
         recipe["package"] = stage1.package(package)
         srcs = stage1.sources(sources)
@@ -429,25 +446,24 @@ def _evaluate_script(node: Node | None, variables: dict[str, Any], used: set[str
     return evaluate(node, variables, raw=True, used=used)
 
 
-def _skipped(build: Map, variables: dict[str, Any]) -> bool:
+def _skipped(build: Map, variables: dict[str, Any], used: set[str]) -> bool:
+    """Whether `build.skip` holds; each entry is a bare expression (`- win`), templates allowed."""
     node = build.items.get("skip")
     if node is None:
         return False
-    value = evaluate(node, variables)
+    value = evaluate(node, variables, used=used)
     conditions = value if isinstance(value, list) else [value]
+    skip = False
     for cond in conditions:
-        if isinstance(cond, str) and not is_template(cond):
-            # A skip list holds bare expressions (`- win`), evaluated like `if:`.
-            from naja.build.jinja_env import TemplateError, evaluate_expression
-
+        if isinstance(cond, str):
             try:
-                if evaluate_expression(cond, variables):
-                    return True
+                if evaluate_expression(cond, variables, used):
+                    skip = True
             except TemplateError as exc:
                 raise node.error(str(exc)) from None
         elif cond:
-            return True
-    return False
+            skip = True
+    return skip
 
 
 def _build_number(value: Any, node: Map | None) -> int:
@@ -463,22 +479,22 @@ def _build_number(value: Any, node: Map | None) -> int:
 
 
 def skip_variables(build: Map | None) -> set[str]:
+    """Every name `build.skip` may read (for the static scan that forms combinations)."""
     names: set[str] = set()
-    if build is not None:
-        node = build.items.get("skip")
-        if isinstance(node, Scalar) and not is_template(node.value):
-            from naja.build.jinja_env import expression_variables
-
-            names.update(expression_variables(node.value))
-        elif isinstance(node, Seq):
-            for item in node.items:
-                if isinstance(item, Scalar) and not is_template(item.value):
-                    from naja.build.jinja_env import expression_variables
-
-                    names.update(expression_variables(item.value))
-        elif node is not None:
-            node_variables(node, names)
+    node = build.items.get("skip") if build is not None else None
+    items = node.items if isinstance(node, Seq) else [node] if node is not None else []
+    for item in items:
+        if isinstance(item, Scalar):
+            names.update(expression_variables(_strip_templates(item.value)))
+            if is_template(item.value):
+                names.update(template_variables(item.value))
+        else:
+            node_variables(item, names)
     return names
+
+
+def _strip_templates(text: str) -> str:
+    return re.sub(r"\$\{\{.*?\}\}", "x", text)
 
 
 __all__ = ["RecipeRenderer", "RenderedOutput", "template_variables"]

@@ -385,6 +385,10 @@ def about(section: dict[str, Any] | None) -> dict[str, Any]:
             # An explicit list is kept even when every entry was selected away.
             out[key] = _str_list(v)
             continue
+        if v is None and key in ("description", "summary"):
+            # `description:` with nothing after it is an empty text, not an absent one.
+            out[key] = ""
+            continue
         if v is None or v == "" or v == []:
             continue
         if key == "license_file":

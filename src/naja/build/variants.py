@@ -145,7 +145,7 @@ def load_variant_file(path: Path, platform_vars: Mapping[str, Any]) -> VariantCo
         text = _strip_legacy_selectors(text, variables)
     root = parse_yaml(text, path)
     config = VariantConfig()
-    if root is None:
+    if root is None or (isinstance(root, Scalar) and plain_value(root) is None):
         return config
     if not isinstance(root, Map):
         raise root.error("a variant file must be a mapping of keys to lists of values")
