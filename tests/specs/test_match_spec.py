@@ -192,6 +192,29 @@ def test_package_urls():
     assert (s.name, s.url, s.fn) == ("*", "file:///tmp/x/foo-1.0-0.conda", "foo-1.0-0.conda")
 
 
+def test_from_url_keeps_the_hash():
+    url = "https://repo.anaconda.com/pkgs/main/win-64/vc-14.1-h0510ff6_4.conda"
+    md5 = "dc9507a39ab328597820486c729cd279"
+    s = MatchSpec.from_url(f"{url}#{md5}")
+    assert (s.channel, s.subdir, s.name, str(s.build), s.md5) == (
+        "pkgs/main",
+        "win-64",
+        "vc",
+        "h0510ff6_4",
+        md5,
+    )
+    assert str(s) == f"pkgs/main/win-64::vc==14.1=h0510ff6_4[md5={md5}]"
+    assert MatchSpec.from_url(f"{url}#sha256:{'AB' * 32}").sha256 == "ab" * 32
+    assert MatchSpec.from_url(url) == MatchSpec.parse(url)
+    # parse() follows conda: the fragment is a comment.
+    assert MatchSpec.parse(f"{url}#{md5}").md5 is None
+    with pytest.raises(ParseError) as info:
+        MatchSpec.from_url(f"{url}#nothex")
+    assert info.value.position == len(url) + 1
+    with pytest.raises(ParseError):
+        MatchSpec.from_url("https://example.com/x.whl")
+
+
 BAD = [
     ("numpy[version=", 5),
     ("numpy >=", 6),

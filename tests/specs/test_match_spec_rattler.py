@@ -174,3 +174,28 @@ def test_generated_specs_match_like_rattler():
     assert pairs > 200_000
     assert not disagreements[:20]
     assert agree == pairs
+
+
+def test_package_urls_of_the_lockfile_corpus():
+    import re
+
+    from tests.conftest import SHARED
+
+    pattern = re.compile(r"https?://[^\s\"'#]+\.(?:conda|tar\.bz2)(?:#[0-9a-f]{32})?")
+    urls = set()
+    for path in (SHARED / "corpora" / "lockfiles").rglob("*"):
+        if path.is_file():
+            urls.update(pattern.findall(path.read_text(errors="replace")))
+    assert len(urls) > 3000
+    for url in sorted(urls):
+        ours = MatchSpec.from_url(url)
+        theirs = rattler.MatchSpec.from_url(url)
+        base = url.partition("#")[0]
+        fn = base.rsplit("/", 1)[1]
+        name, version, build = fn.removesuffix(".conda").removesuffix(".tar.bz2").rsplit("-", 2)
+        assert ours.name == theirs.name.normalized == name.lower()
+        assert (ours.fn, ours.url, str(ours.build)) == (fn, base, build)
+        assert ours.version is not None and ours.version.matches(version)
+        assert ours.md5 == (theirs.md5.hex() if theirs.md5 else None)
+        assert ours.subdir == base.rsplit("/", 2)[1]
+        assert MatchSpec.parse(url) == MatchSpec.from_url(base)

@@ -313,6 +313,34 @@ class MatchSpec:
             _PARSE_CACHE[text] = spec
         return spec
 
+    @classmethod
+    def from_url(cls, url: str) -> MatchSpec:
+        """The spec for the package file at `url` (or a path).
+
+        A `#<md5>` or `#sha256:<hex>` suffix, as in explicit environment files, pins the hash
+        too (`parse` follows conda and drops a `#...` comment instead).
+        """
+        base, _, fragment = url.strip().partition("#")
+        if not base.endswith(_PACKAGE_EXTENSIONS):
+            raise _error(url, "not a .conda or .tar.bz2 file", len(base))
+        spec = _parse_package_url(url, base)
+        if not fragment:
+            return spec
+        digest = fragment.removeprefix("sha256:").lower()
+        is_hex = bool(digest) and all(c in "0123456789abcdef" for c in digest)
+        where = len(base) + 1
+        if is_hex and len(digest) == 32 and not fragment.startswith("sha256:"):
+            return spec._with(md5=digest)
+        if is_hex and len(digest) == 64:
+            return spec._with(sha256=digest)
+        raise _error(url, "expected an md5 or sha256:<hex> after '#'", where)
+
+    def _with(self, **changes: Any) -> MatchSpec:
+        fields = {name: getattr(self, name) for name in _PUBLIC_FIELDS}
+        fields.update(changes)
+        name = fields.pop("name")
+        return MatchSpec(name, **fields)
+
     # -- matching
 
     def matches(self, record: PackageRecord) -> bool:
@@ -531,6 +559,26 @@ def _version_key(text: str) -> str:
     if text.endswith("*") and not text.endswith(".*") and "*" not in text[:-1]:
         return text[:-1] + ".*"
     return text
+
+
+_PUBLIC_FIELDS = (
+    "name",
+    "version",
+    "build",
+    "build_number",
+    "channel",
+    "subdir",
+    "namespace",
+    "md5",
+    "sha256",
+    "fn",
+    "url",
+    "license",
+    "license_family",
+    "track_features",
+    "features",
+    "original",
+)
 
 
 def _features_str(value: frozenset[str] | None) -> str | None:
