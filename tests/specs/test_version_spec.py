@@ -487,3 +487,22 @@ def test_garbage_parses_or_raises_parse_error(text: str) -> None:
     assert again == spec
     for v in ("0", "1.2", "1.2.3", "2.0a1", "1!1.0"):
         assert again.matches(v) == spec.matches(v)
+
+
+@pytest.mark.parametrize("op", ["", "==", "!=", "<", "<=", ">", ">="])
+def test_build_number_spec_agrees_with_rattler(op: str) -> None:
+    records = [
+        rattler.PackageRecord(
+            name="x",
+            version="1",
+            build=rattler.BuildString("b"),
+            build_number=n,
+            subdir=rattler.Subdir("noarch"),
+        )
+        for n in range(6)
+    ]
+    for bound in range(6):
+        ours = BuildNumberSpec.parse(f"{op}{bound}")
+        theirs = rattler.MatchSpec(f"x[build_number='{op}{bound}']")
+        for n, record in enumerate(records):
+            assert ours.matches(n) == theirs.matches(record), (op, bound, n)
