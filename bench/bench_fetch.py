@@ -5,6 +5,7 @@
 Contenders, same run, interleaved round by round (median reported):
   naja         naja.fetch.Downloader.download_many, sha256 verified while streaming
   naja-http2   the same with FetchConfig(http2=True) (HTTPS only)
+  naja-nohash  naja without any digest (size checked only): the same work as py-rattler/curl
   py-rattler   rattler.package_streaming.download_to_path (py-rattler 0.28's package download
                API) for every file, `connections` at a time on one rattler Client; no digest check
   curl         `curl --parallel --parallel-max N` (the floor: C, no digest check)
@@ -72,11 +73,21 @@ def fresh_out() -> Path:
 
 
 def run_naja(
-    base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Path | None, http2: bool = False
+    base: str,
+    pkgs: list[tuple[str, dict]],
+    conns: int,
+    ca: Path | None,
+    http2: bool = False,
+    verify: bool = True,
 ) -> None:
     out = fresh_out()
     requests = [
-        DownloadRequest(f"{base}/{name}", out / name, sha256=rec["sha256"], size=rec["size"])
+        DownloadRequest(
+            f"{base}/{name}",
+            out / name,
+            sha256=rec["sha256"] if verify else None,
+            size=rec["size"],
+        )
         for name, rec in pkgs
     ]
     config = FetchConfig(
@@ -85,6 +96,7 @@ def run_naja(
         ca_bundle=ca,
         trust_env=False,
         http2=http2,
+        always_sha256=verify,
     )
     with Downloader(config) as dl:
         dl.download_many(requests)
@@ -92,6 +104,10 @@ def run_naja(
 
 def run_naja_h2(base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Path | None) -> None:
     run_naja(base, pkgs, conns, ca, http2=True)
+
+
+def run_naja_nohash(base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Path | None):
+    run_naja(base, pkgs, conns, ca, verify=False)
 
 
 def run_rattler(base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Path | None) -> None:
@@ -160,6 +176,7 @@ def main() -> None:
     contenders = {
         "naja": run_naja,
         "naja-http2": run_naja_h2,
+        "naja-nohash": run_naja_nohash,
         "py-rattler": run_rattler,
         "curl": run_curl,
     }
@@ -200,7 +217,8 @@ def main() -> None:
         f"- machine: {os.cpu_count()} cores, {platform.platform()}, Python "
         f"{platform.python_version()}; channel and downloads on tmpfs (/dev/shm)",
         "- naja verifies sha256 while streaming; py-rattler (`package_streaming.download_to_path`)"
-        " and curl do not check digests",
+        " and curl do not check digests; `naja-nohash` is naja doing the same work as they do"
+        " (no digest, size checked)",
         "- over https curl negotiates HTTP/2 with nginx; `naja` speaks HTTP/1.1 (its default),"
         " `naja-http2` is naja with `http2=True` (httpx + h2); py-rattler is left out there: its"
         " Python API takes no CA bundle for the self-signed test certificate",

@@ -174,3 +174,13 @@ def test_retry_after_and_backoff() -> None:
     assert 2.0 <= backoff_delay(policy, 5) <= 4.0
     assert backoff_delay(policy, 1, retry_after=100.0) == 10.0
     assert is_retryable_status(503) and is_retryable_status(429) and not is_retryable_status(404)
+
+
+def test_sha256_is_reported_unless_switched_off(served, tmp_path) -> None:
+    url, data = served[0]
+    with Downloader(fast_config()) as dl:
+        assert dl.download(DownloadRequest(url, tmp_path / "a")).sha256 == sha256(data)
+    with Downloader(fast_config(always_sha256=False)) as dl:
+        assert dl.download(DownloadRequest(url, tmp_path / "b")).sha256 is None
+        verified = dl.download(DownloadRequest(url, tmp_path / "c", sha256=sha256(data)))
+        assert verified.sha256 == sha256(data)

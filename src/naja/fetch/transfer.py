@@ -216,7 +216,7 @@ def _fetch_any(dl: Downloader, req: DownloadRequest, job: Job, result: DownloadR
 
 def _copy_local(dl: Downloader, req: DownloadRequest, job: Job, result: DownloadResult) -> None:
     source = Path(url_to_path(req.url))
-    part = Partial(req.target.with_name(req.target.name + ".part"), _digests_for(req))
+    part = Partial(req.target.with_name(req.target.name + ".part"), _digests_for(dl, req))
     req.target.parent.mkdir(parents=True, exist_ok=True)
     try:
         src = open(source, "rb", buffering=0)  # noqa: SIM115 - closed below
@@ -237,8 +237,11 @@ def _copy_local(dl: Downloader, req: DownloadRequest, job: Job, result: Download
     _commit(job, part, result, req.url)
 
 
-def _digests_for(req: DownloadRequest) -> Digests:
-    return Digests(want_md5=req.md5 is not None and req.sha256 is None)
+def _digests_for(dl: Downloader, req: DownloadRequest) -> Digests:
+    return Digests(
+        want_md5=req.md5 is not None and req.sha256 is None,
+        want_sha256=req.sha256 is not None or dl.config.always_sha256,
+    )
 
 
 def _write_all(fd: int, data: memoryview) -> None:
@@ -258,7 +261,7 @@ def _verify(req: DownloadRequest, part: Partial, url: str) -> None:
             )
         raise ChecksumMismatchError(url, "size", str(req.size), str(size))
     if req.sha256 is not None:
-        actual = part.digests.sha256_hex()
+        actual = part.digests.sha256_hex() or ""
         if actual != req.sha256.lower():
             raise ChecksumMismatchError(url, "sha256", req.sha256.lower(), actual)
     elif req.md5 is not None:
@@ -284,7 +287,7 @@ def _commit(job: Job, part: Partial, result: DownloadResult, source: str) -> Non
 def _fetch_http(dl: Downloader, req: DownloadRequest, job: Job, result: DownloadResult) -> None:
     policy = dl.config.retry
     req.target.parent.mkdir(parents=True, exist_ok=True)
-    part = Partial(req.target.with_name(req.target.name + ".part"), _digests_for(req))
+    part = Partial(req.target.with_name(req.target.name + ".part"), _digests_for(dl, req))
     if dl.config.resume and part.path.exists():
         part.restore(req.url)
         if part.offset:

@@ -145,7 +145,10 @@ def fetch_zchunk(dl: Downloader, req: DownloadRequest, job: Job, result: Downloa
         segments = plan(remote, base)
         req.target.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        digests = Digests(want_md5=req.md5 is not None and req.sha256 is None)
+        digests = Digests(
+            want_md5=req.md5 is not None and req.sha256 is None,
+            want_sha256=req.sha256 is not None or dl.config.always_sha256,
+        )
         writer = _Writer(fd, digests, remote.chunk_hash_type, job)
         writer.raw(remote.raw)
         writer.data_hash = new_hash(remote.hash_type)
@@ -157,7 +160,7 @@ def fetch_zchunk(dl: Downloader, req: DownloadRequest, job: Job, result: Downloa
             raise _Abandon("data checksum does not match")
         if req.size is not None and digests.size != req.size:
             raise _Abandon("size differs from the index")
-        if req.sha256 is not None and digests.sha256_hex() != req.sha256.lower():
+        if req.sha256 is not None and (digests.sha256_hex() or "") != req.sha256.lower():
             raise _Abandon("sha256 differs from the index")
         if req.md5 is not None and req.sha256 is None and digests.md5_hex() != req.md5.lower():
             raise _Abandon("md5 differs from the index")
