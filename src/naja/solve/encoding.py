@@ -271,7 +271,7 @@ class Encoding:
         """Installed packages a remove job would like to keep, each tried once."""
         val, group_true = self.sat.val, self.sat.group_true
         for name in self.soft:
-            n = self.names.get(name)
+            n = self.name(name)
             if n is None or group_true[n.gid]:
                 continue
             for v, c in zip(n.vars, n.cands, strict=True):

@@ -60,11 +60,13 @@ def build(request: SolveRequest, allowed: set[Any] | None = None) -> tuple[Encod
         # Whatever else is installed stays if it still can.
         enc.soft = [name for name in installed if name not in named]
     else:
-        for i, spec in enumerate(request.specs):
-            enc.require(0, spec, (ROOT, i))
+        # Installed packages come first: each keeps its record unless that makes the request
+        # impossible (a learnt clause then rules the installed record out).
         for name in installed:
             if name not in named:
                 enc.require(0, name, (KEEP, name))
+        for i, spec in enumerate(request.specs):
+            enc.require(0, spec, (ROOT, i))
     # Virtual packages describe the machine: they are always there, so their constraints
     # (a record's `constrains: __cuda <11`) apply even when nothing depends on them.
     for name in index.virtual_names():
