@@ -22,6 +22,12 @@ def test_runs_env_program_activated(fake_env: FakeEnv) -> None:
     ]
 
 
+def test_command_without_double_dash(fake_env: FakeEnv) -> None:
+    out = fake_env.naja("run", "-n", "demo", "hello", "-x", "--cwd", "y")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[1:] == ["arg: -x", "arg: --cwd", "arg: y"]
+
+
 def test_activation_variables(fake_env: FakeEnv) -> None:
     out = fake_env.naja(
         "run", "-p", str(fake_env.prefix), "--", "sh", "-c", 'echo "$PATH|$CONDA_SHLVL"'
@@ -140,9 +146,11 @@ def test_clearenv_keeps_only_what_is_asked(fake_env: FakeEnv) -> None:
 def test_cwd(fake_env: FakeEnv) -> None:
     target = fake_env.tmp / "elsewhere"
     target.mkdir()
-    out = fake_env.naja("run", "-n", "demo", "--cwd", str(target), "--", "pwd")
+    out = fake_env.naja(
+        "run", "-n", "demo", "--cwd", str(target), "--", "sh", "-c", "pwd; echo $PWD"
+    )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == str(target)
+    assert out.stdout.split() == [str(target), str(target)]
     out = fake_env.naja("run", "-n", "demo", "--cwd", str(fake_env.tmp / "missing"), "--", "pwd")
     assert out.returncode != 0
 

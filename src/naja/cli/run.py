@@ -11,10 +11,14 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from naja.cli.common import prefix_options
+
+if TYPE_CHECKING:
+    from naja.sandbox.launch import Wrapped
 
 STREAMS = {"stdin": 0, "stdout": 1, "stderr": 2}
 # Kept by --clearenv besides --keep-env: what a program needs to find its home and terminal.
@@ -212,6 +216,8 @@ def run(
     )
     root = root_prefix()
     env = activate(target, _base_environ(settings.clearenv, settings.keep_env), root=root)
+    # Shells trust an inherited PWD that names the working directory; keep it truthful.
+    env["PWD"] = str(workdir)
     for path in env_files:
         for key, value in _read_env_file(path):
             if value is None:
@@ -247,16 +253,7 @@ def run(
         )
         return
     if detach:
-        run_id, log = _detach(
-            root,
-            target,
-            list(command),
-            list(labels),
-            wrapped.argv,
-            wrapped.env,
-            workdir,
-            wrapped.backend,
-        )
+        run_id, log = _detach(root, target, list(command), list(labels), wrapped, workdir)
         click.echo(run_id)
         click.echo(f"log: {log}", err=True)
         return
@@ -265,7 +262,7 @@ def run(
     from naja.sandbox.process import Supervisor, exec_command
 
     detached_fds = [fd for s, fd in STREAMS.items() if s not in attached]
-    if wrapped.backend is None:
+    if wrapped.exec_ok:
         try:
             exec_command(wrapped.argv, wrapped.env, workdir, detached_fds)
         except OSError as exc:
@@ -273,7 +270,7 @@ def run(
             raise CommandNotExecutable(f"cannot run {program}: {exc.strerror or exc}") from None
     null = open(os.devnull, "r+b")  # noqa: SIM115 - lives until the command ends
     streams = {s: (None if s in attached else null) for s in STREAMS}
-    code = Supervisor(sandboxed=True, tty=tty).run(
+    code = Supervisor(sandboxed=True, tty=tty, ignore_in_wrapper=wrapped.signals_reset).run(
         wrapped.argv,
         wrapped.env,
         workdir,
@@ -289,16 +286,15 @@ def _detach(
     prefix: Path,
     command: list[str],
     labels: list[str],
-    argv: list[str],
-    env: dict[str, str],
+    wrapped: Wrapped,
     cwd: Path,
-    backend: str | None,
 ) -> tuple[str, str]:
     """Fork a monitor in a new session that runs the command and records how it ended."""
     from naja.env import detached
     from naja.sandbox.process import Supervisor
 
-    record = detached.new_run(root, command, prefix, labels, sandboxed=backend is not None)
+    record = detached.new_run(root, command, prefix, labels, sandboxed=wrapped.backend is not None)
+    argv, env = wrapped.argv, wrapped.env
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -326,7 +322,12 @@ def _detach(
                 os.close(write_fd)
 
             try:
-                result = Supervisor(sandboxed=backend is not None, tty=False).run(
+                supervisor = Supervisor(
+                    sandboxed=not wrapped.exec_ok,
+                    tty=False,
+                    ignore_in_wrapper=wrapped.signals_reset,
+                )
+                result = supervisor.run(
                     argv, env, cwd, stdin=0, stdout=1, stderr=2, on_start=started
                 )
             except OSError as exc:

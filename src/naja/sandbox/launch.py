@@ -27,6 +27,14 @@ class Wrapped:
     env: dict[str, str]
     backend: str | None = None
     policy: SandboxPolicy | None = None
+    # Whether the command line restores default signal handlers for the command itself.
+    signals_reset: bool = False
+
+    @property
+    def exec_ok(self) -> bool:
+        """True when the first process is (or execs into) the command, so naja can exec it:
+        sandbox-exec applies its profile and execs; bwrap stays as the sandbox's parent."""
+        return self.backend != "bwrap"
 
 
 def wrap(
@@ -73,10 +81,9 @@ def wrap(
         return Wrapped(
             sbpl.sandbox_exec_argv(policy, command, tool=tool), dict(env), "sandbox-exec", policy
         )
-    argv = bwrap.bwrap_argv(
-        policy, command, bwrap=tool, reset_signals=bwrap.env_can_reset_signals()
-    )
-    return Wrapped(argv, bwrap.sandbox_env(policy, env), "bwrap", policy)
+    reset = bwrap.env_can_reset_signals()
+    argv = bwrap.bwrap_argv(policy, command, bwrap=tool, reset_signals=reset)
+    return Wrapped(argv, bwrap.sandbox_env(policy, env), "bwrap", policy, signals_reset=reset)
 
 
 def _check_visible(policy: SandboxPolicy, program: str) -> None:

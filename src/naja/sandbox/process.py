@@ -87,15 +87,17 @@ def sandboxed_command(bwrap_pid: int) -> int | None:
 class Supervisor:
     """Starts the command, forwards signals to it while waiting, and returns its status."""
 
-    def __init__(self, *, sandboxed: bool, tty: bool) -> None:
+    def __init__(self, *, sandboxed: bool, tty: bool, ignore_in_wrapper: bool = True) -> None:
         self.sandboxed = sandboxed
         self.tty = tty
+        # Only safe when the command line gives the command default handlers back.
+        self.ignore_in_wrapper = sandboxed and ignore_in_wrapper
         self.proc: subprocess.Popen[bytes] | None = None
         self.pending: list[int] = []
 
     def _preexec(self) -> None:
         _restore_default_signals()
-        if self.sandboxed:
+        if self.ignore_in_wrapper:
             for sig in FORWARD:
                 signal.signal(sig, signal.SIG_IGN)
 
