@@ -1,75 +1,174 @@
-"""Loads channel x subdir indexes in priority order (local `file://` channels read directly)."""
+"""Loads channel x subdir indexes in priority order, every subdir in parallel.
+
+For each remote subdir: with `specs`, the CEP-16 shard index if the server has one, then only
+the shards reachable from the specs' names; otherwise (or without shards) the whole index from
+`full.py`. Local `file://` channels are read in place. All of it shares one progress feed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from naja.repodata.errors import ChannelNotFound
+from naja.fetch import FetchConfig
+from naja.repodata.cache_dir import index_cache_dir
+from naja.repodata.context import Context
+from naja.repodata.errors import ChannelNotFound, OfflineIndexMissing
+from naja.repodata.full import OfflineMiss, load_full, load_local
+from naja.repodata.index import SubdirIndex
+from naja.repodata.progress import IndexProgressCallback, ProgressFeed
+from naja.repodata.sharded import Closure, fetch_shard, load_shard_index
+from naja.repodata.shards import ShardedSubdir
+from naja.repodata.state import SubdirState, load_state
 from naja.specs.channel import Channel
+from naja.specs.match_spec import MatchSpec
 from naja.specs.platform import Platform
-from naja.specs.records import RepoDataRecord
-from naja.specs.repodata import load_repodata
-from naja.specs.url import url_to_path
+
+__all__ = ["SubdirIndex", "load_indexes"]
+
+_Prepared = SubdirIndex | tuple[ShardedSubdir, SubdirState] | None
 
 
-@dataclass(slots=True)
-class SubdirIndex:
-    """The records of one channel's subdir."""
+def _prepare(
+    ctx: Context, channel: Channel, subdir: Platform, want_shards: bool
+) -> _Prepared | OfflineMiss:
+    if channel.is_local:
+        return load_local(ctx, channel, subdir)
+    state = load_state(ctx.subdir_dir(channel, subdir))
+    try:
+        if want_shards:
+            sharded = load_shard_index(ctx, channel, subdir, state)
+            if sharded is not None:
+                return sharded, state
+        full = load_full(ctx, channel, subdir, state)
+        if full is None and not want_shards:
+            # A channel serving only shards: fetch them all (no specs to narrow them).
+            sharded = load_shard_index(ctx, channel, subdir, state)
+            if sharded is not None:
+                return sharded, state
+        return full
+    except OfflineMiss as miss:
+        return miss
 
-    channel: Channel
-    subdir: str
-    records: list[RepoDataRecord]
+
+def _spec_names(specs: Iterable[str | MatchSpec]) -> list[str]:
+    names = []
+    for spec in specs:
+        ms = spec if isinstance(spec, MatchSpec) else MatchSpec.parse(spec)
+        if ms.name:
+            names.append(str(ms.name))
+    return names
 
 
-def _read_local(directory: Path) -> bytes | None:
-    zst = directory / "repodata.json.zst"
-    if zst.is_file():
-        import zstandard
+def _lazy_fetcher(ctx: Context, sub: ShardedSubdir):  # type: ignore[no-untyped-def]
+    def fetch(name: str) -> list:  # type: ignore[type-arg]
+        try:
+            return fetch_shard(ctx, sub, name)
+        finally:
+            ctx.close()
 
-        with zst.open("rb") as fh:
-            return zstandard.ZstdDecompressor().stream_reader(fh).read()
-    plain = directory / "repodata.json"
-    if plain.is_file():
-        return plain.read_bytes()
-    return None
+    return fetch
 
 
 def load_indexes(
-    channels: Sequence[Channel], platforms: Iterable[Platform | str], *, offline: bool = False
+    channels: Sequence[Channel],
+    platforms: Iterable[Platform | str],
+    *,
+    offline: bool = False,
+    specs: Iterable[str | MatchSpec] | None = None,
+    cache_dir: Path | None = None,
+    ttl: float | None = None,
+    on_progress: IndexProgressCallback | None = None,
+    fetch_config: FetchConfig | None = None,
+    max_workers: int = 16,
 ) -> list[SubdirIndex]:
     """One SubdirIndex per channel and subdir (the platforms plus noarch), channel order kept.
 
-    A channel missing one of the subdirs contributes no records for it; a channel missing all
-    of them is an error, since that is almost always a wrong URL.
+    `specs` (match specs) enable sharded repodata: only the records of names reachable from
+    them are fetched (other names of a sharded subdir are fetched if later asked for by
+    name). `ttl` is conda's `local_repodata_ttl`; `offline` reads only the cache and raises
+    `OfflineIndexMissing` listing what is not there. A channel missing one of the subdirs
+    contributes no records for it; a channel missing all of them is an error, since that is
+    almost always a wrong URL.
     """
     wanted = list(platforms)
+    jobs = [(channel, subdir) for channel in channels for subdir in channel.subdirs(wanted)]
+    roots = None if specs is None else _spec_names(specs)
+    config = fetch_config or FetchConfig(offline=offline)
+    ctx = Context(
+        cache_root=Path(cache_dir) if cache_dir is not None else index_cache_dir(),
+        offline=offline,
+        ttl=ttl,
+        config=config,
+        progress=ProgressFeed(on_progress),
+    )
+    try:
+        with ThreadPoolExecutor(max(1, min(max_workers, 32))) as pool:
+            prepared = list(
+                pool.map(lambda job: _prepare(ctx, job[0], job[1], roots is not None), jobs)
+            )
+            missing = [p.url for p in prepared if isinstance(p, OfflineMiss)]
+            if missing:
+                raise OfflineIndexMissing(missing)
+            results = _finish_shards(ctx, pool, jobs, prepared, roots)
+    finally:
+        ctx.close()
     out: list[SubdirIndex] = []
     for channel in channels:
-        found: list[SubdirIndex] = []
-        subdirs = channel.subdirs(wanted)
-        for subdir in subdirs:
-            if channel.scheme != "file":
-                raise ChannelNotFound(
-                    f"channel {channel} is not a local channel; remote channels are not supported yet",
-                    hint="use a file:// channel or a local path",
-                )
-            directory = Path(url_to_path(channel.platform_url(subdir)))
-            data = _read_local(directory)
-            if data is None:
-                continue
-            records = load_repodata(
-                data, channel=channel.canonical_name, subdir=subdir.value,
-                base_url=channel.platform_url(subdir),
-            )
-            found.append(SubdirIndex(channel, subdir.value, records))
+        found = [idx for (ch, _), idx in zip(jobs, results, strict=True) if ch == channel and idx]
         if not found:
-            names = ", ".join(s.value for s in subdirs)
+            subdirs = ", ".join(s.value for s in channel.subdirs(wanted))
+            if channel.is_local:
+                hint = (
+                    "check the channel path; a local channel needs <channel>/<subdir>/"
+                    "repodata.json (run `naja index DIR` to make one)"
+                )
+            else:
+                hint = "check the channel URL (and that it is a conda channel)"
             raise ChannelNotFound(
-                f"channel {channel} has no repodata.json for any of {names}",
-                hint="check the channel URL; a local channel needs <channel>/<subdir>/repodata.json "
-                "(run `naja index DIR` to make one)",
+                f"channel {channel} has no repodata.json for any of {subdirs}", hint=hint
             )
         out.extend(found)
+    return out
+
+
+def _finish_shards(
+    ctx: Context,
+    pool: ThreadPoolExecutor,
+    jobs: list[tuple[Channel, Platform]],
+    prepared: list[_Prepared | OfflineMiss],
+    roots: list[str] | None,
+) -> list[SubdirIndex | None]:
+    subs = []
+    where = []
+    full = []
+    for i, p in enumerate(prepared):
+        if isinstance(p, tuple):
+            sub, state = p
+            subs.append((sub, jobs[i][0], jobs[i][1], state))
+            where.append(i)
+        elif isinstance(p, SubdirIndex):
+            full.append(p)
+    out: list[SubdirIndex | None] = [p if isinstance(p, SubdirIndex) else None for p in prepared]
+    if not subs:
+        return out
+    closure = Closure(ctx, pool, subs, full)
+    if roots is None:
+        # Only-shards channels without specs: every name.
+        roots = sorted({name for sub, *_ in subs for name in sub.hashes})
+    groups = closure.run(roots)
+    if closure.offline_missing:
+        raise OfflineIndexMissing(closure.offline_missing)
+    lazy_ctx = Context(ctx.cache_root, ctx.offline, ctx.ttl, ctx.config, ctx.progress)
+    for k, i in enumerate(where):
+        sub = closure.subs[k][0]
+        out[i] = SubdirIndex(
+            jobs[i][0],
+            jobs[i][1].value,
+            groups=groups[k],
+            names=sub.hashes,
+            fetch=_lazy_fetcher(lazy_ctx, sub),
+            form="shards",
+        )
     return out

@@ -1,0 +1,267 @@
+"""Getting sharded subdirs: the shard index (HTTP-cached like any index) and the shards
+reachable from the requested package names, fetched in parallel as the closure grows.
+
+A shard that cannot be had (404, wrong hash, does not decode) may mean the cached shard index
+is stale: the index is fetched again once and the shard retried under its new hash; if the
+index still names the same shard, that is an error naming the package and the URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import hashlib
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from pathlib import Path
+
+from naja.repodata import http
+from naja.repodata.context import Context
+from naja.repodata.errors import CorruptIndexError, IndexFetchError
+from naja.repodata.full import OfflineMiss
+from naja.repodata.index import SubdirIndex
+from naja.repodata.records import dependency_names
+from naja.repodata.shards import (
+    SHARD_INDEX_FILE,
+    ShardDecodeError,
+    ShardedSubdir,
+    decode_index,
+    decode_shard,
+    read_cached_shard,
+    shard_path,
+    store_shard,
+)
+from naja.repodata.state import NEGATIVE_PROBE_SECONDS, FileState, SubdirState, store_file
+from naja.specs.channel import Channel
+from naja.specs.platform import Platform
+from naja.specs.records import RepoDataRecord
+from naja.specs.url import redact_url
+
+
+class ShardProblem(Exception):
+    """One shard could not be had; `missing` when the server has no such file."""
+
+    def __init__(self, sub: ShardedSubdir, name: str, what: str, *, missing: bool = False):
+        super().__init__(what)
+        self.sub = sub
+        self.name = name
+        self.what = what
+        self.missing = missing
+
+
+def _fetch_index(
+    ctx: Context, url: str, directory: Path, state: SubdirState, *, force: bool
+) -> FileState | None:
+    now = time.time()
+    fs = state.shards
+    if fs is not None and not fs.matches(directory):
+        fs = state.shards = None
+    if ctx.offline:
+        return fs
+    if fs is None and state.no_shards_until > now and not force:
+        return None
+    if fs is not None and not force and fs.is_fresh(ctx.ttl, now):
+        ctx.progress.start(url, "shard-index")
+        ctx.progress.end("cached", url, "shard-index")
+        return fs
+    ctx.progress.start(url, "shard-index")
+    conditional = fs is not None and not force
+    ans = http.get(
+        ctx.downloader(),
+        url,
+        etag=fs.etag if conditional and fs else None,
+        last_modified=fs.last_modified if conditional and fs else None,
+    )
+    if ans.not_modified and fs is not None:
+        fs.fetched_at = time.time()
+        fs.cache_control = ans.cache_control or fs.cache_control
+        ctx.progress.end("cached", url, "shard-index")
+    elif ans.ok:
+        size, mtime_ns = store_file(directory, SHARD_INDEX_FILE, ans.body)
+        fs = FileState(
+            url=redact_url(url),
+            file=SHARD_INDEX_FILE,
+            etag=ans.etag,
+            last_modified=ans.last_modified,
+            cache_control=ans.cache_control,
+            fetched_at=time.time(),
+            size=size,
+            mtime_ns=mtime_ns,
+            sha256=hashlib.sha256(ans.body).hexdigest(),
+        )
+        ctx.progress.end("done", url, "shard-index", len(ans.body))
+    else:
+        ctx.progress.end("absent", url, "shard-index")
+        fs = None
+        state.no_shards_until = now + NEGATIVE_PROBE_SECONDS
+        with contextlib.suppress(OSError):
+            (directory / SHARD_INDEX_FILE).unlink()
+    state.shards = fs
+    ctx.save(directory, state)
+    return fs
+
+
+def load_shard_index(
+    ctx: Context, channel: Channel, subdir: Platform, state: SubdirState, *, force: bool = False
+) -> ShardedSubdir | None:
+    """The subdir's shard index, or None when the server has none (remembered for a week)."""
+    directory = ctx.subdir_dir(channel, subdir)
+    url = channel.platform_url(subdir, with_token=True) + SHARD_INDEX_FILE
+    for attempt in range(2):
+        fs = _fetch_index(ctx, url, directory, state, force=force or attempt > 0)
+        if fs is None:
+            return None
+        try:
+            data = (directory / fs.file).read_bytes()
+            if hashlib.sha256(data).hexdigest() != fs.sha256:
+                raise ShardDecodeError("the cached file changed since it was downloaded")
+            index = decode_index(data)
+        except (OSError, ShardDecodeError) as exc:
+            state.shards = None
+            with contextlib.suppress(OSError):
+                (directory / SHARD_INDEX_FILE).unlink()
+            ctx.save(directory, state)
+            if ctx.offline:
+                raise OfflineMiss(url) from None
+            if attempt > 0:
+                raise CorruptIndexError(url, f"the shard index does not decode: {exc}") from None
+            continue
+        return ShardedSubdir.from_index(
+            index, channel=channel.canonical_name, subdir=subdir.value, index_url=url
+        )
+    return None
+
+
+def fetch_shard(ctx: Context, sub: ShardedSubdir, name: str) -> list[RepoDataRecord]:
+    """`name`'s records from its shard: the cached copy if its hash checks out, else the
+    server's (checked against the hash before it is stored)."""
+    digest = sub.hashes[name]
+    data = read_cached_shard(ctx.shard_cache, digest)
+    url = sub.shard_url(name)
+    if data is None:
+        if ctx.offline:
+            raise OfflineMiss(f"{url} (shard of {name!r})")
+        ctx.progress.start(url, "shard")
+        ans = http.get(ctx.downloader(), url)
+        if not ans.ok:
+            ctx.progress.end("failed", url, "shard")
+            raise ShardProblem(sub, name, f"HTTP {ans.status}", missing=True)
+        actual = hashlib.sha256(ans.body).digest()
+        if actual != digest:
+            ctx.progress.end("failed", url, "shard")
+            raise ShardProblem(
+                sub, name, f"sha256 mismatch: expected {digest.hex()}, got {actual.hex()}"
+            )
+        data = ans.body
+        store_shard(ctx.shard_cache, digest, data)
+        ctx.progress.end("done", url, "shard", len(data))
+    try:
+        shard = decode_shard(data)
+    except ShardDecodeError as exc:
+        with contextlib.suppress(OSError):
+            shard_path(ctx.shard_cache, digest).unlink()
+        raise ShardProblem(sub, name, f"does not decode: {exc}") from None
+    return sub.records(shard)
+
+
+class Closure:
+    """Fetches, in parallel, the shards of every name reachable from the roots.
+
+    Names reached through full (non-sharded) indexes are followed too, so a dependency that
+    only a sharded channel has is still found.
+    """
+
+    def __init__(
+        self,
+        ctx: Context,
+        pool: Executor,
+        subs: Sequence[tuple[ShardedSubdir, Channel, Platform, SubdirState]],
+        full: Sequence[SubdirIndex],
+    ) -> None:
+        self.ctx = ctx
+        self.pool = pool
+        self.subs = list(subs)
+        self.full = list(full)
+        self.results: list[dict[str, list[RepoDataRecord]]] = [{} for _ in self.subs]
+        self.seen: set[str] = set()
+        self.refreshed: set[int] = set()
+        self.offline_missing: list[str] = []
+        self._futures: dict[Future[list[RepoDataRecord]], tuple[int, str]] = {}
+
+    def expand_roots(self, roots: Iterable[str]) -> set[str]:
+        names: set[str] = set()
+        for root in roots:
+            root = root.lower()
+            if any(ch in root for ch in "*?["):
+                for sub, *_ in self.subs:
+                    names.update(fnmatch.filter(sub.hashes, root))
+                for index in self.full:
+                    names.update(fnmatch.filter(index.names(), root))
+            else:
+                names.add(root)
+        return names
+
+    def _add(self, name: str) -> None:
+        if name in self.seen:
+            return
+        self.seen.add(name)
+        for i, (sub, *_) in enumerate(self.subs):
+            if name in sub.hashes:
+                self._submit(i, name)
+        deps: set[str] = set()
+        for index in self.full:
+            group = index.by_name(name)
+            if group:
+                deps |= dependency_names(group)
+        for dep in deps:
+            self._add(dep)
+
+    def _submit(self, i: int, name: str) -> None:
+        future = self.pool.submit(fetch_shard, self.ctx, self.subs[i][0], name)
+        self._futures[future] = (i, name)
+
+    def run(self, roots: Iterable[str]) -> list[dict[str, list[RepoDataRecord]]]:
+        for name in self.expand_roots(roots):
+            self._add(name)
+        while self._futures:
+            done, _ = wait(list(self._futures), return_when=FIRST_COMPLETED)
+            for future in done:
+                i, name = self._futures.pop(future)
+                try:
+                    records = future.result()
+                except OfflineMiss as exc:
+                    self.offline_missing.append(exc.url)
+                    continue
+                except ShardProblem as exc:
+                    self._recover(i, exc)
+                    continue
+                self.results[i][name] = records
+                for dep in dependency_names(records):
+                    self._add(dep)
+        return self.results
+
+    def _recover(self, i: int, problem: ShardProblem) -> None:
+        """Refetch the shard index once; retry the shard if it moved, else fail clearly."""
+        sub, channel, subdir, state = self.subs[i]
+        url = sub.shard_url(problem.name)
+        if i not in self.refreshed:
+            self.refreshed.add(i)
+            fresh = load_shard_index(self.ctx, channel, subdir, state, force=True)
+            if fresh is not None:
+                old = sub.hashes.get(problem.name)
+                self.subs[i] = (fresh, channel, subdir, state)
+                new = fresh.hashes.get(problem.name)
+                if new is None:
+                    return
+                if new != old:
+                    self._submit(i, problem.name)
+                    return
+        if problem.missing:
+            raise IndexFetchError(
+                url,
+                f"the shard index of {redact_url(sub.index_url)} lists package "
+                f"{problem.name!r} but the server has no shard for it ({problem.what})",
+                hint="the channel is being updated or is broken; try again later",
+            )
+        raise CorruptIndexError(url, f"shard of package {problem.name!r}: {problem.what}")
