@@ -238,6 +238,21 @@ def main() -> None:
         lines.append(
             f"| {name} | {n} | {ours_t / n * 1e6:.3f} | {theirs_t / n * 1e6:.3f} | {ours_t / theirs_t:.2f} |"
         )
+    lines += [
+        "",
+        "Notes:",
+        "",
+        "- A plain version (`1.2.3`, `2.0rc1`: lower-case dotted runs, 94% of the corpus) is"
+        " validated by one regular expression at parse time; its components and comparison key"
+        " are computed on first comparison. `Version parse + sort` pays for both; `sort the"
+        " corpus` compares versions whose keys exist (flat tuples, one tuple comparison each).",
+        "- A flat spec of plain versions (`>=1.2,<2.0a0`) is likewise validated by one match and"
+        " compiled on first use; `parse + first match` pays for the compilation and for the"
+        " first comparison of the versions involved. `constraints seen before` is the steady"
+        " state when reading repodata, where the same constraints recur across records.",
+        "- `VersionSpec.matches` accepts a `Version` or a string; `.matcher` is the bare"
+        " `Version -> bool` function a solver keeps.",
+    ]
     text = "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
