@@ -405,3 +405,42 @@ def test_ctrl_c_at_a_terminal(fake_env: FakeEnv, sandbox: bool) -> None:
         assert pane().count("got-INT") == 1
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True, timeout=10)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP, signal.SIGQUIT])
+def test_other_signals_reach_the_sandboxed_command(fake_env: FakeEnv, sig: signal.Signals) -> None:
+    script = f"trap 'echo got-{sig.name}; exit 9' {sig.name[3:]}; echo ready; while :; do sleep 0.05; done"
+    proc = fake_env.start("run", "-n", "demo", "--sandbox", "--", "sh", "-c", script)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert f"got-{sig.name}" in out, err
+    assert proc.returncode == 9
+
+
+def test_env_inside_the_home(tmp_path: Path) -> None:
+    """The usual layout: the root prefix (~/.naja) lives in the home the sandbox hides."""
+    from tests.run.fakeenv import make_env
+
+    world = make_env(tmp_path)
+    root = world.home / ".naja"
+    (root / "envs").mkdir(parents=True)
+    world.prefix.rename(root / "envs" / "demo")
+    world.environ["NAJA_ROOT_PREFIX"] = str(root)
+    out = world.naja(
+        "run",
+        "-n",
+        "demo",
+        "--sandbox",
+        "--",
+        "sh",
+        "-c",
+        "hello; cat $HOME/secret.txt; ls -A $HOME",
+    )
+    assert f"hello from {root / 'envs' / 'demo'} (demo)" in out.stdout
+    assert "TOP-SECRET" not in out.stdout
+    assert out.stdout.splitlines()[-1] == ".naja"  # only the path down to the environment
