@@ -125,3 +125,16 @@ def test_garbage_parses_or_raises_parse_error(text):
         assert err.position is None or 0 <= err.position <= len(text)
     else:
         assert MatchSpec.parse(str(spec)) == spec
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(spec_texts(), st.lists(st.sampled_from(_PIECES), max_size=10).map("".join)))
+def test_fast_path_agrees_with_full_parser(text):
+    from naja.specs import match_spec
+
+    fast = match_spec._parse_fast(text)
+    if fast is None:
+        return
+    full = match_spec._parse(text)
+    assert fast == full
+    assert str(fast) == str(full)

@@ -199,3 +199,16 @@ def test_package_urls_of_the_lockfile_corpus():
         assert ours.md5 == (theirs.md5.hex() if theirs.md5 else None)
         assert ours.subdir == base.rsplit("/", 2)[1]
         assert MatchSpec.parse(url) == MatchSpec.from_url(base)
+
+
+def test_fast_path_agrees_with_full_parser_on_corpus():
+    from naja.specs import match_spec
+
+    texts = set().union(*(specs for _, specs in corpus().values()))
+    fast_count = 0
+    for text in sorted(texts):
+        fast = match_spec._parse_fast(text)
+        if fast is not None:
+            fast_count += 1
+            assert fast == match_spec._parse(text), text
+    assert fast_count > 0.9 * len(texts)

@@ -592,8 +592,9 @@ _PARSE_CACHE_MAX = 200_000
 # --- the parser -------------------------------------------------------------------------------
 
 
-_FAST_NAME = re.compile(r"[A-Za-z0-9_.+*-]+")
-_NOT_FAST = re.compile(r"[\[\]():#@\x00-\x1f\x7f]")
+# name, then (optionally) a version/build part starting with a blank or an operator, with none
+# of the characters that need the full parser (brackets, channels, comments, control chars).
+_FAST_SPEC = re.compile(r"([A-Za-z0-9_.+*-]+)([ =<>!~][^\[\]():#@\x00-\x1f\x7f]*)?")
 
 
 def _parse_fast(text: str) -> MatchSpec | None:
@@ -604,18 +605,16 @@ def _parse_fast(text: str) -> MatchSpec | None:
     """
     if text.__class__ is not str:
         return None
-    m = _FAST_NAME.match(text)
+    m = _FAST_SPEC.fullmatch(text)
     if m is None:
         return None
-    name = m.group()
-    end = m.end()
+    name, rest = m.groups()
     if name.endswith(_PACKAGE_EXTENSIONS):
         return None
-    if end == len(text):
+    if rest is None:
         return _make(name.lower(), None, None, None, None, None, None, text)
-    if text[end] not in " =<>!~" or _NOT_FAST.search(text, end) is not None or " if " in text:
+    if " if " in rest:
         return None
-    rest = text[end:]
     # Many packages share a constraint (">=3.6", "1.2.* py_0"): parse each one once.
     parsed = _CONSTRAINT_CACHE.get(rest)
     if parsed is None:
