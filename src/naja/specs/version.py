@@ -6,8 +6,10 @@ letter gets an implicit leading `0` so numbers and strings stay in phase. Compar
 case-insensitive, pads missing segments and components with `0` (so `1.0 == 1.0.0`), ranks
 strings below numbers, `dev` below every other string and `post` above every number.
 
-Parsing precomputes a flat comparison key (see `_segment_key`) so that ordering, equality and
-hashing are plain tuple operations; `Version.parse` / `Version(text)` are cached per text.
+Each version gets a flat comparison key (see the comment at `_END`) so that ordering, equality
+and hashing are plain tuple operations. For the common plain shape (`1.2.3`, `2.0rc1`) parsing is
+one regular-expression match and the key is computed on first comparison; `Version.parse` /
+`Version(text)` are cached per text.
 """
 
 from __future__ import annotations
@@ -159,24 +161,28 @@ class _Pending:
         return v._key
 
     def __lt__(self, other: Any) -> bool:
-        return self.key() < (other.key() if other.__class__ is _Pending else other)
+        return self.key() < _real(other)
 
     def __le__(self, other: Any) -> bool:
-        return self.key() <= (other.key() if other.__class__ is _Pending else other)
+        return self.key() <= _real(other)
 
     def __gt__(self, other: Any) -> bool:
-        return self.key() > (other.key() if other.__class__ is _Pending else other)
+        return self.key() > _real(other)
 
     def __ge__(self, other: Any) -> bool:
-        return self.key() >= (other.key() if other.__class__ is _Pending else other)
+        return self.key() >= _real(other)
 
     def __eq__(self, other: object) -> bool:
-        return self.key() == (other.key() if other.__class__ is _Pending else other)  # type: ignore[attr-defined]
+        return self.key() == _real(other)
 
     def __ne__(self, other: object) -> bool:
-        return self.key() != (other.key() if other.__class__ is _Pending else other)  # type: ignore[attr-defined]
+        return self.key() != _real(other)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _real(key: Any) -> Any:
+    return key.key() if key.__class__ is _Pending else key
 
 
 class Version:
