@@ -8,10 +8,14 @@ parentheses for grouping. A constraint is one of
 - `1.2.*` or `1.2*` — versions starting with 1.2 (1.2, 1.2.0, 1.2a, 1.2.5; not 1.20);
 - `=1.2` — "fuzzy" equality, the same as `1.2.*`;
 - `==`, `!=`, `<`, `<=`, `>`, `>=` followed by a version; a trailing `.*` is dropped except for
-  `=` (fuzzy anyway) and `!=` (`!=1.2.*` excludes the whole 1.2 series);
+  `=` (fuzzy anyway) and `!=` (`!=1.2.*` excludes the whole 1.2 series); a `*` glued to the
+  version of an order operator is a component below every other (`>=1.2*` admits `1.2a1`);
 - `~=1.2.3` — compatible release: `>=1.2.3` and `1.2.*`;
 - `^1\\.2.*$` — a regular expression on the version text;
 - `1.*.3` — a `*` inside a version (conda turns it into a regular expression).
+
+A repeated trailing wildcard (`1.2.*.*`, found in real pytorch repodata) reads as `1.2.*`;
+`strict=True` rejects it instead. docs/differences.md lists where this differs from rattler.
 
 MatchSpec callers: conda reads `name 1.2` as the exact version (`VersionSpec.parse("1.2")`)
 and `name=1.2` as fuzzy (`VersionSpec.parse("=1.2")`, or `"1.2.*"`); both are expressible here.
