@@ -55,4 +55,11 @@ def platform_variables(target: str, build: str, host: str | None = None) -> dict
         variables[name] = name == arch
     if arch:
         variables[arch] = True
+    # conda-build's `linux64` / `win32` / ... names, still used in recipes.
+    for family in ("linux", "osx", "win"):
+        for bits in ("32", "64"):
+            variables[family + bits] = False
+    suffix = plat.value.partition("-")[2]
+    if os_name in ("linux", "osx", "win") and suffix in ("32", "64"):
+        variables[os_name + suffix] = True
     return variables

@@ -7,6 +7,7 @@ context and every section per combination, drop skipped variants, then hash the 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,12 +86,9 @@ def _exact_pins(recipe: dict[str, Any]) -> list[str]:
     return names
 
 
-def _matching(targets: list[_Job], combo: dict[str, Any]) -> _Job:
-    """The render of a pinned output whose variant agrees with `combo` on their shared keys."""
-    for job in targets:
-        if all(combo.get(k, v) == v for k, v in job.combo.items()):
-            return job
-    return targets[0]
+def _compatible(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two variant assignments agree on every key they share."""
+    return all(b[k] == v for k, v in a.items() if k in b)
 
 
 @dataclass(slots=True)
@@ -222,7 +220,7 @@ class RecipeRenderer:
                     continue
                 if rendered is not None:
                     jobs.append(_Job(node, leaf, combo, rendered))
-        self._apply_exact_pins(jobs)
+        jobs = self._apply_exact_pins(jobs)
         results: list[RenderedOutput] = []
         seen: set[str] = set()
         for job in jobs:
@@ -233,40 +231,66 @@ class RecipeRenderer:
                 results.append(rendered)
         return results
 
-    def _apply_exact_pins(self, jobs: list[_Job]) -> None:
+    def _apply_exact_pins(self, jobs: list[_Job]) -> list[_Job]:
         """`pin_subpackage(x, exact=True)` puts x's `version build` into the pinning variant.
 
-        Outputs are re-rendered in dependency order so the pinned output's final build string
-        (itself maybe depending on other pins) is the one recorded.
+        An output pinning x exactly exists once per variant of x it is compatible with (a noarch
+        meta-package pinning a python extension gets one render per python). Outputs are handled
+        in dependency order so a pinned output's own pins are settled first.
         """
         by_name: dict[str, list[_Job]] = {}
         for job in jobs:
             by_name.setdefault(job.rendered.name, []).append(job)
-        state: dict[int, str] = {}
+        final: dict[int, list[_Job]] = {}
+        busy: set[int] = set()
 
-        def finish(job: _Job) -> None:
-            if state.get(id(job)) == "done":
-                return
-            if state.get(id(job)) == "busy":
-                return  # a cycle: keep the first render
-            state[id(job)] = "busy"
-            pins: dict[str, str] = {}
-            for name in _exact_pins(job.rendered.recipe):
-                targets = by_name.get(name)
-                if not targets or name == job.rendered.name:
-                    continue
-                target = _matching(targets, job.combo)
-                finish(target)
-                key = name.replace("-", "_")
-                pins[key] = f"{target.rendered.recipe['package']['version']} {target.rendered.build_string}"
-            if pins:
-                rendered, _ = self._render_one(job.node, job.leaf, job.combo, pins)
-                if rendered is not None:
-                    job.rendered = rendered
-            state[id(job)] = "done"
+        def finish(job: _Job) -> list[_Job]:
+            if id(job) in final:
+                return final[id(job)]
+            if id(job) in busy:
+                return [job]  # a cycle: keep the first render
+            busy.add(id(job))
+            names = [
+                n
+                for n in _exact_pins(job.rendered.recipe)
+                if n in by_name and n != job.rendered.name
+            ]
+            options: list[list[_Job]] = []
+            for name in names:
+                expanded = [
+                    done
+                    for target in by_name[name]
+                    if _compatible(target.combo, job.combo)
+                    for done in finish(target)
+                ]
+                if expanded:
+                    options.append(expanded)
+            result: list[_Job] = []
+            if not options:
+                result = [job]
+            else:
+                for choice in itertools.product(*options):
+                    combo = dict(job.combo)
+                    if not all(_compatible(c.combo, combo) for c in choice):
+                        continue
+                    pins: dict[str, str] = {}
+                    for target in choice:
+                        combo.update(target.combo)
+                        key = target.rendered.name.replace("-", "_")
+                        version = target.rendered.recipe["package"]["version"]
+                        pins[key] = f"{version} {target.rendered.build_string}"
+                    rendered, _ = self._render_one(job.node, job.leaf, job.combo, pins)
+                    if rendered is not None:
+                        result.append(_Job(job.node, job.leaf, combo, rendered))
+                if not result:
+                    result = [job]
+            final[id(job)] = result
+            return result
 
+        out: list[_Job] = []
         for job in jobs:
-            finish(job)
+            out.extend(finish(job))
+        return out
 
     def _render_one(
         self, node: Map, leaf: _Leaf, combo: dict[str, Any], pins: dict[str, str]
