@@ -106,3 +106,25 @@ def test_attach_and_detach_conflict(fake_env: FakeEnv) -> None:
 def test_empty_ps(fake_env: FakeEnv, tmp_path: Path) -> None:
     assert _ps(fake_env) == []
     assert "no detached runs" in fake_env.naja("ps").stdout
+
+
+def test_lost_when_monitor_and_command_die(fake_env: FakeEnv) -> None:
+    _detach(fake_env, "--", "sh", "-c", "while :; do sleep 0.05; done")
+    [entry] = wait_for(
+        lambda: [e for e in _ps(fake_env) if e["status"] == "running"], what="running"
+    )
+    os.kill(entry["monitor_pid"], signal.SIGKILL)
+    os.killpg(entry["pid"], signal.SIGKILL)
+    wait_for(lambda: _ps(fake_env)[0]["status"] == "lost", what="the run to be reported lost")
+    out = fake_env.naja("stop", entry["id"])
+    assert out.returncode == 0 and "not running (lost)" in out.stdout
+
+
+def test_stop_when_only_the_monitor_died(fake_env: FakeEnv) -> None:
+    _detach(fake_env, "--", "sh", "-c", "while :; do sleep 0.05; done")
+    [entry] = wait_for(
+        lambda: [e for e in _ps(fake_env) if e["status"] == "running"], what="running"
+    )
+    os.kill(entry["monitor_pid"], signal.SIGKILL)
+    assert fake_env.naja("stop", entry["id"]).returncode == 0
+    wait_for(lambda: _ps(fake_env)[0]["status"] == "lost", what="the command to be gone")
