@@ -61,10 +61,12 @@ def sbpl_profile(policy: SandboxPolicy, *, temp_dirs: Sequence[str] = TEMP_WRITE
         "(deny default)",
         "(allow process-exec process-fork)",
         "(allow signal (target same-sandbox))",
+        "(allow process-info* (target same-sandbox))",
         "(allow sysctl-read mach-lookup ipc-posix-shm ipc-posix-sem pseudo-tty)",
         "(allow file-read-metadata)",
         '(allow file-read* (literal "/"))',
         '(allow file-read* file-write* (literal "/dev/null") (literal "/dev/tty") (regex #"^/dev/ttys[0-9]+$"))',
+        '(allow file-ioctl (literal "/dev/tty") (regex #"^/dev/ttys[0-9]+$"))',
     ]
     if policy.filesystem:
         lines.append("(allow file-read* " + " ".join(_subpath(p) for p in SYSTEM_READ) + ")")
