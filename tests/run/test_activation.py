@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from naja.env import activation
-from naja.env.activation import ActivationError, activate, path_entries
+from naja.env.activation import ActivationError, activate, activation_delta, path_entries
 
 
 @pytest.fixture
@@ -140,3 +140,12 @@ def test_naja_run_uses_activation_scripts(tmp_path: Path) -> None:
     out = env.naja("run", "-n", "demo", "--", "sh", "-c", "echo $TOOL_HOME")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == f"{env.prefix}/share/tool"
+
+
+def test_delta_lists_only_changes(prefix: Path, tmp_path: Path) -> None:
+    _script(prefix, "a.sh", "export FOO=1\nunset GONE\n")
+    base = {"PATH": "/bin", "HOME": "/h", "GONE": "x"}
+    delta = activation_delta(prefix, base, root=tmp_path / "root")
+    assert delta["PATH"] == f"{prefix}/bin:/bin"
+    assert delta["FOO"] == "1" and delta["GONE"] is None
+    assert "HOME" not in delta

@@ -259,3 +259,19 @@ def activate(
     for change in script_changes(prefix, env, use_cache=use_cache, root=root):
         change.apply(env)
     return env
+
+
+def activation_delta(
+    prefix: Path,
+    environ: Mapping[str, str] | None = None,
+    *,
+    use_cache: bool = True,
+    root: Path | None = None,
+) -> dict[str, str | None]:
+    """Only what activating `prefix` changes: name → new value, or None for a removed variable
+    (what `shell hook --json` style consumers apply to their own environment)."""
+    base = dict(os.environ if environ is None else environ)
+    after = activate(prefix, base, use_cache=use_cache, root=root)
+    delta: dict[str, str | None] = {k: v for k, v in after.items() if base.get(k) != v}
+    delta.update({k: None for k in base if k not in after})
+    return delta
