@@ -97,9 +97,11 @@ class Supervisor:
 
     def _preexec(self) -> None:
         _restore_default_signals()
-        if self.ignore_in_wrapper:
-            for sig in FORWARD:
-                signal.signal(sig, signal.SIG_IGN)
+        # Also undo the SIG_IGN naja itself uses for terminal signals: ignored stays ignored
+        # across exec.
+        action = signal.SIG_IGN if self.ignore_in_wrapper else signal.SIG_DFL
+        for sig in FORWARD:
+            signal.signal(sig, action)
 
     def _target(self) -> tuple[int, bool] | None:
         """(pid, is a process group) that should receive a forwarded signal."""
