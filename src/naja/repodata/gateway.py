@@ -116,7 +116,11 @@ def load_indexes(
         ctx.close()
     out: list[SubdirIndex] = []
     for channel in channels:
-        found = [idx for (ch, _), idx in zip(jobs, results, strict=True) if ch == channel and idx]
+        found = [
+            idx
+            for (ch, _), idx in zip(jobs, results, strict=True)
+            if ch == channel and idx is not None
+        ]
         if not found:
             subdirs = ", ".join(s.value for s in channel.subdirs(wanted))
             if channel.is_local:

@@ -126,9 +126,7 @@ def get(
                     body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
                 except zlib.error as exc:
                     raise IndexFetchError(url, f"bad gzip body: {exc}") from None
-            return Answer(
-                status, body, head["etag"], head["last-modified"], head["cache-control"]
-            )
+            return Answer(status, body, head["etag"], head["last-modified"], head["cache-control"])
         hint = None
         if status == 401:
             hint = "the channel needs credentials (a token or user/password)"

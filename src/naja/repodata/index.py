@@ -24,7 +24,17 @@ Fetcher = Callable[[str], list[RepoDataRecord]]
 class SubdirIndex:
     """The records of one channel's subdir (see the module docstring)."""
 
-    __slots__ = ("_all", "_fetch", "_groups", "_names", "_nameset", "_raw", "channel", "form", "subdir")
+    __slots__ = (
+        "_all",
+        "_fetch",
+        "_groups",
+        "_names",
+        "_nameset",
+        "_raw",
+        "channel",
+        "form",
+        "subdir",
+    )
 
     def __init__(
         self,

@@ -37,9 +37,7 @@ def parsed_key(digest: str, channel: str, files_url: str) -> str:
     return f"{PARSED_VERSION}|{digest}|{channel}|{files_url}"
 
 
-def write_parsed(
-    directory: Path, key: str, groups: Mapping[str, list[RepoDataRecord]]
-) -> None:
+def write_parsed(directory: Path, key: str, groups: Mapping[str, list[RepoDataRecord]]) -> None:
     """Store `groups` (name -> finished records) under `key`, atomically."""
     encode = _ENCODER.encode
     blob = _ENCODER.encode(

@@ -57,7 +57,12 @@ class ProgressFeed:
         if self.callback is not None:
             self.callback(
                 IndexProgress(
-                    kind, redact_url(url), what, nbytes, self.files_done, self.files_total,
+                    kind,
+                    redact_url(url),
+                    what,
+                    nbytes,
+                    self.files_done,
+                    self.files_total,
                     self.bytes,
                 )
             )
