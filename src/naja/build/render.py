@@ -271,14 +271,18 @@ class RecipeRenderer:
             else:
                 for choice in itertools.product(*options):
                     combo = dict(job.combo)
-                    if not all(_compatible(c.combo, combo) for c in choice):
-                        continue
                     pins: dict[str, str] = {}
+                    clash = False
                     for target in choice:
+                        if not _compatible(target.combo, combo):
+                            clash = True
+                            break
                         combo.update(target.combo)
                         key = target.rendered.name.replace("-", "_")
                         version = target.rendered.recipe["package"]["version"]
                         pins[key] = f"{version} {target.rendered.build_string}"
+                    if clash:
+                        continue
                     rendered, _ = self._render_one(job.node, job.leaf, job.combo, pins)
                     if rendered is not None:
                         result.append(_Job(job.node, job.leaf, combo, rendered))
