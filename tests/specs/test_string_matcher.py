@@ -9,6 +9,8 @@ import pickle
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from naja.errors import ParseError
 from naja.specs.string_matcher import StringMatcher
@@ -122,3 +124,31 @@ def test_bad_patterns(text: str, position: int) -> None:
     with pytest.raises(ParseError) as info:
         StringMatcher.parse(text)
     assert info.value.kind == "string matcher" and info.value.position == position
+
+
+_pieces = st.text(alphabet="ab_19.+", min_size=0, max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_pieces, min_size=1, max_size=4), st.lists(_pieces, min_size=1, max_size=6))
+def test_generated_globs_agree_with_rattler(parts: list[str], values: list[str]) -> None:
+    pattern = "*".join(parts)
+    if not pattern.strip() or pattern.startswith("^"):
+        return
+    if "**" in pattern:
+        # rattler's glob rejects `**` outside a path; conda (and naja) read it as `*`.
+        assert StringMatcher.parse(pattern).matches(pattern.replace("*", ""))
+        return
+    ours = StringMatcher.parse(pattern)
+    theirs = rattler.MatchSpec(f"x * {pattern}")
+    for value in {*values, pattern.replace("*", "")}:
+        if not value:
+            continue
+        record = rattler.PackageRecord(
+            name="x",
+            version="1",
+            build=rattler.BuildString(value),
+            build_number=0,
+            subdir=rattler.Subdir("noarch"),
+        )
+        assert ours.matches(value) == theirs.matches(record), (pattern, value)
