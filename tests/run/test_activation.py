@@ -132,6 +132,15 @@ def test_fingerprint_changes_with_state(prefix: Path) -> None:
     assert activation.fingerprint(prefix) != before
 
 
+def test_fingerprint_sees_new_records_despite_equal_mtimes(prefix: Path) -> None:
+    meta = prefix / "conda-meta"
+    stamp = meta.stat().st_mtime_ns
+    before = activation.fingerprint(prefix)
+    (meta / "zlib-1.3-0.json").write_text("{}")
+    os.utime(meta, ns=(stamp, stamp))
+    assert activation.fingerprint(prefix) != before
+
+
 def test_naja_run_uses_activation_scripts(tmp_path: Path) -> None:
     from tests.run.fakeenv import make_env
 

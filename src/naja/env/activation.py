@@ -12,6 +12,7 @@ right when the caller's own PATH or variables differ from those of the run that 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -106,6 +107,9 @@ def fingerprint(prefix: Path) -> str:
             parts.append(f"{path.name}:{st.st_mtime_ns}:{st.st_size}")
         except OSError:
             parts.append(f"{path.name}:-")
+    # Coarse mtimes (1 s on some file systems) could hide a quick install; the names cannot.
+    with contextlib.suppress(OSError):
+        parts.append("|".join(sorted(os.listdir(meta))))
     for script in _scripts(prefix):
         st = script.stat()
         parts.append(f"{script.name}:{st.st_mtime_ns}:{st.st_size}")
