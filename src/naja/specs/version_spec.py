@@ -382,6 +382,30 @@ _SIMPLE_SPEC = re.compile(
 ).fullmatch
 
 
+def _simple_leaf(piece: str) -> _Node:
+    """A constraint of a `_SIMPLE_SPEC` text: valid by construction, so no checks."""
+    node = _LEAVES.get(piece)
+    if node is None:
+        if piece[0] in "<>=!":
+            cut = 2 if piece[1] == "=" else 1
+            op = piece[:cut]
+            v = Version.parse(piece[cut:])
+        else:
+            op = ""
+            v = Version.parse(piece)
+        node = _Node(piece, getattr(v, _REVERSED[op]), False, op == "" or op == "==")
+        if len(_LEAVES) < 1 << 16:
+            _LEAVES[piece] = node
+    return node
+
+
+def _compile_simple(text: str) -> _Node:
+    if "," not in text:
+        return _simple_leaf(text)
+    nodes = [_simple_leaf(piece) for piece in text.split(",")]
+    return _Group(text, _all_of([n.fn for n in nodes]), nodes, False)
+
+
 def _create(text: str, strict: bool) -> VersionSpec:
     if text.__class__ is not str:
         raise TypeError(f"VersionSpec() takes a str, not {type(text).__name__}")
@@ -445,8 +469,7 @@ class VersionSpec:
     def _compiled(self) -> _Node:
         node = self._node
         if node is None:
-            # Only `_SIMPLE_SPEC` texts get here, and those cannot fail to parse.
-            node = self._node = _parse_flat(self._text, False)
+            node = self._node = _compile_simple(self._text)
             self._fn = node.fn
         return node
 
