@@ -128,3 +128,20 @@ def test_stop_when_only_the_monitor_died(fake_env: FakeEnv) -> None:
     os.kill(entry["monitor_pid"], signal.SIGKILL)
     assert fake_env.naja("stop", entry["id"]).returncode == 0
     wait_for(lambda: _ps(fake_env)[0]["status"] == "lost", what="the command to be gone")
+
+
+def test_prune_forgets_finished_runs(fake_env: FakeEnv) -> None:
+    done_id = _detach(fake_env, "--", "true")
+    live_id = _detach(fake_env, "--", "sh", "-c", "while :; do sleep 0.05; done")
+    wait_for(
+        lambda: (
+            {e["id"]: e["status"] for e in _ps(fake_env)}
+            == {done_id: "exited (0)", live_id: "running"}
+        ),
+        what="one finished, one running",
+    )
+    listed = _ps(fake_env, "--prune")
+    assert len(listed) == 2  # listed once more, then forgotten
+    assert [e["id"] for e in _ps(fake_env)] == [live_id]
+    assert not (fake_env.root / "run" / f"{done_id}.log").exists()
+    assert fake_env.naja("stop", "-t", "2", live_id).returncode == 0

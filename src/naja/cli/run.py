@@ -360,12 +360,20 @@ def _detach(
 @click.option(
     "--label", "labels", multiple=True, help="Only runs with this label (repeatable: all of them)."
 )
-def ps(as_json: bool, running: bool, labels: tuple[str, ...]) -> None:
+@click.option(
+    "--prune", is_flag=True, help="Forget finished runs (their records and logs) after listing."
+)
+def ps(as_json: bool, running: bool, labels: tuple[str, ...], prune: bool) -> None:
     """List detached `naja run` processes: id, pid, labels, command, status, started."""
     from naja.env import detached
     from naja.env.prefix import root_prefix
 
-    runs = detached.load_all(root_prefix())
+    root = root_prefix()
+    runs = detached.load_all(root)
+    if prune:
+        for run in runs:
+            if run.status not in ("running", "starting"):
+                detached.forget(root, run)
     if running:
         runs = [r for r in runs if r.status == "running"]
     if labels:

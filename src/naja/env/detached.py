@@ -135,6 +135,12 @@ def save(root: Path, run: DetachedRun) -> None:
     os.replace(tmp, path)
 
 
+def forget(root: Path, run: DetachedRun) -> None:
+    """Delete a finished run's record and log."""
+    for path in (run_dir(root) / f"{run.id}.json", Path(run.log)):
+        path.unlink(missing_ok=True)
+
+
 def _load(path: Path) -> DetachedRun | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
