@@ -50,6 +50,9 @@ def exec_command(
         for fd in detach_streams:
             os.dup2(null, fd)
         os.close(null)
+    if os.name == "nt":
+        # Windows has no exec: os.execve would start a new process and lose its exit status.
+        sys.exit(subprocess.call(list(argv), env=dict(env), cwd=cwd))
     os.chdir(cwd)
     _restore_default_signals()
     os.execve(argv[0], list(argv), dict(env))
