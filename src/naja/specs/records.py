@@ -13,6 +13,8 @@ from typing import Any
 
 import msgspec
 
+from naja.specs.version import Version
+
 # Anything later than 9999-12-31 in seconds must have been written in milliseconds.
 _MAX_SECONDS = 253402300799
 
@@ -94,7 +96,7 @@ class PackageRecord(msgspec.Struct, kw_only=True, gc=False):
             self.timestamp = ts / 1000
 
     @property
-    def parsed_version(self) -> Any:
+    def parsed_version(self) -> Version:
         """The record's `Version`, parsed once per distinct version string (shared cache)."""
         v = _VERSION_CACHE.get(self.version)
         if v is None:
@@ -230,12 +232,10 @@ def known_keys(cls: type[PackageRecord]) -> frozenset[str]:
 
 
 # Parsed versions, shared by all records: repodata repeats version strings heavily.
-_VERSION_CACHE: dict[str, Any] = {}
+_VERSION_CACHE: dict[str, Version] = {}
 
 
-def _parse_version(text: str) -> Any:
-    from naja.specs.version import Version
-
+def _parse_version(text: str) -> Version:
     v = Version.parse(text)
     _VERSION_CACHE[text] = v
     return v
