@@ -179,7 +179,7 @@ class Encoding:
         if self.allowed is not None and self.statement(tag) not in self.allowed:
             return
         n, vars_, bits = self.matching(spec)
-        lits = [2 * v for v in vars_]
+        lits = [v + v for v in vars_]
         if parent:
             lits.append(2 * parent + 1)
         self.sat.add_clause(lits, tag)

@@ -191,15 +191,27 @@ class Sat:
             if val[lit] == 0:
                 self._assign(lit, cl, 0)
             return None
-        # Order: true and free literals first, then false ones from the highest level down,
-        # so the two watches are the best possible under the current assignment.
-        cl.sort(key=lambda q: (0, level[q >> 1]) if val[q] == -1 else (val[q] + 2, 0), reverse=True)
+        # Watch two literals that are not false if there are two (the usual case: no sort).
+        first = -1
+        for k in range(n):
+            if val[cl[k]] != -1:
+                if first < 0:
+                    first = k
+                    continue
+                cl[0], cl[first] = cl[first], cl[0]
+                cl[1], cl[k] = cl[k], cl[1]
+                self.watches[cl[0]].append(cl)
+                self.watches[cl[1]].append(cl)
+                return None
+        # At most one literal is not false: the others go in from the highest level down, so
+        # the second watch is the last literal to be unassigned on backtracking.
+        cl.sort(key=lambda q: (1 << 30) if val[q] != -1 else level[q >> 1], reverse=True)
         self.watches[cl[0]].append(cl)
         self.watches[cl[1]].append(cl)
-        v0, v1 = val[cl[0]], val[cl[1]]
+        v0 = val[cl[0]]
         if v0 == -1:
             return cl
-        if v0 == 0 and v1 == -1:
+        if v0 == 0:
             # cl[1] is the false literal of the highest level: the clause is unit from there.
             self._assign(cl[0], cl, level[cl[1] >> 1])
         return None
