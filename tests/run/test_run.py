@@ -62,6 +62,7 @@ def test_command_not_found_is_127(fake_env: FakeEnv) -> None:
     out = fake_env.naja("run", "-n", "demo", "--", "no-such-tool")
     assert out.returncode == 127
     assert "command 'no-such-tool' not found in environment demo" in out.stderr
+    assert "naja install -n demo" in out.stderr
     assert "Traceback" not in out.stderr
 
 

@@ -58,7 +58,9 @@ def _read_env_file(path: str) -> list[tuple[str, str | None]]:
     return out
 
 
-def _resolve_program(program: str, env: dict[str, str], cwd: Path, where: str) -> str:
+def _resolve_program(
+    program: str, env: dict[str, str], cwd: Path, where: str, selector: str
+) -> str:
     from naja.sandbox.errors import CommandNotExecutable, CommandNotFound
 
     if "/" in program:
@@ -72,7 +74,7 @@ def _resolve_program(program: str, env: dict[str, str], cwd: Path, where: str) -
                 raise CommandNotExecutable(f"{program}: permission denied (not executable)")
             raise CommandNotFound(
                 f"command {program!r} not found in environment {where}",
-                hint=f"install the package that provides it (`naja install -p {where} ...`), "
+                hint=f"install the package that provides it (`naja install {selector} ...`), "
                 "or give its full path",
             )
         path = Path(found)
@@ -186,12 +188,13 @@ def run(
     if target is None:
         raise UserInputError("no environment given", hint="name it with -n NAME or -p PATH")
     where = name or str(target)
+    selector = f"-n {name}" if name else f"-p {target}"
     if not (target / "conda-meta").is_dir():
         # Exit 2 like every command's "missing environment" (docs/exit-codes.md).
         raise UserInputError(
             f"environment {where} does not exist"
             + ("" if not target.exists() else f" ({target} has no conda-meta/)"),
-            hint=f"create it with `naja create {'-n ' + name if name else '-p ' + str(target)} ...`",
+            hint=f"create it with `naja create {selector} ...`",
         )
     if detach and attach:
         raise UserInputError(
@@ -233,7 +236,7 @@ def run(
         else:
             env[key] = value
 
-    program = _resolve_program(command[0], env, workdir, where)
+    program = _resolve_program(command[0], env, workdir, where, selector)
     argv = [program, *command[1:]]
     attached = set(attach) if attach else ({"stdin", "stdout", "stderr"} if not detach else set())
     tty = any(os.isatty(STREAMS[s]) for s in attached)
