@@ -61,7 +61,7 @@ def minimize(request: SolveRequest, enc: Encoding) -> Encoding:
         if time.perf_counter() > deadline:
             break
         trial = kept - {st}
-        enc2, _ = build(request, allowed=trial)
+        enc2, _ = build(request, allowed=trial, index=enc.index)
         if enc2.sat.solve(enc2, limit=MINIMIZE_CONFLICTS) is False:
             kept = set(_statements(enc2, enc2.sat.core()))
             best = enc2

@@ -25,12 +25,19 @@ def _key(rec: Any) -> tuple[str, str, str]:
     return (rec.name, rec.version, rec.build)
 
 
-def build(request: SolveRequest, allowed: set[Any] | None = None) -> tuple[Encoding, list[Any]]:
-    """The encoding of a request with its root clauses added (nothing searched yet)."""
+def build(
+    request: SolveRequest, allowed: set[Any] | None = None, index: Index | None = None
+) -> tuple[Encoding, list[Any]]:
+    """The encoding of a request with its root clauses added (nothing searched yet).
+
+    `allowed` keeps only the clauses of those statements (to shrink a conflict); `index`
+    reuses the channels' per-name view of an earlier build of the same request.
+    """
     priority = ChannelPriority(request.channel_priority)
     job = Job(request.job)
     specs = [parse_spec(s) for s in request.specs]
-    index = Index(request.channels, request.virtual_packages, request.installed, priority)
+    if index is None:
+        index = Index(request.channels, request.virtual_packages, request.installed, priority)
     installed = index.installed()
     named = {ms.name for ms in specs}
     if request.update_all:
