@@ -5,13 +5,19 @@ are numbered in preference order (so "the best free candidate" is the first free
 A record's `depends` and `constrains` are only encoded once the record becomes true, and a
 name's records are only looked up once some requirement or constraint mentions it.
 
-Decisions follow conda's preferences: first the requested specs (in request order, each
-taking its best candidate), then installed packages (keeping their record), then every
-other open requirement in the order it appeared (breadth first from the request).
+Decisions follow conda's preferences: first installed packages (each keeps its record),
+then the requested specs in request order (each takes its best candidate, so requested
+versions are lexicographically highest), then every other open requirement in the order it
+appeared (breadth first from the request). After many conflicts the order switches to
+conflict activity, then fewest candidates left (fail first), which is what hard puzzles need.
+Before a candidate is decided its clauses are added (a look-ahead): one whose dependencies
+are already ruled out is refuted by propagation where it stands, not by a conflict that
+would backjump over everything decided since.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from naja.solve.index import Candidate, Index
@@ -31,6 +37,7 @@ HARD_AFTER = 1000
 
 
 _SPEC_CACHE: dict[str, Any] = {}
+_SPEC_CACHE_LIMIT = 1 << 17
 
 
 def parse_spec(text: Any) -> Any:
@@ -39,6 +46,8 @@ def parse_spec(text: Any) -> Any:
         return text
     ms = _SPEC_CACHE.get(text)
     if ms is None:
+        if len(_SPEC_CACHE) >= _SPEC_CACHE_LIMIT:
+            _SPEC_CACHE.clear()  # a long-lived process must not grow without bound
         ms = _SPEC_CACHE[text] = MatchSpec.parse(text)
     return ms
 
@@ -80,7 +89,7 @@ class Encoding:
         index: Index,
         *,
         prefer_installed: frozenset[str] | set[str] = frozenset(),
-        pins: list[Any] = (),  # type: ignore[assignment]
+        pins: Sequence[Any] = (),
         flexible: bool = False,
         allowed: set[Any] | None = None,
     ) -> None:
@@ -213,8 +222,9 @@ class Encoding:
     def decide(self) -> int:
         sat = self.sat
         val, group_true = sat.val, sat.group_true
-        # The request (and what is installed) first, in order: each takes its best candidate,
-        # which makes the requested packages' versions lexicographically highest.
+        # What is installed, then the request, in that order: each takes its best candidate
+        # (an installed one keeps its record), so requested versions are lexicographically
+        # highest among solutions that keep the installed packages.
         for req in self.root_reqs:
             n = req.name
             t = group_true[n.gid]

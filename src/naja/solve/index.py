@@ -125,17 +125,8 @@ class Index:
     def installed(self) -> dict[str, Any]:
         return self._installed
 
-    def has_name(self, name: str) -> bool:
-        if self.is_virtual(name):
-            return name in self._virtual
-        return name in self._installed or any(src.by_name(name) for src in self._sources)
-
     def all_names(self) -> set[str]:
         names: set[str] = set(self._virtual) | set(self._installed)
         for src in self._sources:
             names.update(src.names())
         return names
-
-    def channel_names(self, name: str) -> list[int]:
-        """Ranks of the channels that have `name` (for explanations about channel priority)."""
-        return [rank for rank, src in enumerate(self._sources) if src.by_name(name)]
