@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from naja.cli.common import (
@@ -53,10 +55,14 @@ def create(
     """Create a new environment with the packages SPECS (conda match specs)."""
     from naja.cli.transact import apply_plan
     from naja.env.env_file import EnvSpec, merge, read_env_file
+    from naja.env.lockfile import is_lockfile
     from naja.env.prefix import resolve_prefix
     from naja.errors import UserInputError
 
-    env_spec = merge([read_env_file(f) for f in files]) if files else EnvSpec()
+    locks = [Path(f) for f in files if is_lockfile(Path(f))]
+    env_spec = (
+        merge([read_env_file(f) for f in files if Path(f) not in locks]) if files else EnvSpec()
+    )
     if env_spec.name and not name and not prefix:
         name = env_spec.name
     target = resolve_prefix(name, prefix)
@@ -74,18 +80,40 @@ def create(
             f"environment {target} already exists",
             hint="use `naja install` to add packages, or remove it first",
         )
-    if env_spec.explicit:
-        from naja.cli.transact import install_explicit
+    if locks or env_spec.explicit:
+        from naja.cli.transact import install_records
+        from naja.env.explicit import record_from_url
 
-        install_explicit(
+        if locks and (env_spec.explicit or env_spec.specs or specs):
+            raise UserInputError(
+                "a lockfile cannot be combined with other specs or files",
+                hint="a lockfile pins the whole environment; use it alone",
+            )
+        pypi: list[str] = []
+        if locks:
+            from naja.env.lockfile import read_lockfile
+            from naja.specs.platform import current_platform
+
+            subdir = platform or current_platform().value
+            locked = [read_lockfile(p, subdir) for p in locks]
+            records = [r for env in locked for r in env.conda]
+            pypi = [u for env in locked for u in env.pypi]
+        else:
+            records = [record_from_url(u) for u in env_spec.explicit]
+        install_records(
             target,
-            env_spec.explicit,
+            records,
             dry_run=dry_run,
             as_json=as_json,
             yes=yes,
             link_mode=link_mode,
             no_scripts=no_scripts,
+            history_cmd="naja create --file " + " ".join(files),
         )
+        if pypi and not dry_run and target is not None:
+            from naja.env.pip_install import pip_install
+
+            pip_install(target, pypi)
         return
     specs = (*env_spec.specs, *specs)
     channels = (*channels, *(c for c in env_spec.channels if c not in channels))

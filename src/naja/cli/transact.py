@@ -154,22 +154,22 @@ def apply_plan(
         click.echo(f"done: {len(plan.to_link)} linked, {len(plan.to_unlink)} removed in {target}")
 
 
-def install_explicit(
+def install_records(
     target: Path | None,
-    urls: list[str],
+    records: list[Any],
     *,
     dry_run: bool,
     as_json: bool,
     yes: bool,
     link_mode: str = "hardlink",
     no_scripts: bool = False,
+    history_cmd: str,
 ) -> None:
-    """Install exactly the packages an explicit file lists (no solving)."""
+    """Install exactly `records` (from an explicit file or a lockfile): no solving."""
     from naja.cli.output import print_json, print_transaction, record_action
-    from naja.env.explicit import record_from_url
+    from naja.config import load_config
     from naja.install import install
 
-    records = [record_from_url(u) for u in urls]
     if as_json:
         print_json(
             {
@@ -185,19 +185,25 @@ def install_explicit(
         return
     if target is None:
         raise UserInputError("no environment given", hint="name it with -n NAME or -p PATH")
-    if not yes and not as_json:
+    cfg = load_config(prefix=target)
+    if not (yes or as_json or cfg.get("always_yes")):
         if not sys.stdin.isatty():
             raise UserInputError("confirmation needed but stdin is not a terminal", hint="pass -y")
         if not click.confirm("Proceed?", default=True):
             raise click.exceptions.Abort()
-    install(
-        target,
-        records,
-        link_mode=link_mode,
-        run_scripts=not no_scripts,
-        history_cmd="naja create --file (explicit)",
-        warn=lambda msg: click.echo(f"warning: {msg}", err=True),
-    )
+    from naja.cli.progress import install_progress
+
+    with install_progress(not as_json) as progress:
+        install(
+            target,
+            records,
+            cache=package_cache(cfg),
+            link_mode=link_mode,
+            run_scripts=not no_scripts,
+            history_cmd=history_cmd,
+            progress=progress,
+            warn=lambda msg: click.echo(f"warning: {msg}", err=True),
+        )
     from naja.env.registry import register
 
     register(target)
