@@ -280,6 +280,7 @@ def run(
         stdin=streams["stdin"],
         stdout=streams["stdout"],
         stderr=streams["stderr"],
+        pass_fds=wrapped.pass_fds,
     )
     ctx.exit(code)
 
@@ -331,7 +332,14 @@ def _detach(
                     ignore_in_wrapper=wrapped.signals_reset,
                 )
                 result = supervisor.run(
-                    argv, env, cwd, stdin=0, stdout=1, stderr=2, on_start=started
+                    argv,
+                    env,
+                    cwd,
+                    stdin=0,
+                    stdout=1,
+                    stderr=2,
+                    on_start=started,
+                    pass_fds=wrapped.pass_fds,
                 )
             except OSError as exc:
                 record.error = f"cannot start {argv[0]}: {exc.strerror or exc}"

@@ -67,8 +67,12 @@ def bwrap_argv(
     *,
     bwrap: str = "bwrap",
     reset_signals: bool = True,
+    seccomp_fd: int | None = None,
 ) -> list[str]:
-    """The full command line running `command` under `policy` with bubblewrap."""
+    """The full command line running `command` under `policy` with bubblewrap.
+
+    `seccomp_fd` is a descriptor holding a filter to load (see `naja.sandbox.seccomp`).
+    """
     argv = [bwrap]
     if policy.filesystem:
         for path in policy.system.binds:
@@ -96,6 +100,8 @@ def bwrap_argv(
     argv += ["--cap-drop", "ALL", "--die-with-parent"]
     if policy.new_session:
         argv.append("--new-session")
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
     argv.append("--")
     if reset_signals:
         argv += ENV_RESET

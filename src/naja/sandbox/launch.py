@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from naja.sandbox import bwrap, sbpl
+from naja.sandbox import bwrap, sbpl, seccomp
 from naja.sandbox.config import SandboxSettings
 from naja.sandbox.errors import CommandNotFound, SandboxUnavailable
 from naja.sandbox.policy import SandboxPolicy, make_policy
@@ -29,6 +29,8 @@ class Wrapped:
     policy: SandboxPolicy | None = None
     # Whether the command line restores default signal handlers for the command itself.
     signals_reset: bool = False
+    # Descriptors the command line refers to, to be passed on to it.
+    pass_fds: tuple[int, ...] = ()
 
     @property
     def exec_ok(self) -> bool:
@@ -82,8 +84,17 @@ def wrap(
             sbpl.sandbox_exec_argv(policy, command, tool=tool), dict(env), "sandbox-exec", policy
         )
     reset = bwrap.env_can_reset_signals()
-    argv = bwrap.bwrap_argv(policy, command, bwrap=tool, reset_signals=reset)
-    return Wrapped(argv, bwrap.sandbox_env(policy, env), "bwrap", policy, signals_reset=reset)
+    program = seccomp.tiocsti_filter()
+    fd = seccomp.filter_fd(program) if program else None
+    argv = bwrap.bwrap_argv(policy, command, bwrap=tool, reset_signals=reset, seccomp_fd=fd)
+    return Wrapped(
+        argv,
+        bwrap.sandbox_env(policy, env),
+        "bwrap",
+        policy,
+        signals_reset=reset,
+        pass_fds=(fd,) if fd is not None else (),
+    )
 
 
 def _check_visible(policy: SandboxPolicy, program: str) -> None:

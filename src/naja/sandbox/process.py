@@ -150,6 +150,7 @@ class Supervisor:
         stdout: int | IO[bytes] | None = None,
         stderr: int | IO[bytes] | None = None,
         on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+        pass_fds: tuple[int, ...] = (),
     ) -> int:
         previous = {sig: signal.getsignal(sig) for sig in FORWARD}
         try:
@@ -166,6 +167,7 @@ class Supervisor:
                 stdout=stdout,
                 stderr=stderr,
                 preexec_fn=self._preexec,
+                pass_fds=pass_fds,
                 # On a terminal the command stays in naja's process group so that Ctrl-C and
                 # Ctrl-Z work as for any foreground job.
                 process_group=None if self.tty else 0,
