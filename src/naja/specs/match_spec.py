@@ -14,7 +14,8 @@ Grammar, as conda reads it (conda/models/match_spec.py is the reference for ever
   pins channel, subdir, name, version, build, file name and URL.
 
 `str()` is conda's canonical form; `MatchSpec.parse` caches; `matches(record)` checks the name
-first, then the version against the record's cached parsed `Version`.
+first, then the version against the record's cached parsed `Version`. `MatchSpec.from_url` reads
+an explicit-environment line (`<url>#<md5>`) keeping the hash.
 """
 
 from __future__ import annotations
