@@ -79,6 +79,7 @@ class _Core:
         self.keeps: list[str] = []
         self.pins: list[int] = []
         self.removes: list[int] = []
+        self.virtuals: list[str] = []
         # (kind, parent name, target name) -> {"specs": [...], "vars": set()}
         self.edges: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.clash: set[str] = set()
@@ -90,6 +91,8 @@ class _Core:
                 self.keeps.append(tag[1])
             elif kind == PIN:
                 self.pins.append(tag[1])
+            elif kind == "virtual":
+                self.virtuals.append(tag[1])
             elif kind == "remove":
                 self.removes.append(tag[1])
             elif kind == GROUP:
@@ -117,6 +120,9 @@ class _Core:
             rec = enc.index.installed().get(name)
             what = f"installed {rec.version}" if rec is not None else "installed"
             self.incoming.setdefault(name, []).append((name, what))
+        for name in self.virtuals:
+            have = ", ".join(c.record.version for c in enc.index.candidates(name))
+            self.incoming.setdefault(name, []).append((f"{name} {have}", "virtual package"))
         for (kind, parent, target), e in self.edges.items():
             who = self.describe(parent, e["vars"])
             prov = f"dependency of {who}" if kind == DEP else f"constraint of {who}"
