@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -444,3 +445,63 @@ def test_env_inside_the_home(tmp_path: Path) -> None:
     assert f"hello from {root / 'envs' / 'demo'} (demo)" in out.stdout
     assert "TOP-SECRET" not in out.stdout
     assert out.stdout.splitlines()[-1] == ".naja"  # only the path down to the environment
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_job_control_at_a_terminal(fake_env: FakeEnv) -> None:
+    """Ctrl-Z stops the sandboxed command with naja, `fg` resumes both, Ctrl-C ends it (130)."""
+    socket_name = f"naja-test-{uuid.uuid4().hex[:8]}"
+    tmux = ["tmux", "-L", socket_name]
+    ticks = fake_env.work / "ticks"
+    naja = shlex.join(
+        fake_env.argv(
+            "run",
+            "-n",
+            "demo",
+            "--sandbox",
+            "--allow-write",
+            ".",
+            "--",
+            "sh",
+            "-c",
+            "while :; do echo x >> ticks; sleep 0.1; done",
+        )
+    )
+    exports = " ".join(
+        f"{k}={shlex.quote(v)}"
+        for k, v in fake_env.environ.items()
+        if k in ("HOME", "NAJA_ROOT_PREFIX", "PATH")
+    )
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-x", "150", "-y", "20", "bash --norc --noprofile -i"],
+        check=True,
+        timeout=10,
+    )
+    try:
+
+        def send(*keys: str) -> None:
+            subprocess.run([*tmux, "send-keys", *keys], check=True, timeout=10)
+
+        def pane() -> str:
+            return subprocess.run(
+                [*tmux, "capture-pane", "-p"], capture_output=True, text=True, timeout=10
+            ).stdout
+
+        def count() -> int:
+            return len(ticks.read_text().splitlines()) if ticks.exists() else 0
+
+        send(f"cd {shlex.quote(str(fake_env.work))}; export {exports}", "Enter")
+        send(naja, "Enter")
+        wait_for(lambda: count() >= 3, timeout=20, what="the command to run")
+        send("C-z")
+        wait_for(lambda: "Stopped" in pane(), timeout=10, what="the job to stop")
+        stopped = count()
+        time.sleep(0.6)
+        assert count() <= stopped + 1  # nothing runs while stopped
+        send("fg", "Enter")
+        wait_for(lambda: count() >= stopped + 3, timeout=10, what="the job to resume")
+        send("C-c")
+        send("echo status=$?", "Enter")
+        wait_for(lambda: "status=130" in pane(), timeout=10, what="exit status 130")
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True, timeout=10)
