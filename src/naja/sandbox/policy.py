@@ -85,7 +85,7 @@ class SandboxPolicy:
     `filesystem=False` leaves the host's file system as it is (only the network, and the
     process/IPC namespaces, are isolated). `new_session` detaches the command from the
     controlling terminal (safe against TIOCSTI injection, but breaks job control), so it is
-    off when a terminal is attached.
+    off when a terminal is attached; a seccomp filter blocks TIOCSTI then (`seccomp`).
     """
 
     prefix: Path
