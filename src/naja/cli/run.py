@@ -452,10 +452,11 @@ def stop(run_id: str, sig: str, grace: float) -> None:
         click.echo(f"{record.id} is not running ({record.status})")
         return
     # The monitor forwards the signal the right way (into the sandbox, to the whole group).
-    if record.monitor_alive():
-        os.kill(record.monitor_pid, number)  # type: ignore[arg-type]
-    else:
-        os.killpg(record.pid, number)  # type: ignore[arg-type]
+    with contextlib.suppress(ProcessLookupError):  # it may end on its own meanwhile
+        if record.monitor_alive():
+            os.kill(record.monitor_pid, number)  # type: ignore[arg-type]
+        else:
+            os.killpg(record.pid, number)  # type: ignore[arg-type]
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and record.command_alive():
         time.sleep(0.05)
