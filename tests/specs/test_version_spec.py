@@ -247,6 +247,9 @@ def test_conda_match_table(spec: str, expected: bool) -> None:
         ("1.0.0a1", ">=1.0.0*", YES),  # ... and below its pre-releases
         ("1.0.0a1", "<1.0.0*", NO),
         ("0.9", "<1.0*", YES),
+        ("1.2+abc", "<=1.2+abc*", NO),  # the `*` may also end a local label
+        ("1.2+abcd", ">=1.2+abc*", YES),
+        ("1.2+abc", "<1.2+abd*", YES),
         ("1.0", "1.0.0*", YES),
         ("1.0.1", "1.0.0*", NO),
         ("2013a", "2013a*", YES),

@@ -490,9 +490,13 @@ def star_key(v: Version) -> tuple[Any, ...]:
     excludes them. Only spec parsing needs this; versions themselves cannot contain `*`.
     """
     norm = v.normalized
-    if "+" in norm:
-        raise ValueError("a `*` after a local version label has no order")
     body = norm.partition("!")[2] if "!" in norm else norm
+    if "+" in body:
+        # The `*` then ends the local label (`1.2+abc*`), as in conda.
+        public, _, local = body.partition("+")
+        _, key = _split_part(norm, public, 0, True)
+        _, local_key = _split_part(norm, local + "*", 0, False)
+        return (v.epoch, *key, *local_key)
     _, key = _split_part(norm, body + "*", 0, True)
     return (v.epoch, *key, *_NO_LOCAL)
 

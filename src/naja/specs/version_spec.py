@@ -201,11 +201,7 @@ def _leaf(spec: str, raw: str, pos: int, strict: bool) -> _Node:
         v = _parse_version(spec, body, vpos)
         if glued_star and op in ("<", "<=", ">", ">="):
             # conda orders `1.2*` as 1.2 followed by a `*` component, below 1.2a and 1.2dev.
-            try:
-                key = star_key(v)
-            except ValueError as e:
-                raise ParseError(_KIND, spec, str(e), vpos + len(body)) from None
-            return _Node(text, _KEY_TESTS[op](key))
+            return _Node(text, _KEY_TESTS[op](star_key(v)))
         # Bound comparison methods of the spec's version are the matchers: `>=v` is `v <= x`.
         if op == "==":
             return _Node(text, v.__eq__, is_exact=True)
