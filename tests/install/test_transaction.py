@@ -21,6 +21,7 @@ from naja.install import (
     remove,
 )
 from naja.install.transaction import JOURNAL
+from naja.specs.repodata import dump_prefix_record, load_prefix_record
 from tests.install.pkgmaker import Pkg, channel_records, make_channel
 
 
@@ -105,7 +106,10 @@ def test_install_writes_conda_meta(tmp_path: Path, channel, cache) -> None:
     assert os.access(prefix / "bin/b", os.X_OK)
     # hardlinked from the cache
     assert os.stat(prefix / "lib/a.txt").st_ino == os.stat(tmp_path / "pkgs/a-1.0-0/lib/a.txt").st_ino
-    meta = json.loads((prefix / "conda-meta/a-1.0-0.json").read_text())
+    raw = (prefix / "conda-meta/a-1.0-0.json").read_bytes()
+    # naja's fast writer gives exactly the canonical form of naja.specs
+    assert dump_prefix_record(load_prefix_record(raw)) == raw
+    meta = json.loads(raw)
     assert meta["requested_spec"] == "a >=1"
     assert meta["extracted_package_dir"] == str(tmp_path / "pkgs/a-1.0-0")
     assert meta["package_tarball_full_path"] == str(tmp_path / "pkgs/a-1.0-0.conda")

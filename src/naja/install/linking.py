@@ -11,6 +11,7 @@ import errno
 import fcntl
 import os
 import shutil
+import signal
 import threading
 import uuid
 from collections.abc import Callable
@@ -132,9 +133,16 @@ class Linker:
         copy_file(src, dst)
 
 
-def _link_chunk(linker: Linker, pairs: list[tuple[str, str]], can_reflink: bool) -> None:
+def _link_chunk(
+    linker: Linker,
+    pairs: list[tuple[str, str]],
+    can_reflink: bool,
+    stop: threading.Event | None = None,
+) -> None:
     link = os.link
-    for src, dst in pairs:
+    for n, (src, dst) in enumerate(pairs):
+        if stop is not None and not n & 255 and stop.is_set():
+            return
         try:
             link(src, dst, follow_symlinks=False)
         except FileExistsError:
@@ -153,42 +161,91 @@ def _link_chunk(linker: Linker, pairs: list[tuple[str, str]], can_reflink: bool)
             linker.place(src, dst, HARDLINK, can_reflink)
 
 
-def start_bulk_hardlink(
-    linker: Linker, pairs: list[tuple[str, str]], *, can_reflink: bool = False, workers: int = 1
-) -> Callable[[], None]:
-    """Hardlink many (source, target) pairs whose folders exist, in background threads.
+class BulkLinks:
+    """Hardlinks of many (source, target) pairs, made by background threads.
 
-    Returns `join`, which waits and re-raises the first error. The loop around link(2) is
-    tiny, so the threads spend nearly all their time in the kernel with the GIL released,
-    and the caller's own Python work (writing conda-meta) runs meanwhile.
+    Threads run from `start()` on. The loop around link(2) is tiny, so the threads spend nearly all their time in the kernel
+    with the GIL released, and the caller's own Python work (writing conda-meta) runs
+    meanwhile. A failing transaction must `cancel()` and `wait()` before undoing anything, so
+    no thread creates a file after the rollback removed it.
     """
-    if not pairs:
-        return lambda: None
-    workers = max(1, min(workers, len(pairs) // 1000 or 1))
-    chunks = [pairs[i::workers] for i in range(workers)]
-    errors: list[BaseException] = []
 
-    def run(chunk: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, linker: Linker, pairs: list[tuple[str, str]], *, can_reflink: bool = False, workers: int = 1
+    ) -> None:
+        self.errors: list[BaseException] = []
+        self._stop = threading.Event()
+        workers = max(1, min(workers, len(pairs) // 1000 or 1))
+        chunks = [pairs[i::workers] for i in range(workers)] if pairs else []
+        # Own completion flags: an interrupted Thread.join() can mark a running thread as
+        # stopped (CPython's bpo-45274 handling), so is_alive()/join() cannot be trusted here.
+        self._done = [threading.Event() for _ in chunks]
+        self._threads = [
+            threading.Thread(target=self._run, args=(linker, c, can_reflink, done), name="naja-link", daemon=True)
+            for c, done in zip(chunks, self._done, strict=True)
+        ]
+
+    def start(self) -> BulkLinks:
+        # A Ctrl-C inside Thread.start() could leave a thread that is running but not yet
+        # "alive" for wait(); hold SIGINT back until every thread is marked started.
+        held: list[int] = []
         try:
-            _link_chunk(linker, chunk, can_reflink)
+            previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+        except ValueError:  # not the main thread: no KeyboardInterrupt can land here
+            previous = None
+        try:
+            for t in self._threads:
+                t.start()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if held:
+            if callable(previous):
+                previous(signal.SIGINT, None)
+            elif previous != signal.SIG_IGN:
+                raise KeyboardInterrupt
+        return self
+
+    def _run(
+        self, linker: Linker, chunk: list[tuple[str, str]], can_reflink: bool, done: threading.Event
+    ) -> None:
+        try:
+            _link_chunk(linker, chunk, can_reflink, self._stop)
         except BaseException as e:
-            errors.append(e)
+            self.errors.append(e)
+            self._stop.set()
+        finally:
+            done.set()
 
-    threads = [threading.Thread(target=run, args=(c,), name="naja-link", daemon=True) for c in chunks]
-    for t in threads:
-        t.start()
+    def cancel(self) -> None:
+        self._stop.set()
 
-    def join() -> None:
-        for t in threads:
-            t.join()
-        if errors:
-            raise errors[0]
+    def wait(self) -> KeyboardInterrupt | None:
+        """Block until every thread ended, even across KeyboardInterrupts (which stop the
+        threads early and are returned, for the caller to raise)."""
+        interrupted = None
+        for t, done in zip(self._threads, self._done, strict=True):
+            if t.ident is None:
+                continue  # never started
+            while not done.is_set():
+                try:
+                    done.wait()
+                except KeyboardInterrupt as e:
+                    self._stop.set()
+                    interrupted = e
+        return interrupted
 
-    return join
+    def join(self) -> None:
+        """Wait, then re-raise an interrupt or the first error of a thread."""
+        interrupted = self.wait()
+        if interrupted is not None:
+            raise interrupted
+        if self.errors:
+            raise self.errors[0]
 
 
 def bulk_hardlink(
     linker: Linker, pairs: list[tuple[str, str]], *, can_reflink: bool = False, workers: int = 1
 ) -> None:
-    """`start_bulk_hardlink` and wait for it."""
-    start_bulk_hardlink(linker, pairs, can_reflink=can_reflink, workers=workers)()
+    """Hardlink (source, target) pairs whose folders exist, in parallel, and wait."""
+    BulkLinks(linker, pairs, can_reflink=can_reflink, workers=workers).start().join()

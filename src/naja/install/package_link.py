@@ -13,9 +13,9 @@ from naja.install.errors import InstallError, LinkError
 from naja.install.linking import COPY, HARDLINK, LINK_TYPE_NUMBER, Linker
 from naja.install.noarch import EntryPoint, PythonInfo, entry_point_script, pyc_path, target_path
 from naja.install.pkginfo import PathEntry, read_link_json, read_paths
+from naja.install.prefix_records import LinkedPath as RecordPath
 from naja.install.prefix_replace import replace_prefix
 from naja.specs.records import Link, PathsData, PrefixRecord, RepoDataRecord
-from naja.specs.records import PathEntry as RecordPath
 
 
 @dataclass

@@ -24,7 +24,7 @@ import msgspec
 from naja.errors import NajaError
 from naja.install.errors import InstallError, TransactionError
 from naja.install.history import append_history, history_block, history_size, truncate_history
-from naja.install.linking import HARDLINK, PROBE_PREFIX, Linker, start_bulk_hardlink
+from naja.install.linking import HARDLINK, PROBE_PREFIX, BulkLinks, Linker
 from naja.install.locks import FileLock
 from naja.install.noarch import PythonInfo, compile_pyc, python_runs
 from naja.install.package_link import (
@@ -371,10 +371,15 @@ class Transaction:
         )
         _write_journal(prefix, journal)
         self._check("journal-written")
+        self._links: BulkLinks | None = None
         try:
             self._run(plans, installed, python, preexisting, result)
         except BaseException as exc:
             try:
+                if self._links is not None:
+                    # No link thread may create a file after the undo removed it.
+                    self._links.cancel()
+                    self._links.wait()
                 _rollback(prefix, journal)
             except BaseException as rb_exc:  # pragma: no cover - a second failure
                 raise TransactionError(
@@ -490,11 +495,10 @@ class Transaction:
             records.append(rec)
             self._report("link", i + 1, len(plans), plan.pkg.record.name)
             self._check(f"linked:{plan.pkg.record.name}")
-        join_links = start_bulk_hardlink(linker, deferred, workers=self.jobs or os.cpu_count() or 1)
-        try:
-            self._finish_link(plans, records, python, result, join_links)
-        finally:
-            join_links()  # never leave link threads running into a rollback
+        # Assigned before any thread starts, so an interrupt cannot orphan one.
+        self._links = BulkLinks(linker, deferred, workers=self.jobs or os.cpu_count() or 1)
+        self._links.start()
+        self._finish_link(plans, records, python, result, self._links.join)
         result.linked = records
         if self.unlink or records:
             append_history(
