@@ -55,7 +55,7 @@ def _is_documented_difference(spec: str, version: str) -> bool:
       segment (series `1.0`).
     - `>=5.9*`: conda compares against `5.9` plus a `*` component, which sorts below `5.9a`.
     """
-    if spec.startswith("~=") and ("_" in spec or "-" in spec):
+    if spec.startswith("~=") and ("_" in spec or "-" in spec or "+" in spec):
         return True
     glued = re.fullmatch(r"(>=|>|<=|<)([^*]*[^.*])\*", spec)
     if glued is not None:
