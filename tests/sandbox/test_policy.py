@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from naja.sandbox.bwrap import ENV_RESET, bwrap_argv, sandbox_env, visible_inside
+from naja.sandbox.bwrap import ENV_RESET, bwrap_argv, sandbox_env
 from naja.sandbox.errors import SandboxConfigError
-from naja.sandbox.policy import Denied, SandboxPolicy, SystemLayout, make_policy
+from naja.sandbox.policy import Denied, SandboxPolicy, SystemLayout, make_policy, visible_inside
 
 LAYOUT = SystemLayout(
     binds=("/usr", "/etc/ssl", "/etc/passwd"),
@@ -137,6 +137,10 @@ def test_visible_inside() -> None:
     assert visible_inside(policy, Path("/usr/bin/env"))
     assert not visible_inside(policy, Path("/opt/other/tool"))
     assert not visible_inside(policy, Path("/envs/app/secret/x"))
+    inner = _policy(
+        deny=(Denied(Path("/envs/app/secret"), True),), read=(Path("/envs/app/secret/ok"),)
+    )
+    assert visible_inside(inner, Path("/envs/app/secret/ok/tool"))
 
 
 def test_make_policy_resolves_and_denies(tmp_path: Path) -> None:

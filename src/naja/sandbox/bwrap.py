@@ -179,20 +179,3 @@ def env_can_reset_signals() -> bool:
         except (OSError, subprocess.TimeoutExpired):
             _env_resets["env"] = False
     return _env_resets["env"]
-
-
-def visible_inside(policy: SandboxPolicy, path: Path) -> bool:
-    """Whether a host path (such as the program to run) can be seen inside the sandbox."""
-    if not policy.filesystem:
-        return True
-    path = Path(os.path.realpath(path))
-    roots = [Path(p) for p in policy.system.binds]
-    roots += [Path(p) for p, _ in policy.system.symlinks]
-    roots += [policy.prefix, *policy.read, *policy.write]
-    if policy.home_mode != "tmpfs":
-        roots.append(policy.home)
-    if policy.cwd_mode != "none":
-        roots.append(policy.cwd)
-    if any(path == d.path or path.is_relative_to(d.path) for d in policy.deny):
-        return False
-    return any(path == r or path.is_relative_to(r) for r in roots)

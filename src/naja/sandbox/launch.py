@@ -16,7 +16,7 @@ from pathlib import Path
 from naja.sandbox import bwrap, sbpl, seccomp
 from naja.sandbox.config import SandboxSettings
 from naja.sandbox.errors import CommandNotFound, SandboxUnavailable
-from naja.sandbox.policy import SandboxPolicy, make_policy
+from naja.sandbox.policy import SandboxPolicy, make_policy, visible_inside
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def wrap(
 
 
 def _check_visible(policy: SandboxPolicy, program: str) -> None:
-    if os.path.isabs(program) and not bwrap.visible_inside(policy, Path(program)):
+    if os.path.isabs(program) and not visible_inside(policy, Path(program)):
         raise CommandNotFound(
             f"{program} is outside the sandbox, so it cannot run there",
             hint=f"make it visible with --allow-read {os.path.dirname(program)}",

@@ -213,3 +213,17 @@ def make_policy(
         roots = policy.visible_roots()
         deny = [d for d in deny if _covered(d.path, roots)]
     return SandboxPolicy(**{**policy.__dict__, "deny": tuple(deny)})
+
+
+def visible_inside(policy: SandboxPolicy, path: Path) -> bool:
+    """Whether a host path (such as the program to run) can be seen inside the sandbox.
+
+    Like the mounts, the most specific matching path decides; a deny wins a tie.
+    """
+    if not policy.filesystem:
+        return True
+    path = Path(os.path.realpath(path))
+    roots = policy.visible_roots() + [Path(p) for p, _ in policy.system.symlinks]
+    matches = [(len(r.parts), 0) for r in roots if _covered(path, [r])]
+    matches += [(len(d.path.parts), 1) for d in policy.deny if _covered(path, [d.path])]
+    return bool(matches) and max(matches)[1] == 0
