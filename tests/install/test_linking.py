@@ -216,3 +216,27 @@ def test_python_site_packages_path(tmp_path: Path, py_channel) -> None:
     install(prefix, [python, py_channel["purelib"]], cache=PackageCache([tmp_path / "pkgs"]), compile_pyc=False)
     assert (prefix / "lib/python3t/site-packages/purelib/__init__.py").exists()
     assert installed_records(prefix)[0].name == "purelib"
+
+
+def test_python_minor_upgrade_relinks_noarch(tmp_path: Path) -> None:
+    pkgs = [
+        Pkg("python", "3.98.0", files={"bin/python3.98": b"#!/bin/sh\n"}),
+        Pkg("python", "3.99.0", files={"bin/python3.99": b"#!/bin/sh\n"}),
+        Pkg("purelib", noarch="python", files={"site-packages/purelib.py": b"x = 1\n"}),
+    ]
+    root = make_channel(tmp_path / "ch", pkgs)
+    from naja.specs.repodata import load_repodata
+
+    recs = {}
+    for sd in ("linux-64", "noarch"):
+        for r in load_repodata((root / sd / "repodata.json").read_bytes(), channel=root.as_uri(), subdir=sd):
+            recs[f"{r.name}-{r.version}"] = r
+    prefix = tmp_path / "env"
+    cache = PackageCache([tmp_path / "pkgs"])
+    install(prefix, [recs["python-3.98.0"], recs["purelib-1.0"]], cache=cache, compile_pyc=False)
+    assert (prefix / "lib/python3.98/site-packages/purelib.py").exists()
+    res = install(prefix, [recs["python-3.99.0"]], cache=cache, compile_pyc=False)
+    assert sorted(r.name for r in res.linked) == ["purelib", "python"]
+    assert (prefix / "lib/python3.99/site-packages/purelib.py").exists()
+    assert not (prefix / "lib/python3.98").exists()
+    assert consistent(prefix) == {"python-3.99.0", "purelib-1.0"}

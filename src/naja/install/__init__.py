@@ -88,6 +88,37 @@ def _same(a: RepoDataRecord, b: PrefixRecord) -> bool:
     return True
 
 
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def _noarch_relinks(
+    installed: dict[str, PrefixRecord],
+    todo: list[RepoDataRecord],
+    unlink: list[PrefixRecord],
+    unlink_names: set[str],
+) -> list[RepoDataRecord]:
+    """noarch: python packages that stay but must move because python's minor version (and so
+    site-packages) changes: they are unlinked and linked again, as conda does."""
+    new_py = next((r for r in todo if r.name == "python"), None)
+    old_py = installed.get("python")
+    if new_py is None or old_py is None:
+        return []
+    same_minor = _minor(new_py.version) == _minor(old_py.version)
+    if same_minor and new_py.python_site_packages_path == old_py.python_site_packages_path:
+        return []
+    linking = {r.name for r in todo}
+    out: list[RepoDataRecord] = []
+    for r in installed.values():
+        if r.noarch != "python" or r.name in linking or record_filename(r) in unlink_names:
+            continue
+        unlink.append(r)
+        unlink_names.add(record_filename(r))
+        fields = {f: getattr(r, f) for f in RepoDataRecord.__struct_fields__}
+        out.append(RepoDataRecord(**fields))
+    return out
+
+
 def install(
     prefix: str | os.PathLike[str],
     records_to_link: Iterable[RepoDataRecord],
@@ -125,6 +156,7 @@ def install(
             unlink.append(old)
             unlink_names.add(record_filename(old))
         todo.append(rec)
+    todo += _noarch_relinks(installed, todo, unlink, unlink_names)
     spec_by_name: dict[str, str] = {}
     for spec in requested_specs:
         name = spec.split()[0].split("=")[0].split("<")[0].split(">")[0].split("[")[0]
