@@ -27,7 +27,10 @@ Ctrl-C or `kill -9`: the next call on the prefix (or `recover(prefix)`) finishes
 
 An installed package whose name is also in `records_to_link` is replaced (unlinked first)
 even if not listed in `records_to_unlink`; one already installed with the identical record is
-left alone. `remove(prefix, names)` unlinks packages by name.
+left alone; when python's minor version changes, installed noarch: python packages are
+relinked into the new site-packages. `remove(prefix, names)` unlinks packages by name.
+`PackageCache.clean(...)` frees cache space for `naja clean`. `TransactionResult.timings`
+gives seconds per step.
 """
 
 from __future__ import annotations
