@@ -29,7 +29,15 @@ DEFAULT_DENY: tuple[str, ...] = (
 )
 
 # Read-only system locations a program needs to start and to look up users and certificates.
-SYSTEM_DIRS: tuple[str, ...] = ("/usr", "/etc/alternatives", "/etc/ssl", "/etc/ca-certificates")
+SYSTEM_DIRS: tuple[str, ...] = (
+    "/usr",
+    "/etc/alternatives",
+    "/etc/ssl",
+    "/etc/ca-certificates",
+    "/etc/pki",  # certificates on Fedora/RHEL
+    "/etc/crypto-policies",
+    "/etc/terminfo",
+)
 SYSTEM_FILES: tuple[str, ...] = (
     "/etc/ld.so.cache",
     "/etc/ld.so.conf",
@@ -38,6 +46,7 @@ SYSTEM_FILES: tuple[str, ...] = (
     "/etc/group",
     "/etc/nsswitch.conf",
     "/etc/localtime",
+    "/etc/os-release",
 )
 # Top-level directories that merged-/usr systems make symlinks into /usr.
 SYSTEM_TOP: tuple[str, ...] = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
