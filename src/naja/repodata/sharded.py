@@ -52,19 +52,20 @@ class ShardProblem(Exception):
 
 def _fetch_index(
     ctx: Context, url: str, directory: Path, state: SubdirState, *, force: bool
-) -> FileState | None:
+) -> tuple[FileState | None, bytes | None]:
+    """The stored shard index's state, and its bytes when they were just downloaded."""
     now = time.time()
     fs = state.shards
     if fs is not None and not fs.matches(directory):
         fs = state.shards = None
     if ctx.offline:
-        return fs
+        return fs, None
     if fs is None and state.no_shards_until > now and not force:
-        return None
+        return None, None
     if fs is not None and not force and fs.is_fresh(ctx.ttl, now):
         ctx.progress.start(url, "shard-index")
         ctx.progress.end("cached", url, "shard-index")
-        return fs
+        return fs, None
     ctx.progress.start(url, "shard-index")
     conditional = fs is not None and not force
     ans = http.get(
@@ -99,7 +100,7 @@ def _fetch_index(
             (directory / SHARD_INDEX_FILE).unlink()
     state.shards = fs
     ctx.save(directory, state)
-    return fs
+    return fs, ans.body if ans.ok else None
 
 
 def load_shard_index(
@@ -109,11 +110,12 @@ def load_shard_index(
     directory = ctx.subdir_dir(channel, subdir)
     url = channel.platform_url(subdir, with_token=True) + SHARD_INDEX_FILE
     for attempt in range(2):
-        fs = _fetch_index(ctx, url, directory, state, force=force or attempt > 0)
+        fs, data = _fetch_index(ctx, url, directory, state, force=force or attempt > 0)
         if fs is None:
             return None
         try:
-            data = (directory / fs.file).read_bytes()
+            if data is None:
+                data = (directory / fs.file).read_bytes()
             if hashlib.sha256(data).hexdigest() != fs.sha256:
                 raise ShardDecodeError("the cached file changed since it was downloaded")
             index = decode_index(data)
@@ -133,11 +135,14 @@ def load_shard_index(
     return None
 
 
-def fetch_shard(ctx: Context, sub: ShardedSubdir, name: str) -> list[RepoDataRecord]:
-    """`name`'s records from its shard: the cached copy if its hash checks out, else the
-    server's (checked against the hash before it is stored)."""
+def fetch_shard(
+    ctx: Context, sub: ShardedSubdir, name: str, data: bytes | None = None
+) -> list[RepoDataRecord]:
+    """`name`'s records from its shard: `data` or the cached copy if its hash checks out,
+    else the server's (checked against the hash before it is stored)."""
     digest = sub.hashes[name]
-    data = read_cached_shard(ctx.shard_cache, digest)
+    if data is None:
+        data = read_cached_shard(ctx.shard_cache, digest)
     url = sub.shard_url(name)
     if data is None:
         if ctx.offline:
@@ -188,6 +193,7 @@ class Closure:
         self.refreshed: set[int] = set()
         self.offline_missing: list[str] = []
         self._futures: dict[Future[list[RepoDataRecord]], tuple[int, str]] = {}
+        self._ready: list[tuple[int, str, bytes]] = []
 
     def expand_roots(self, roots: Iterable[str]) -> set[str]:
         names: set[str] = set()
@@ -218,12 +224,34 @@ class Closure:
             self._add(dep)
 
     def _submit(self, i: int, name: str) -> None:
-        future = self.pool.submit(fetch_shard, self.ctx, self.subs[i][0], name)
+        sub = self.subs[i][0]
+        cached = read_cached_shard(self.ctx.shard_cache, sub.hashes[name])
+        if cached is not None:
+            # Decoding a cached shard costs less than handing it to a worker thread.
+            self._ready.append((i, name, cached))
+            return
+        future = self.pool.submit(fetch_shard, self.ctx, sub, name)
         self._futures[future] = (i, name)
+
+    def _drain_ready(self) -> None:
+        while self._ready:
+            i, name, data = self._ready.pop()
+            try:
+                records = fetch_shard(self.ctx, self.subs[i][0], name, data)
+            except ShardProblem as exc:
+                self._recover(i, exc)
+                continue
+            self._accept(i, name, records)
+
+    def _accept(self, i: int, name: str, records: list[RepoDataRecord]) -> None:
+        self.results[i][name] = records
+        for dep in dependency_names(records):
+            self._add(dep)
 
     def run(self, roots: Iterable[str]) -> list[dict[str, list[RepoDataRecord]]]:
         for name in self.expand_roots(roots):
             self._add(name)
+        self._drain_ready()
         while self._futures:
             done, _ = wait(list(self._futures), return_when=FIRST_COMPLETED)
             for future in done:
@@ -236,9 +264,8 @@ class Closure:
                 except ShardProblem as exc:
                     self._recover(i, exc)
                     continue
-                self.results[i][name] = records
-                for dep in dependency_names(records):
-                    self._add(dep)
+                self._accept(i, name, records)
+            self._drain_ready()
         return self.results
 
     def _recover(self, i: int, problem: ShardProblem) -> None:
