@@ -1,8 +1,9 @@
 """Evaluating `${{ }}` templates and `if:` expressions, and finding the variables they use.
 
 A scalar that is exactly one `${{ expr }}` keeps the expression's native value (a list stays a
-list, a pin stays a pin); anything else renders to a string. Compiled templates are cached by
-text: the same strings come back for every variant of a recipe.
+list, a pin stays a pin); text mixing literal parts and `${{ }}` renders to a string. Expressions
+run on naja's own interpreter (`naja.build.expr`); only the rare template with `{% %}` blocks
+goes through Jinja2. Everything compiled is cached by its text.
 """
 
 from __future__ import annotations
@@ -11,60 +12,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import jinja2
-import jinja2.environment
-import jinja2.meta
-import jinja2.parser
-from jinja2 import nodes
-
+from naja.build.expr import UNDEFINED, Compiled, ExprError, Scope, compile_expression, to_str
 from naja.build.jinja_functions import FILTERS, GLOBAL_FUNCTIONS, TESTS
 
-
-def _finalize(value: object) -> object:
-    # minijinja (rattler-build) prints booleans and none the Rust way.
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return ""
-    return value
-
-
-class _Undefined(jinja2.Undefined):
-    """Undefined names are false and empty, as in rattler-build's lenient selectors."""
-
-    __slots__ = ()
-
-
-def _make_env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        variable_start_string="${{",
-        variable_end_string="}}",
-        block_start_string="{%",
-        block_end_string="%}",
-        comment_start_string="{#",
-        comment_end_string="#}",
-        undefined=_Undefined,
-        finalize=_finalize,
-        keep_trailing_newline=True,
-        autoescape=False,
-        cache_size=0,
-    )
-    env.filters.update(FILTERS)
-    env.tests.update(TESTS)
-    env.globals.update(GLOBAL_FUNCTIONS)
-    env.globals["true"] = True
-    env.globals["false"] = False
-    env.globals["none"] = None
-    return env
-
-
-ENV = _make_env()
 _IDENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\Z")
-_expr_cache: dict[str, Any] = {}
-_tmpl_cache: dict[str, jinja2.Template] = {}
+_SEGMENT = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+_expr_cache: dict[str, Compiled] = {}
 _vars_cache: dict[str, frozenset[str]] = {}
+_GLOBALS = {**GLOBAL_FUNCTIONS, "true": True, "false": False, "none": None}
 
 
 class TemplateError(Exception):
@@ -86,81 +41,25 @@ def _single_expression(text: str) -> str | None:
     return inner
 
 
-class _Plan:
-    """An expression split at `and` / `or` / `x if c else y` / `not`, so evaluation can record
-    only the names it actually reads (rattler-build tracks variables as they are accessed)."""
-
-    __slots__ = ("fn", "kind", "names", "parts")
-
-    def __init__(self, kind: str, parts: tuple[_Plan | None, ...] = (), fn: Any = None,
-                 names: frozenset[str] = frozenset()) -> None:
-        self.kind = kind
-        self.parts = parts
-        self.fn = fn
-        self.names = names
-
-    def run(self, variables: Mapping[str, Any], used: set[str] | None) -> Any:
-        kind = self.kind
-        if kind == "leaf":
-            if used is not None:
-                used.update(self.names)
-            try:
-                return self.fn(**variables)
-            except TypeError:
-                # minijinja compares values of different types (`"14" < 14`) as unequal
-                # instead of failing; selectors like `vc<14` rely on that.
-                return False
-        parts = self.parts
-        if kind == "and":
-            left = parts[0].run(variables, used)  # type: ignore[union-attr]
-            return left if not left else parts[1].run(variables, used)  # type: ignore[union-attr]
-        if kind == "or":
-            left = parts[0].run(variables, used)  # type: ignore[union-attr]
-            return left if left else parts[1].run(variables, used)  # type: ignore[union-attr]
-        if kind == "not":
-            return not parts[0].run(variables, used)  # type: ignore[union-attr]
-        # conditional expression
-        if parts[0].run(variables, used):  # type: ignore[union-attr]
-            return parts[1].run(variables, used)  # type: ignore[union-attr]
-        return None if parts[2] is None else parts[2].run(variables, used)
+def _compiled(expr: str) -> Compiled:
+    compiled = _expr_cache.get(expr)
+    if compiled is None:
+        try:
+            compiled = compile_expression(expr)
+        except ExprError as exc:
+            raise TemplateError(f"invalid expression `{expr.strip()}`: {exc}") from None
+        _expr_cache[expr] = compiled
+    return compiled
 
 
-def _leaf(node: nodes.Expr) -> _Plan:
-    assign = nodes.Assign(nodes.Name("result", "store"), node, lineno=1)
-    template = ENV.from_string(nodes.Template([assign], lineno=1))
-    fn = jinja2.environment.TemplateExpression(template, True)
-    wrapper = nodes.Template([nodes.Output([node], lineno=1)], lineno=1)
-    wrapper.set_environment(ENV)
-    names = _names_in(wrapper)
-    return _Plan("leaf", fn=fn, names=names)
-
-
-def _plan(node: nodes.Expr) -> _Plan:
-    if isinstance(node, nodes.And):
-        return _Plan("and", (_plan(node.left), _plan(node.right)))
-    if isinstance(node, nodes.Or):
-        return _Plan("or", (_plan(node.left), _plan(node.right)))
-    if isinstance(node, nodes.Not):
-        return _Plan("not", (_plan(node.node),))
-    if isinstance(node, nodes.CondExpr):
-        other = _plan(node.expr2) if node.expr2 is not None else None
-        return _Plan("cond", (_plan(node.test), _plan(node.expr1), other))
-    return _leaf(node)
-
-
-def _compile(expr: str) -> _Plan:
-    parser = jinja2.parser.Parser(ENV, expr, state="variable")
-    node = parser.parse_expression()
-    if not parser.stream.eos:
-        token = parser.stream.current
-        raise jinja2.TemplateSyntaxError(f"unexpected {token.value!r}", token.lineno)
-    return _plan(node)
+def _native(value: Any) -> Any:
+    return None if value is UNDEFINED else value
 
 
 def evaluate_expression(
     expr: str, variables: Mapping[str, Any], used: set[str] | None = None
 ) -> Any:
-    """Evaluate a bare jinja expression (an `if:` condition or the inside of `${{ }}`).
+    """Evaluate a bare expression (an `if:` condition or the inside of `${{ }}`).
 
     Names actually read (short-circuits respected) are added to `used`.
     """
@@ -171,22 +70,31 @@ def evaluate_expression(
             used.add(name)
         if name in variables:
             return variables[name]
-        if name in ENV.globals:
-            return ENV.globals[name]
-        return None
-    fn = _expr_cache.get(expr)
-    if fn is None:
-        try:
-            fn = _compile(expr)
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"invalid expression `{expr.strip()}`: {exc.message}") from None
-        _expr_cache[expr] = fn
+        return _GLOBALS.get(name)
+    compiled = _compiled(expr)
+    if used is not None and compiled.calls:
+        used.update(_implied(compiled))
+    scope = Scope(_Variables(variables), FILTERS, TESTS, used)
     try:
-        return fn.run(variables, used)
-    except jinja2.TemplateError as exc:
+        return _native(compiled.fn(scope))
+    except ExprError as exc:
         raise TemplateError(f"cannot evaluate `{expr.strip()}`: {exc}") from None
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
-        raise TemplateError(f"cannot evaluate `{expr.strip()}`: {exc}") from None
+
+
+class _Variables(dict):
+    """The recipe's variables layered over the global functions, without copying either."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        inner = self.inner
+        if key in inner:
+            return inner[key]
+        return _GLOBALS.get(key, default)
 
 
 def render_template(
@@ -196,42 +104,40 @@ def render_template(
     expr = _single_expression(text)
     if expr is not None:
         return evaluate_expression(expr, variables, used)
-    if used is not None:
-        used.update(template_variables(text))
-    tmpl = _tmpl_cache.get(text)
-    if tmpl is None:
-        try:
-            tmpl = ENV.from_string(text)
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"invalid template: {exc.message}") from None
-        _tmpl_cache[text] = tmpl
-    try:
-        return tmpl.render(**variables)
-    except jinja2.TemplateError as exc:
-        raise TemplateError(f"cannot render template: {exc}") from None
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
-        raise TemplateError(f"cannot render template: {exc}") from None
+    if "{%" in text:
+        if used is not None:
+            used.update(template_variables(text))
+        return _render_with_jinja(text, variables)
+    out: list[str] = []
+    pos = 0
+    for m in _SEGMENT.finditer(text):
+        out.append(text[pos : m.start()])
+        out.append(to_str(evaluate_expression(m.group(1), variables, used)))
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 # Calls that read variant keys beyond the names written in the expression.
 _IMPLIED = {
     "compiler": ("{}_compiler", "{}_compiler_version"),
     "stdlib": ("{}_stdlib", "{}_stdlib_version"),
+    "cdt": ("cdt_name", "cdt_arch"),
 }
 
 
-def _names_in(ast: nodes.Node) -> frozenset[str]:
-    found = set(jinja2.meta.find_undeclared_variables(ast))
-    for call in ast.find_all(nodes.Call):
-        fn = call.node
-        if isinstance(fn, nodes.Name) and fn.name in _IMPLIED and call.args:
-            arg = call.args[0]
-            if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
-                lang = arg.value.replace("-", "_")
-                found.update(p.format(lang) for p in _IMPLIED[fn.name])
-        if isinstance(fn, nodes.Name) and fn.name == "cdt":
-            found.update(("cdt_name", "cdt_arch"))
-    return frozenset(found)
+def _implied(compiled: Compiled) -> set[str]:
+    names: set[str] = set()
+    for callee, arg in compiled.calls:
+        if callee in _IMPLIED:
+            key = arg.replace("-", "_")
+            names.update(p.format(key) for p in _IMPLIED[callee])
+    return names
+
+
+def _expression_names(expr: str) -> frozenset[str]:
+    compiled = _compiled(expr)
+    return frozenset(compiled.names | _implied(compiled))
 
 
 def template_variables(text: str) -> frozenset[str]:
@@ -239,14 +145,70 @@ def template_variables(text: str) -> frozenset[str]:
     cached = _vars_cache.get(text)
     if cached is not None:
         return cached
+    names: set[str] = set()
     try:
-        names = _names_in(ENV.parse(text))
-    except jinja2.TemplateSyntaxError:
-        names = frozenset()
-    _vars_cache[text] = names
-    return names
+        if "{%" in text:
+            names.update(_jinja_variables(text))
+        for m in _SEGMENT.finditer(text):
+            names.update(_expression_names(m.group(1)))
+    except TemplateError:
+        pass
+    result = frozenset(names)
+    _vars_cache[text] = result
+    return result
 
 
 def expression_variables(expr: str) -> frozenset[str]:
     """Names a bare expression (an `if:` condition) reads."""
-    return template_variables("${{ " + expr + " }}")
+    try:
+        return _expression_names(expr)
+    except TemplateError:
+        return frozenset()
+
+
+# ------------------------------------------------------------ `{% %}` blocks: Jinja2 fallback
+_jinja_env: Any = None
+
+
+def _jinja() -> Any:
+    global _jinja_env
+    if _jinja_env is None:
+        import jinja2
+
+        class _Undefined(jinja2.Undefined):
+            __slots__ = ()
+
+        env = jinja2.Environment(
+            variable_start_string="${{",
+            variable_end_string="}}",
+            undefined=_Undefined,
+            finalize=lambda v: to_str(v) if v is None or isinstance(v, bool) else v,
+            keep_trailing_newline=True,
+            autoescape=False,
+        )
+        env.filters.update(FILTERS)
+        env.tests.update(TESTS)
+        env.globals.update(_GLOBALS)
+        _jinja_env = env
+    return _jinja_env
+
+
+def _render_with_jinja(text: str, variables: Mapping[str, Any]) -> str:
+    import jinja2
+
+    try:
+        return _jinja().from_string(text).render(**variables)
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"cannot render template: {exc}") from None
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        raise TemplateError(f"cannot render template: {exc}") from None
+
+
+def _jinja_variables(text: str) -> set[str]:
+    import jinja2
+    import jinja2.meta
+
+    try:
+        return set(jinja2.meta.find_undeclared_variables(_jinja().parse(text)))
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"invalid template: {exc.message}") from None

@@ -10,8 +10,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import jinja2
-
+from naja.build.expr import UNDEFINED, to_str
 from naja.build.pins import make_pin
 from naja.specs.platform import Platform
 from naja.specs.version import Version
@@ -35,7 +34,7 @@ def _os_of(platform: str) -> str:
 
 
 def _with_version(name: str, version: object) -> str:
-    if version is None or isinstance(version, jinja2.Undefined):
+    if version is None or version is UNDEFINED:
         return name
     text = str(version)
     if not text or text == "None":
@@ -46,7 +45,7 @@ def _with_version(name: str, version: object) -> str:
 
 
 def _undefined(value: object) -> bool:
-    return value is None or isinstance(value, jinja2.Undefined)
+    return value is None or value is UNDEFINED
 
 
 def recipe_functions(variant: Mapping[str, Any], target_platform: str) -> dict[str, Any]:
@@ -125,7 +124,7 @@ class EnvAccess:
         value = os.environ.get(name)
         if value is None:
             if default is None:
-                return jinja2.Undefined(name=name)
+                return UNDEFINED
             return default
         return value
 
@@ -143,6 +142,8 @@ GLOBAL_FUNCTIONS: dict[str, Any] = {
     "is_unix": _platform_test("unix"),
     "is_noarch": _platform_test("noarch"),
     "env": EnvAccess(),
+    "range": range,
+    "dict": dict,
 }
 
 
@@ -178,16 +179,90 @@ def _bool(value: object) -> bool:
     return bool(value)
 
 
+def _default(value: object, default: object = "", boolean: bool = False) -> object:
+    if value is UNDEFINED or (boolean and not value):
+        return default
+    return value
+
+
+def _first(value: Any) -> Any:
+    for item in value:
+        return item
+    return UNDEFINED
+
+
+def _last(value: Any) -> Any:
+    items = list(value)
+    return items[-1] if items else UNDEFINED
+
+
+def _join(value: Any, sep: str = "") -> str:
+    return str(sep).join(to_str(v) for v in value)
+
+
+def _replace(value: object, old: str, new: str, count: int | None = None) -> str:
+    text = to_str(value)
+    return text.replace(str(old), str(new)) if count is None else text.replace(old, new, count)
+
+
+def _length(value: Any) -> int:
+    return 0 if value is UNDEFINED or value is None else len(value)
+
+
+def _to_float(value: object, default: float = 0.0) -> float:
+    try:
+        return float(str(value))
+    except ValueError:
+        return default
+
+
 FILTERS: dict[str, Any] = {
     "version_to_buildstring": version_to_buildstring,
     "split": _split,
     "int": _to_int,
+    "float": _to_float,
     "bool": _bool,
+    "lower": lambda v: to_str(v).lower(),
+    "upper": lambda v: to_str(v).upper(),
+    "title": lambda v: to_str(v).title(),
+    "capitalize": lambda v: to_str(v).capitalize(),
+    "trim": lambda v, chars=None: to_str(v).strip(chars),
+    "string": to_str,
+    "replace": _replace,
+    "join": _join,
+    "default": _default,
+    "d": _default,
+    "length": _length,
+    "count": _length,
+    "list": list,
+    "first": _first,
+    "last": _last,
+    "sort": lambda v, reverse=False: sorted(v, reverse=reverse),
+    "unique": lambda v: list(dict.fromkeys(v)),
+    "reverse": lambda v: v[::-1] if isinstance(v, (str, list, tuple)) else list(reversed(list(v))),
+    "abs": abs,
+    "round": lambda v, precision=0: round(v, precision),
+    "min": min,
+    "max": max,
 }
 
 
 # minijinja-contrib's string tests.
 TESTS: dict[str, Any] = {
+    "defined": lambda v: v is not UNDEFINED,
+    "undefined": lambda v: v is UNDEFINED,
+    "none": lambda v: v is None,
+    "true": lambda v: v is True,
+    "false": lambda v: v is False,
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+    "eq": lambda v, other: v == other,
+    "equalto": lambda v, other: v == other,
+    "sameas": lambda v, other: v is other,
+    "in": lambda v, seq: v in seq,
+    "odd": lambda v: v % 2 == 1,
+    "even": lambda v: v % 2 == 0,
+    "divisibleby": lambda v, n: v % n == 0,
     "startingwith": lambda value, prefix: str(value).startswith(str(prefix)),
     "endingwith": lambda value, suffix: str(value).endswith(str(suffix)),
     "containing": lambda value, other: str(other) in value

@@ -72,6 +72,6 @@ def _bound(value: object) -> str | None:
 
 
 def _is_undefined(value: object) -> bool:
-    import jinja2
+    from naja.build.expr import UNDEFINED
 
-    return isinstance(value, jinja2.Undefined)
+    return value is UNDEFINED
