@@ -84,9 +84,19 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
       naja create -n sci numpy pandas
       naja create --dry-run -c conda-forge python=3.12
     """
+    if ctx.invoked_subcommand not in (None, "shell", "config", "auth", "info"):
+        _install_credentials()
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     ctx.obj["quiet"] = quiet
+
+
+def _install_credentials() -> None:
+    """Every download of this process uses naja.auth's lookup (read lazily on first use)."""
+    from naja.auth.lookup import default_provider
+    from naja.fetch.credentials import set_default_provider
+
+    set_default_provider(default_provider())
 
 
 def _verbosity(argv: list[str]) -> int:

@@ -33,6 +33,20 @@ class CredentialProvider(Protocol):
     def lookup(self, url: str) -> Credential | None: ...
 
 
+_default_provider: CredentialProvider | None = None
+
+
+def set_default_provider(provider: CredentialProvider | None) -> None:
+    """Make `provider` the one every Downloader uses when given none (the CLI installs
+    naja.auth's here, so the engine itself does not depend on the credential stores)."""
+    global _default_provider
+    _default_provider = provider
+
+
+def default_provider() -> CredentialProvider | None:
+    return _default_provider
+
+
 class StaticCredentials:
     """A fixed map from URL prefixes (`https://host`, `https://host/org/channel`, or a bare
     host name) to credentials; the longest matching prefix wins."""

@@ -72,6 +72,10 @@ class Downloader:
         on_progress: ProgressCallback | None = None,
     ) -> None:
         self.config = config or FetchConfig()
+        if credentials is None:
+            from naja.fetch.credentials import default_provider
+
+            credentials = default_provider()
         self.credentials = credentials
         self.on_progress = on_progress
         self.pool = ConnectionPool(
