@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -77,7 +78,5 @@ class KeyringSession:
             ["pkill", "-u", str(os.getuid()), "-f", "gnome-keyring-daemon.*"], capture_output=True
         )
         for pid in self._pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
