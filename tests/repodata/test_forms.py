@@ -155,3 +155,24 @@ def test_repodata_v2_base_url(demo_server, tmp_path) -> None:
         )
         rec = got[0].by_name("python")[0]
         assert rec.url == f"https://files.example.org/pkgs/{rec.fn}"
+
+
+def test_run_exports_json_fills_records(demo_server, tmp_path) -> None:
+    import json
+
+    server, root = demo_server("json", "zst")
+    data = json.loads((root / "linux-64" / "repodata.json").read_bytes())
+    fn = next(fn for fn, r in data["packages"].items() if r["name"] == "zlib")
+    exports = {"weak": ["zlib >=1.2.11,<1.3.0a0"]}
+    (root / "linux-64" / "run_exports.json").write_text(
+        json.dumps({"info": {"subdir": "linux-64"}, "packages": {fn: {"run_exports": exports}}})
+    )
+    for attempt in range(2):
+        got = load_indexes(
+            [channel(server, "demo")], ["linux-64"], cache_dir=tmp_path, run_exports=True
+        )
+        zlib = {r.fn: r for r in got[0].by_name("zlib")}
+        assert zlib[fn].run_exports == exports, attempt
+        assert all(r.run_exports is None for f, r in zlib.items() if f != fn)
+    plain = load_indexes([channel(server, "demo")], ["linux-64"], cache_dir=tmp_path / "x")
+    assert {r.fn: r for r in plain[0].by_name("zlib")}[fn].run_exports is None

@@ -18,6 +18,7 @@ from naja.repodata.errors import ChannelNotFound, OfflineIndexMissing
 from naja.repodata.full import OfflineMiss, load_full, load_local
 from naja.repodata.index import SubdirIndex
 from naja.repodata.progress import IndexProgressCallback, ProgressFeed
+from naja.repodata.run_exports import load_run_exports
 from naja.repodata.sharded import Closure, fetch_shard, load_shard_index
 from naja.repodata.shards import ShardedSubdir
 from naja.repodata.state import SubdirState, load_state
@@ -31,6 +32,18 @@ _Prepared = SubdirIndex | tuple[ShardedSubdir, SubdirState] | None
 
 
 def _prepare(
+    ctx: Context, channel: Channel, subdir: Platform, want_shards: bool, run_exports: bool
+) -> _Prepared | OfflineMiss:
+    got = _prepare_index(ctx, channel, subdir, want_shards)
+    if run_exports and isinstance(got, SubdirIndex):
+        state = load_state(ctx.subdir_dir(channel, subdir))
+        table = load_run_exports(ctx, channel, subdir, state)
+        if table:
+            got.attach_run_exports(table)
+    return got
+
+
+def _prepare_index(
     ctx: Context, channel: Channel, subdir: Platform, want_shards: bool
 ) -> _Prepared | OfflineMiss:
     if channel.is_local:
@@ -82,6 +95,7 @@ def load_indexes(
     on_progress: IndexProgressCallback | None = None,
     fetch_config: FetchConfig | None = None,
     max_workers: int = 16,
+    run_exports: bool = False,
 ) -> list[SubdirIndex]:
     """One SubdirIndex per channel and subdir (the platforms plus noarch), channel order kept.
 
@@ -90,7 +104,8 @@ def load_indexes(
     name). `ttl` is conda's `local_repodata_ttl`; `offline` reads only the cache and raises
     `OfflineIndexMissing` listing what is not there. A channel missing one of the subdirs
     contributes no records for it; a channel missing all of them is an error, since that is
-    almost always a wrong URL.
+    almost always a wrong URL. `run_exports` also reads each subdir's run_exports.json
+    (where the channel has one) into the records' `run_exports`.
     """
     wanted = list(platforms)
     jobs = [(channel, subdir) for channel in channels for subdir in channel.subdirs(wanted)]
@@ -106,7 +121,9 @@ def load_indexes(
     try:
         with ThreadPoolExecutor(max(1, min(max_workers, 32))) as pool:
             prepared = list(
-                pool.map(lambda job: _prepare(ctx, job[0], job[1], roots is not None), jobs)
+                pool.map(
+                    lambda job: _prepare(ctx, job[0], job[1], roots is not None, run_exports), jobs
+                )
             )
             missing = [p.url for p in prepared if isinstance(p, OfflineMiss)]
             if missing:

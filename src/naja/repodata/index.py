@@ -10,6 +10,7 @@ together as the solver's `RecordSource`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import msgspec
 
@@ -31,6 +32,7 @@ class SubdirIndex:
         "_names",
         "_nameset",
         "_raw",
+        "_run_exports",
         "channel",
         "form",
         "subdir",
@@ -60,6 +62,20 @@ class SubdirIndex:
         self._nameset = frozenset(self._names or ())
         self._fetch = fetch
         self._all: list[RepoDataRecord] | None = list(records) if records is not None else None
+        self._run_exports: Mapping[str, dict[str, Any]] | None = None
+
+    def attach_run_exports(self, run_exports: Mapping[str, dict[str, Any]]) -> None:
+        """Fill `run_exports` (from run_exports.json) on records lacking it, now and later."""
+        self._run_exports = run_exports
+        for group in self._groups.values():
+            self._fill(group)
+
+    def _fill(self, group: list[RepoDataRecord]) -> None:
+        table = self._run_exports
+        if table:
+            for rec in group:
+                if rec.run_exports is None and rec.fn in table:
+                    rec.run_exports = table[rec.fn]
 
     @property
     def records(self) -> list[RepoDataRecord]:
@@ -82,6 +98,7 @@ class SubdirIndex:
             group = self._fetch(name)
         else:
             return []
+        self._fill(group)
         self._groups[name] = group
         self._all = None
         return group
