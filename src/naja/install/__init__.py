@@ -12,6 +12,7 @@ The entry point for the CLI is `install`::
                                     #   else ~/.cache/naja/pkgs
         link_mode="hardlink",       # "hardlink" (falls back to copy, with a warning) | "copy" | "softlink"
         progress=None,              # callable(ProgressEvent): stage, done, total, package
+                                    #   ("extract" events come from worker threads)
         run_scripts=True,           # False: --no-scripts (post-link / pre-unlink)
     )
     result.linked, result.unlinked, result.warnings, result.messages
