@@ -394,6 +394,8 @@ _corpus_sample = st.sampled_from(
         "1!1.0",
         "2018.1",
         "1.0_1",
+        "1.2+abc",
+        "1.2rc",
     ]
 )
 
@@ -404,8 +406,8 @@ def constraints(draw: st.DrawFn) -> str:
     version = draw(_corpus_sample)
     if op == "~=" and "." not in version:
         version += ".0"
-    star = op not in ("~=",) and draw(st.integers(0, 4)) == 0
-    return f"{op}{version}{'.*' if star else ''}"
+    star = "" if op == "~=" else draw(st.sampled_from(["", "", "", ".*", "*"]))
+    return f"{op}{version}{star}"
 
 
 @st.composite
