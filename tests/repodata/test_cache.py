@@ -123,3 +123,12 @@ def test_zchunk_delta_update(demo_server, tmp_path):
     assert len(after[0].records) == len(first[0].records)
     ranged = [s for _, p, s in requests_seen(server, n) if p.endswith("linux-64/repodata.json.zck")]
     assert ranged and all(s == 206 for s in ranged)
+
+
+def test_index_forms_can_be_turned_off(demo_server, tmp_path):
+    server, _ = demo_server("json", "zst", "shards")
+    n = log_length(server)
+    got = _load(server, tmp_path, specs=["python"], use_shards=False, use_zst=False)
+    assert [i.form for i in got] == ["json", "json"]
+    paths = {p for _, p, _ in requests_seen(server, n)}
+    assert paths == {"/demo/linux-64/repodata.json", "/demo/noarch/repodata.json"}

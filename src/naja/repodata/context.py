@@ -27,6 +27,10 @@ class Context:
     ttl: float | None = None
     config: FetchConfig = field(default_factory=FetchConfig)
     progress: ProgressFeed = field(default_factory=lambda: ProgressFeed(None))
+    # Index forms to try (config keys repodata_use_zst / repodata_use_shards).
+    use_zst: bool = True
+    use_zchunk: bool = True
+    use_shards: bool = True
     _dl: Downloader | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

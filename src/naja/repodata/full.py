@@ -162,9 +162,9 @@ def _ensure(
             return new
         _drop(directory, state)
     for file in VARIANTS:
-        if file == ZCK and state.no_zck_until > now:
+        if file == ZCK and (state.no_zck_until > now or not ctx.use_zchunk):
             continue
-        if file == ZST and state.no_zst_until > now:
+        if file == ZST and (state.no_zst_until > now or not ctx.use_zst):
             continue
         url = subdir_url + file
         ctx.progress.start(url, "repodata")

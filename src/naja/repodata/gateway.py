@@ -34,7 +34,7 @@ _Prepared = SubdirIndex | tuple[ShardedSubdir, SubdirState] | None
 def _prepare(
     ctx: Context, channel: Channel, subdir: Platform, want_shards: bool, run_exports: bool
 ) -> _Prepared | OfflineMiss:
-    got = _prepare_index(ctx, channel, subdir, want_shards)
+    got = _prepare_index(ctx, channel, subdir, want_shards and ctx.use_shards)
     if run_exports and isinstance(got, SubdirIndex):
         state = load_state(ctx.subdir_dir(channel, subdir))
         table = load_run_exports(ctx, channel, subdir, state)
@@ -55,7 +55,7 @@ def _prepare_index(
             if sharded is not None:
                 return sharded, state
         full = load_full(ctx, channel, subdir, state)
-        if full is None and not want_shards:
+        if full is None and not want_shards and ctx.use_shards:
             # A channel serving only shards: fetch them all (no specs to narrow them).
             sharded = load_shard_index(ctx, channel, subdir, state)
             if sharded is not None:
@@ -96,6 +96,9 @@ def load_indexes(
     fetch_config: FetchConfig | None = None,
     max_workers: int = 16,
     run_exports: bool = False,
+    use_zst: bool = True,
+    use_zchunk: bool = True,
+    use_shards: bool = True,
 ) -> list[SubdirIndex]:
     """One SubdirIndex per channel and subdir (the platforms plus noarch), channel order kept.
 
@@ -105,7 +108,8 @@ def load_indexes(
     `OfflineIndexMissing` listing what is not there. A channel missing one of the subdirs
     contributes no records for it; a channel missing all of them is an error, since that is
     almost always a wrong URL. `run_exports` also reads each subdir's run_exports.json
-    (where the channel has one) into the records' `run_exports`.
+    (where the channel has one) into the records' `run_exports`. `use_zst`, `use_zchunk` and
+    `use_shards` turn index forms off (config `repodata_use_zst`, `repodata_use_shards`).
     """
     wanted = list(platforms)
     jobs = [(channel, subdir) for channel in channels for subdir in channel.subdirs(wanted)]
@@ -117,6 +121,9 @@ def load_indexes(
         ttl=ttl,
         config=config,
         progress=ProgressFeed(on_progress),
+        use_zst=use_zst,
+        use_zchunk=use_zchunk,
+        use_shards=use_shards,
     )
     try:
         with ThreadPoolExecutor(max(1, min(max_workers, 32))) as pool:
@@ -181,7 +188,7 @@ def _finish_shards(
     groups = closure.run(roots)
     if closure.offline_missing:
         raise OfflineIndexMissing(closure.offline_missing)
-    lazy_ctx = Context(ctx.cache_root, ctx.offline, ctx.ttl, ctx.config, ctx.progress)
+    lazy_ctx = Context(ctx.cache_root, offline=ctx.offline, ttl=ctx.ttl, config=ctx.config)
     for k, i in enumerate(where):
         sub = closure.subs[k][0]
         out[i] = SubdirIndex(
