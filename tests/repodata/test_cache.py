@@ -128,7 +128,9 @@ def test_zchunk_delta_update(demo_server, tmp_path):
 def test_index_forms_can_be_turned_off(demo_server, tmp_path):
     server, _ = demo_server("json", "zst", "shards")
     n = log_length(server)
-    got = _load(server, tmp_path, specs=["python"], use_shards=False, use_zst=False)
+    got = _load(
+        server, tmp_path, specs=["python"], use_shards=False, use_zst=False, use_zchunk=False
+    )
     assert [i.form for i in got] == ["json", "json"]
     paths = {p for _, p, _ in requests_seen(server, n)}
     assert paths == {"/demo/linux-64/repodata.json", "/demo/noarch/repodata.json"}
