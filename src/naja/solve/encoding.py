@@ -290,12 +290,14 @@ class Encoding:
         return 0
 
     def _decide_hard(self) -> int:
-        """After many conflicts: the open requirement whose name has the highest conflict
-        activity, fewest free candidates breaking ties (resolvo's order; fail first)."""
+        """After many conflicts: the open requirement with the fewest candidates left (fail
+        first, as resolvo does); the earliest one on ties, which keeps the search on the
+        part of the problem it started on (far fewer conflicts on pigeonhole-like puzzles
+        than breaking ties by conflict activity)."""
         sat = self.sat
-        val, group_true, activity = sat.val, sat.group_true, sat.activity
+        val, group_true = sat.val, sat.group_true
         best: Requirement | None = None
-        best_key = (-1.0, 0)
+        best_count = 1 << 30
         for req in self.reqs:
             if val[2 * req.parent] != 1:
                 continue
@@ -303,16 +305,16 @@ class Encoding:
             t = group_true[n.gid]
             if t and (req.bits >> (t - n.base)) & 1:
                 continue
-            act = activity[n.gid]
-            if act < best_key[0]:
-                continue
             count = 0
             for v in req.vars:
                 if val[2 * v] == 0:
-                    count -= 1
-            key = (act, count)
-            if key > best_key:
-                best, best_key = req, key
+                    count += 1
+                    if count >= best_count:
+                        break
+            if count < best_count:
+                best, best_count = req, count
+                if count <= 2:
+                    break  # an open requirement always has two free candidates or more
         if best is not None:
             for v in best.vars:
                 if val[2 * v] == 0:
