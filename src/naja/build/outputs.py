@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from naja.build.selectors import is_conditional
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq
 
 _ROOT_ONLY = frozenset({"outputs", "recipe", "context", "schema_version", "package"})
@@ -68,3 +69,28 @@ def output_items(root: Map) -> list[Node] | None:
     if not isinstance(outputs, Seq):
         raise outputs.error("`outputs` must be a list of outputs")
     return list(outputs.items)
+
+
+@dataclass(slots=True)
+class Leaf:
+    node: Map
+    # Conditions on the path to this output in `outputs:` (node, wanted truth value).
+    guards: list[tuple[Map, bool]]
+
+
+def leaf_outputs(items: list[Node], guards: list[tuple[Map, bool]]) -> list[Leaf]:
+    leaves: list[Leaf] = []
+    for item in items:
+        if is_conditional(item):
+            assert isinstance(item, Map)
+            for want, key in ((True, "then"), (False, "else")):
+                sub = item.items.get(key)
+                if sub is None:
+                    continue
+                subs = sub.items if isinstance(sub, Seq) else [sub]
+                leaves.extend(leaf_outputs(subs, [*guards, (item, want)]))
+        elif isinstance(item, Map):
+            leaves.append(Leaf(item, guards))
+        else:
+            raise item.error("each output must be a mapping")
+    return leaves

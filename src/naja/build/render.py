@@ -7,8 +7,6 @@ context and every section per combination, drop skipped variants, then hash the 
 
 from __future__ import annotations
 
-import itertools
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,30 +15,32 @@ from naja.build import stage1
 from naja.build.errors import RecipeError
 from naja.build.hashing import default_build_string, hash_prefix, variant_hash
 from naja.build.jinja_env import (
-    TemplateError,
-    evaluate_expression,
-    expression_variables,
-    is_template,
     template_variables,
 )
 from naja.build.jinja_functions import recipe_functions
-from naja.build.outputs import merge_output, output_items
+from naja.build.outputs import Leaf, leaf_outputs, merge_output, output_items
 from naja.build.platform_vars import platform_variables
 from naja.build.selectors import (
     condition,
     evaluate,
     flatten,
-    is_conditional,
     require_map,
     resolve,
 )
-from naja.build.used_vars import bare_requirement_names, node_variables, script_variables
+from naja.build.skip import is_skipped, skip_variables
+from naja.build.subpackage_pins import Job, apply_exact_pins
+from naja.build.used_vars import (
+    bare_dependencies,
+    bare_requirement_names,
+    node_variables,
+    script_variables,
+    virtual_run_dependencies,
+)
 from naja.build.variants import VariantConfig, load_variant_config, recipe_variant_files
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq, parse_yaml
 
 # Variant keys recorded for every output when the config has them.
 _ALWAYS_KEYS = ("channel_targets", "channel_sources")
-_SCRIPT_RAW = True
 
 
 @dataclass(slots=True)
@@ -63,57 +63,6 @@ class RenderedOutput:
     @property
     def build_string(self) -> str:
         return self.recipe["build"]["string"]
-
-
-@dataclass(slots=True)
-class _Job:
-    node: Map
-    leaf: _Leaf
-    combo: dict[str, Any]
-    rendered: RenderedOutput
-
-
-def _exact_pins(recipe: dict[str, Any]) -> list[str]:
-    """Names pinned with `pin_subpackage(..., exact=True)` in the rendered requirements."""
-    names: list[str] = []
-    reqs = recipe.get("requirements") or {}
-    for section in ("build", "host", "run", "run_constraints"):
-        for dep in reqs.get(section) or []:
-            if isinstance(dep, dict):
-                pin = dep.get("pin_subpackage")
-                if isinstance(pin, dict) and pin.get("exact") and pin["name"] not in names:
-                    names.append(pin["name"])
-    return names
-
-
-def _compatible(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two variant assignments agree on every key they share."""
-    return all(b[k] == v for k, v in a.items() if k in b)
-
-
-@dataclass(slots=True)
-class _Leaf:
-    node: Map
-    # Conditions on the path to this output in `outputs:` (node, wanted truth value).
-    guards: list[tuple[Map, bool]]
-
-
-def _leaf_outputs(items: list[Node], guards: list[tuple[Map, bool]]) -> list[_Leaf]:
-    leaves: list[_Leaf] = []
-    for item in items:
-        if is_conditional(item):
-            assert isinstance(item, Map)
-            for want, key in ((True, "then"), (False, "else")):
-                sub = item.items.get(key)
-                if sub is None:
-                    continue
-                subs = sub.items if isinstance(sub, Seq) else [sub]
-                leaves.extend(_leaf_outputs(subs, [*guards, (item, want)]))
-        elif isinstance(item, Map):
-            leaves.append(_Leaf(item, guards))
-        else:
-            raise item.error("each output must be a mapping")
-    return leaves
 
 
 def _channels(variant_config: VariantConfig) -> list[str]:
@@ -194,12 +143,12 @@ class RecipeRenderer:
     def render(self) -> list[RenderedOutput]:
         items = output_items(self.root)
         if items is None:
-            leaves = [_Leaf(self.root, [])]
+            leaves = [Leaf(self.root, [])]
             multi = False
         else:
-            leaves = _leaf_outputs(items, [])
+            leaves = leaf_outputs(items, [])
             multi = True
-        jobs: list[_Job] = []
+        jobs: list[Job] = []
         for leaf in leaves:
             node = merge_output(self.root, leaf.node) if multi else leaf.node
             if multi and ("staging" in leaf.node.items or "cache" in leaf.node.items):
@@ -219,8 +168,8 @@ class RecipeRenderer:
                     ]
                     continue
                 if rendered is not None:
-                    jobs.append(_Job(node, leaf, combo, rendered))
-        jobs = self._apply_exact_pins(jobs)
+                    jobs.append(Job(node, leaf, combo, rendered))
+        jobs = apply_exact_pins(jobs, self._rerender)
         results: list[RenderedOutput] = []
         seen: set[str] = set()
         for job in jobs:
@@ -231,73 +180,11 @@ class RecipeRenderer:
                 results.append(rendered)
         return results
 
-    def _apply_exact_pins(self, jobs: list[_Job]) -> list[_Job]:
-        """`pin_subpackage(x, exact=True)` puts x's `version build` into the pinning variant.
-
-        An output pinning x exactly exists once per variant of x it is compatible with (a noarch
-        meta-package pinning a python extension gets one render per python). Outputs are handled
-        in dependency order so a pinned output's own pins are settled first.
-        """
-        by_name: dict[str, list[_Job]] = {}
-        for job in jobs:
-            by_name.setdefault(job.rendered.name, []).append(job)
-        final: dict[int, list[_Job]] = {}
-        busy: set[int] = set()
-
-        def finish(job: _Job) -> list[_Job]:
-            if id(job) in final:
-                return final[id(job)]
-            if id(job) in busy:
-                return [job]  # a cycle: keep the first render
-            busy.add(id(job))
-            names = [
-                n
-                for n in _exact_pins(job.rendered.recipe)
-                if n in by_name and n != job.rendered.name
-            ]
-            options: list[list[_Job]] = []
-            for name in names:
-                expanded = [
-                    done
-                    for target in by_name[name]
-                    if _compatible(target.combo, job.combo)
-                    for done in finish(target)
-                ]
-                if expanded:
-                    options.append(expanded)
-            result: list[_Job] = []
-            if not options:
-                result = [job]
-            else:
-                for choice in itertools.product(*options):
-                    combo = dict(job.combo)
-                    pins: dict[str, str] = {}
-                    clash = False
-                    for target in choice:
-                        if not _compatible(target.combo, combo):
-                            clash = True
-                            break
-                        combo.update(target.combo)
-                        key = target.rendered.name.replace("-", "_")
-                        version = target.rendered.recipe["package"]["version"]
-                        pins[key] = f"{version} {target.rendered.build_string}"
-                    if clash:
-                        continue
-                    rendered, _ = self._render_one(job.node, job.leaf, job.combo, pins)
-                    if rendered is not None:
-                        result.append(_Job(job.node, job.leaf, combo, rendered))
-                if not result:
-                    result = [job]
-            final[id(job)] = result
-            return result
-
-        out: list[_Job] = []
-        for job in jobs:
-            out.extend(finish(job))
-        return out
+    def _rerender(self, job: Job, pins: dict[str, str]) -> RenderedOutput | None:
+        return self._render_one(job.node, job.leaf, job.combo, pins)[0]
 
     def _render_one(
-        self, node: Map, leaf: _Leaf, combo: dict[str, Any], pins: dict[str, str]
+        self, node: Map, leaf: Leaf, combo: dict[str, Any], pins: dict[str, str]
     ) -> tuple[RenderedOutput | None, set[str]]:
         variables: dict[str, Any] = {
             **recipe_functions(combo, self.target_platform),
@@ -311,7 +198,7 @@ class RecipeRenderer:
             if condition(guard, variables, used) != want:
                 return None, set()
         build_node = require_map(node.items.get("build"), "build")
-        if build_node is not None and _skipped(build_node, variables, used):
+        if build_node is not None and is_skipped(build_node, variables, used):
             return None, set()
         package = evaluate(node.items.get("package"), variables, used=used) or {}
         build = self._evaluate_build(build_node, variables, used)
@@ -325,7 +212,7 @@ class RecipeRenderer:
         if string_node is not None:
             node_variables(string_node, used)
         script_variables(node, used)
-        used.update(_bare_dependencies(requirements, self.config.values))
+        used.update(bare_dependencies(requirements, self.config.values))
         variant_cfg = build.get("variant") if isinstance(build.get("variant"), dict) else {}
         used.update(str(k) for k in variant_cfg.get("use_keys") or [])
         missing = {k for k in used if k in self.config.values and k not in combo and k not in context}
@@ -345,7 +232,7 @@ class RecipeRenderer:
             # A noarch python package is the same for every python: python is not a dimension.
             variant.pop("python", None)
         variant.update(pins)
-        variant.update(_virtual_run_dependencies(requirements))
+        variant.update(virtual_run_dependencies(requirements))
         variant["target_platform"] = "noarch" if noarch else self.target_platform
         hash_ = variant_hash(variant)
         prefix = hash_prefix(variant, noarch)
@@ -426,40 +313,6 @@ class RecipeRenderer:
         return out
 
 
-def _virtual_run_dependencies(requirements: Any) -> dict[str, str]:
-    """Virtual packages (`__unix`, `__cuda >=12`) in run requirements become variant keys, so
-    that e.g. a noarch package for unix and one for windows get different hashes."""
-    found: dict[str, str] = {}
-    if not isinstance(requirements, dict):
-        return found
-    for dep in requirements.get("run") or []:
-        if isinstance(dep, str) and dep.strip().startswith("__"):
-            text = " ".join(dep.split())
-            found[text.split(" ")[0]] = text
-    return found
-
-
-def _bare_dependencies(requirements: Any, config: dict[str, list[Any]]) -> set[str]:
-    """Variant keys named by rendered build/host requirements written without a version."""
-    found: set[str] = set()
-    if not isinstance(requirements, dict):
-        return found
-    for section in ("build", "host"):
-        deps = requirements.get(section)
-        if not isinstance(deps, list):
-            continue
-        for dep in deps:
-            if not isinstance(dep, str):
-                continue
-            text = dep.strip()
-            if not text or " " in text:
-                continue
-            for key in (text, text.replace("-", "_")):
-                if key in config:
-                    found.add(key)
-    return found
-
-
 def _evaluate_script(node: Node | None, variables: dict[str, Any], used: set[str]) -> Any:
     """Script bodies stay verbatim; selectors around lines and `env` values are evaluated."""
     node = resolve(node, variables, used)
@@ -474,26 +327,6 @@ def _evaluate_script(node: Node | None, variables: dict[str, Any], used: set[str
     return evaluate(node, variables, raw=True, used=used)
 
 
-def _skipped(build: Map, variables: dict[str, Any], used: set[str]) -> bool:
-    """Whether `build.skip` holds; each entry is a bare expression (`- win`), templates allowed."""
-    node = build.items.get("skip")
-    if node is None:
-        return False
-    value = evaluate(node, variables, used=used)
-    conditions = value if isinstance(value, list) else [value]
-    skip = False
-    for cond in conditions:
-        if isinstance(cond, str):
-            try:
-                if evaluate_expression(cond, variables, used):
-                    skip = True
-            except TemplateError as exc:
-                raise node.error(str(exc)) from None
-        elif cond:
-            skip = True
-    return skip
-
-
 def _build_number(value: Any, node: Map | None) -> int:
     if value is None or value == "":
         return 0
@@ -504,25 +337,6 @@ def _build_number(value: Any, node: Map | None) -> int:
         if isinstance(where, Scalar):
             raise where.error(f"build number must be an integer, got {value!r}") from None
         raise RecipeError(f"build number must be an integer, got {value!r}") from None
-
-
-def skip_variables(build: Map | None) -> set[str]:
-    """Every name `build.skip` may read (for the static scan that forms combinations)."""
-    names: set[str] = set()
-    node = build.items.get("skip") if build is not None else None
-    items = node.items if isinstance(node, Seq) else [node] if node is not None else []
-    for item in items:
-        if isinstance(item, Scalar):
-            names.update(expression_variables(_strip_templates(item.value)))
-            if is_template(item.value):
-                names.update(template_variables(item.value))
-        else:
-            node_variables(item, names)
-    return names
-
-
-def _strip_templates(text: str) -> str:
-    return re.sub(r"\$\{\{.*?\}\}", "x", text)
 
 
 __all__ = ["RecipeRenderer", "RenderedOutput", "template_variables"]

@@ -9,6 +9,7 @@ from the variant).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from naja.build.jinja_env import expression_variables, is_template, template_variables
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq
@@ -94,3 +95,37 @@ def script_variables(node: Node | None, out: set[str], inside: bool = False) -> 
             if key == "if" and isinstance(value, Scalar):
                 continue
             script_variables(value, out, inside or key == "script")
+
+
+def virtual_run_dependencies(requirements: Any) -> dict[str, str]:
+    """Virtual packages (`__unix`, `__cuda >=12`) in run requirements become variant keys, so
+    that e.g. a noarch package for unix and one for windows get different hashes."""
+    found: dict[str, str] = {}
+    if not isinstance(requirements, dict):
+        return found
+    for dep in requirements.get("run") or []:
+        if isinstance(dep, str) and dep.strip().startswith("__"):
+            text = " ".join(dep.split())
+            found[text.split(" ")[0]] = text
+    return found
+
+
+def bare_dependencies(requirements: Any, config: dict[str, list[Any]]) -> set[str]:
+    """Variant keys named by rendered build/host requirements written without a version."""
+    found: set[str] = set()
+    if not isinstance(requirements, dict):
+        return found
+    for section in ("build", "host"):
+        deps = requirements.get(section)
+        if not isinstance(deps, list):
+            continue
+        for dep in deps:
+            if not isinstance(dep, str):
+                continue
+            text = dep.strip()
+            if not text or " " in text:
+                continue
+            for key in (text, text.replace("-", "_")):
+                if key in config:
+                    found.add(key)
+    return found
