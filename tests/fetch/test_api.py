@@ -184,3 +184,16 @@ def test_sha256_is_reported_unless_switched_off(served, tmp_path) -> None:
         assert dl.download(DownloadRequest(url, tmp_path / "b")).sha256 is None
         verified = dl.download(DownloadRequest(url, tmp_path / "c", sha256=sha256(data)))
         assert verified.sha256 == sha256(data)
+
+
+def test_a_bug_fails_one_download_not_the_batch(served, tmp_path) -> None:
+    class Broken:
+        def lookup(self, url: str):
+            if url.endswith("p2.conda"):
+                raise RuntimeError("provider exploded")
+            return None
+
+    with Downloader(fast_config(), credentials=Broken()) as dl:
+        results = dl.download_many(requests(served, tmp_path), raise_on_error=False)
+    bad = [r for r in results if not r.ok]
+    assert len(bad) == 1 and "internal error: RuntimeError" in str(bad[0].error)

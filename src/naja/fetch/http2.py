@@ -53,10 +53,11 @@ class Http2Response:
                 if self.length is not None and self.received < self.length:
                     raise IncompleteBody(self.received, self.length) from None
                 return 0
-            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-                raise IncompleteBody(self.received, self.length) from exc
             except httpx.TimeoutException as exc:
                 raise TimeoutError(str(exc) or "read timed out") from exc
+            except httpx.HTTPError as exc:
+                # Stream reset, connection lost, h2 state errors: the body is cut here.
+                raise IncompleteBody(self.received, self.length) from exc
         n = min(len(view), len(self._pending))
         view[:n] = self._pending[:n]
         self._pending = self._pending[n:]
@@ -121,8 +122,10 @@ class Http2Client:
             if isinstance(cause, ssl.SSLError):
                 raise cause from exc
             raise ConnectionError(str(exc)) from exc
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            raise ConnectionError(str(exc)) from exc
+        except httpx.HTTPError as exc:
+            # Protocol and transport failures (h2 stream or connection state included) are
+            # worth another attempt, like a dropped HTTP/1.1 connection.
+            raise ConnectionError(f"{type(exc).__name__}: {exc}") from exc
         return Http2Response(response)
 
     def _for_proxy(self, proxy: str) -> httpx.Client:

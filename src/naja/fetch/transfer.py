@@ -195,6 +195,13 @@ def fetch(dl: Downloader, job: Job) -> DownloadResult:
             redact_text(f"cannot write {req.target}: {exc.strerror or exc}"),
             hint="check free space and permissions of the target directory",
         )
+    except Exception as exc:
+        # A bug must fail this one download with its story, not the caller's whole batch.
+        result.error = DownloadError(
+            req.url,
+            redact_text(f"internal error: {type(exc).__name__}: {exc}"),
+            hint="please report this as a naja bug",
+        )
     result.elapsed = time.monotonic() - started
     job.progress.finish(job, result.ok, result.error.message if result.error else None)
     return result
