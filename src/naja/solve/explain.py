@@ -126,7 +126,7 @@ class _Core:
         for (kind, parent, target), e in self.edges.items():
             who = self.describe(parent, e["vars"])
             prov = f"dependency of {who}" if kind == DEP else f"constraint of {who}"
-            self.incoming.setdefault(target, []).append((" | ".join(e["specs"]), prov))
+            self.incoming.setdefault(target, []).append((_join(e["specs"], " | "), prov))
 
     # -- wording ---------------------------------------------------------------------------
 
@@ -225,7 +225,7 @@ class _Core:
             if parent != name:
                 continue
             who = self.describe(parent, e["vars"])
-            specs = " or ".join(e["specs"])
+            specs = _join(e["specs"], " or ")
             verb = "requires" if kind == DEP else "allows only"
             problem, detail = "", None
             for spec in e["specs"]:
@@ -307,6 +307,13 @@ class _Core:
         return None
 
 
+def _join(items: list[str], sep: str, limit: int = 3) -> str:
+    """At most `limit` items; builds that each word a dependency differently stay short."""
+    if len(items) <= limit:
+        return sep.join(items)
+    return sep.join(items[:limit]) + f" (and {len(items) - limit} more)"
+
+
 def _render(nodes: list[dict[str, Any]], prefix: str, lines: list[str]) -> None:
     for k, node in enumerate(nodes):
         last = k == len(nodes) - 1
@@ -334,7 +341,7 @@ def explain(request: SolveRequest, enc: Encoding) -> Unsatisfiable:
     lines = [head]
     _render(tree, "  ", lines)
     for c in conflicts:
-        reqs = "; ".join(f"{r['spec']} ({r['from']})" for r in c["requirements"])
+        reqs = _join([f"{r['spec']} ({r['from']})" for r in c["requirements"]], "; ", 4)
         lines.append(f"  conflict: {c['name']} cannot be all of: {reqs}")
     if len(lines) > MAX_LINES:
         extra = len(lines) - MAX_LINES + 1
