@@ -22,7 +22,8 @@ NAMES = ["a", "b", "c", "d"]
 
 
 def _spec(rng: random.Random, names: list[str]) -> str:
-    name = rng.choice(names)
+    # Now and then a virtual package, which only the system can provide.
+    name = "__v" if rng.random() < 0.1 else rng.choice(names)
     op = rng.choice(["", ">=2", "<2", "2", "!=1", ">=3", "1|3"])
     return f"{name} {op}".strip()
 
@@ -46,7 +47,12 @@ def _channel(rng: random.Random) -> list[PackageRecord]:
     return recs
 
 
-def _valid(chosen: dict[str, PackageRecord], specs: list[str]) -> bool:
+def _valid(
+    chosen: dict[str, PackageRecord],
+    specs: list[str],
+    pins: list[str] = (),  # type: ignore[assignment]
+    keep: list[str] = (),  # type: ignore[assignment]
+) -> bool:
     def met(text: str, *, required: bool) -> bool:
         ms = MatchSpec.parse(text)
         rec = chosen.get(ms.name)
@@ -56,6 +62,10 @@ def _valid(chosen: dict[str, PackageRecord], specs: list[str]) -> bool:
 
     if not all(met(s, required=True) for s in specs):
         return False
+    if not all(met(p, required=False) for p in pins):
+        return False
+    if not all(name in chosen for name in keep):
+        return False
     for rec in chosen.values():
         if not all(met(d, required=True) for d in rec.depends):
             return False
@@ -64,13 +74,21 @@ def _valid(chosen: dict[str, PackageRecord], specs: list[str]) -> bool:
     return True
 
 
-def _brute(channel: list[PackageRecord], specs: list[str]) -> bool:
+def _brute(
+    channel: list[PackageRecord],
+    specs: list[str],
+    virtual: PackageRecord | None,
+    pins: list[str],
+    keep: list[str],
+) -> bool:
     by_name: dict[str, list[PackageRecord | None]] = {n: [None] for n in NAMES}
     for rec in channel:
         by_name[rec.name].append(rec)
     for combo in itertools.product(*by_name.values()):
         chosen = {r.name: r for r in combo if r is not None}
-        if _valid(chosen, specs):
+        if virtual is not None:
+            chosen["__v"] = virtual  # always there when the system has it
+        if _valid(chosen, specs, pins, keep):
             return True
     return False
 
@@ -80,9 +98,23 @@ def test_random_channel_agrees_with_brute_force(seed: int) -> None:
     rng = random.Random(seed)
     channel = _channel(rng)
     specs = [_spec(rng, NAMES) for _ in range(rng.randint(1, 3))]
-    expected = _brute(channel, specs)
+    version = rng.choice([None, "1", "2", "3"])
+    virtual = None if version is None else PackageRecord(name="__v", version=version, build="0")
+    pins = [_spec(rng, NAMES) for _ in range(rng.randint(0, 1))]
+    pins = [p for p in pins if not p.startswith("__")]
+    installed = [r for r in channel if rng.random() < 0.1]
+    installed = list({r.name: r for r in installed}.values())
+    keep = [r.name for r in installed]
+    expected = _brute(channel, specs, virtual, pins, keep)
+    request = SolveRequest(
+        specs=specs,
+        channels=[channel],
+        virtual_packages=[f"__v={version}=0"] if version else [],
+        pins=pins,
+        installed=installed,
+    )
     try:
-        sol = solve(SolveRequest(specs=specs, channels=[channel]))
+        sol = solve(request)
     except Unsatisfiable as err:
         assert not expected, f"naja: unsat, but a solution exists for {specs}\n{err}"
         assert len(err.explanation.splitlines()) <= 40
@@ -90,7 +122,9 @@ def test_random_channel_agrees_with_brute_force(seed: int) -> None:
     assert expected, f"naja found a solution where none exists for {specs}"
     chosen = {r.name: r for r in sol.records}
     assert len(chosen) == len(sol.records)
-    assert _valid(chosen, specs)
+    if virtual is not None:
+        chosen["__v"] = virtual
+    assert _valid(chosen, specs, pins, keep)
 
 
 def _pigeons(m: int, n: int) -> list[PackageRecord]:
