@@ -94,7 +94,7 @@ def load_indexes(
     ttl: float | None = None,
     on_progress: IndexProgressCallback | None = None,
     fetch_config: FetchConfig | None = None,
-    max_workers: int = 16,
+    max_workers: int = 8,
     run_exports: bool = False,
     use_zst: bool = True,
     use_zchunk: bool = True,

@@ -16,6 +16,8 @@ from naja.fetch import Downloader
 from naja.fetch.credentials import apply_credential
 from naja.fetch.http11 import ProtocolError
 from naja.fetch.retry import backoff_delay, is_retryable_status, parse_retry_after
+from naja.fetch.schemes import SchemeNotFound
+from naja.fetch.schemes import resolve as resolve_scheme
 from naja.repodata.errors import IndexFetchError
 from naja.specs.url import redact_text
 
@@ -46,7 +48,8 @@ class Answer:
 def _once(
     dl: Downloader, url: str, headers: dict[str, str]
 ) -> tuple[int, str, dict[str, str | None], bytes]:
-    send_url, hdrs = apply_credential(url, headers, dl.credential_for(url))
+    credential = None if "Authorization" in headers else dl.credential_for(url)
+    send_url, hdrs = apply_credential(url, headers, credential)
     with dl.host_slot(send_url):
         response = dl.send(send_url, hdrs)
         try:
@@ -93,6 +96,14 @@ def get(
     policy = dl.config.retry
     attempt = 0
     current = url
+    try:
+        # oci://, s3://: the scheme's resolver names the HTTP request (naja.fetch.schemes).
+        resolved = resolve_scheme(dl, url)
+    except SchemeNotFound:
+        return Answer(404)
+    if resolved is not None:
+        current = resolved.url
+        headers.update(resolved.headers)
     redirects = 0
     while True:
         attempt += 1
@@ -126,7 +137,10 @@ def get(
                     body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
                 except zlib.error as exc:
                     raise IndexFetchError(url, f"bad gzip body: {exc}") from None
-            return Answer(status, body, head["etag"], head["last-modified"], head["cache-control"])
+            cache_control = head["cache-control"]
+            if resolved is not None and resolved.cache_control is not None:
+                cache_control = resolved.cache_control
+            return Answer(status, body, head["etag"], head["last-modified"], cache_control)
         hint = None
         if status == 401:
             hint = "the channel needs credentials (a token or user/password)"

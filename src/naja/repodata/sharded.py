@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import hashlib
+import queue
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 from naja.repodata import http
@@ -141,9 +142,11 @@ def fetch_shard(
     """`name`'s records from its shard: `data` or the cached copy if its hash checks out,
     else the server's (checked against the hash before it is stored)."""
     digest = sub.hashes[name]
+    url = sub.shard_url(name)
+    if len(digest) != 32:
+        raise ShardProblem(sub, name, f"the shard index gives a {len(digest)}-byte hash")
     if data is None:
         data = read_cached_shard(ctx.shard_cache, digest)
-    url = sub.shard_url(name)
     if data is None:
         if ctx.offline:
             raise OfflineMiss(f"{url} (shard of {name!r})")
@@ -194,6 +197,8 @@ class Closure:
         self.offline_missing: list[str] = []
         self._futures: dict[Future[list[RepoDataRecord]], tuple[int, str]] = {}
         self._ready: list[tuple[int, str, bytes]] = []
+        # Finished futures arrive here (cheaper than wait() over every pending one).
+        self._finished: queue.SimpleQueue[Future[list[RepoDataRecord]]] = queue.SimpleQueue()
 
     def expand_roots(self, roots: Iterable[str]) -> set[str]:
         names: set[str] = set()
@@ -232,6 +237,7 @@ class Closure:
             return
         future = self.pool.submit(fetch_shard, self.ctx, sub, name)
         self._futures[future] = (i, name)
+        future.add_done_callback(self._finished.put)
 
     def _drain_ready(self) -> None:
         while self._ready:
@@ -253,17 +259,16 @@ class Closure:
             self._add(name)
         self._drain_ready()
         while self._futures:
-            done, _ = wait(list(self._futures), return_when=FIRST_COMPLETED)
-            for future in done:
-                i, name = self._futures.pop(future)
-                try:
-                    records = future.result()
-                except OfflineMiss as exc:
-                    self.offline_missing.append(exc.url)
-                    continue
-                except ShardProblem as exc:
-                    self._recover(i, exc)
-                    continue
+            future = self._finished.get()
+            i, name = self._futures.pop(future)
+            try:
+                records = future.result()
+            except OfflineMiss as exc:
+                self.offline_missing.append(exc.url)
+                continue
+            except ShardProblem as exc:
+                self._recover(i, exc)
+            else:
                 self._accept(i, name, records)
             self._drain_ready()
         return self.results

@@ -67,9 +67,7 @@ def decode_index(data: bytes) -> ShardIndexFile:
         index = _INDEX.decode(zstd_decompress(data))
     except (zstandard.ZstdError, msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise ShardDecodeError(str(exc)) from None
-    for name, digest in index.shards.items():
-        if len(digest) != 32:
-            raise ShardDecodeError(f"the hash of {name!r} is {len(digest)} bytes, not 32")
+    # Hash lengths are checked when a shard is used: checking 30k entries here costs more.
     return index
 
 
