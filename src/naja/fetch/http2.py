@@ -10,6 +10,7 @@ offer h2 is served over HTTP/1.1 by httpx just the same. Responses here look lik
 from __future__ import annotations
 
 import ssl
+import threading
 from collections.abc import Iterator
 
 import httpx
@@ -88,7 +89,12 @@ class Http2Response:
 
 
 class Http2Client:
-    """One shared httpx client (thread-safe; streams multiplex over its connections)."""
+    """httpx clients with HTTP/2, one per worker thread.
+
+    httpcore's HTTP/2 connection is not safe to drive from several threads at once (its
+    stream bookkeeping fails with "deque mutated during iteration" under load), so each
+    worker gets its own client and connection; streams of one thread still share it.
+    """
 
     def __init__(
         self,
@@ -98,20 +104,15 @@ class Http2Client:
         read_timeout: float,
         max_connections: int,
     ) -> None:
-        self._client = httpx.Client(
-            http2=True,
-            verify=ssl_context,
-            trust_env=False,
-            follow_redirects=False,
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-            limits=httpx.Limits(max_connections=max_connections),
-        )
-        self._proxied: dict[str, httpx.Client] = {}
         self._ssl_context = ssl_context
-        self._timeouts = (connect_timeout, read_timeout, max_connections)
+        self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+        self._max_connections = max_connections
+        self._local = threading.local()
+        self._all: list[httpx.Client] = []
+        self._lock = threading.Lock()
 
     def send(self, url: str, headers: dict[str, str], method: str, proxy: str | None):
-        client = self._client if proxy is None else self._for_proxy(proxy)
+        client = self._client(proxy)
         request = client.build_request(method, url, headers=headers)
         try:
             response = client.send(request, stream=True)
@@ -128,22 +129,27 @@ class Http2Client:
             raise ConnectionError(f"{type(exc).__name__}: {exc}") from exc
         return Http2Response(response)
 
-    def _for_proxy(self, proxy: str) -> httpx.Client:
-        client = self._proxied.get(proxy)
+    def _client(self, proxy: str | None) -> httpx.Client:
+        clients: dict[str | None, httpx.Client] | None = getattr(self._local, "clients", None)
+        if clients is None:
+            clients = self._local.clients = {}
+        client = clients.get(proxy)
         if client is None:
-            connect, read, conns = self._timeouts
-            client = self._proxied[proxy] = httpx.Client(
+            client = clients[proxy] = httpx.Client(
                 http2=True,
                 verify=self._ssl_context,
                 trust_env=False,
                 proxy=proxy,
                 follow_redirects=False,
-                timeout=httpx.Timeout(read, connect=connect),
-                limits=httpx.Limits(max_connections=conns),
+                timeout=self._timeout,
+                limits=httpx.Limits(max_connections=self._max_connections),
             )
+            with self._lock:
+                self._all.append(client)
         return client
 
     def close(self) -> None:
-        self._client.close()
-        for client in self._proxied.values():
+        with self._lock:
+            clients, self._all = self._all, []
+        for client in clients:
             client.close()

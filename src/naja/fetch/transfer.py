@@ -38,6 +38,8 @@ from naja.fetch.http11 import IncompleteBody, ProtocolError, ProxyError, Respons
 from naja.fetch.progress import ProgressTracker
 from naja.fetch.request import DownloadRequest, DownloadResult
 from naja.fetch.retry import backoff_delay, is_retryable_status, parse_retry_after
+from naja.fetch.schemes import SchemeNotFound
+from naja.fetch.schemes import resolve as resolve_scheme
 from naja.specs.url import redact_text, redact_url, url_to_path
 
 if TYPE_CHECKING:
@@ -391,10 +393,19 @@ def _attempt(dl: Downloader, req: DownloadRequest, job: Job, part: Partial, url:
         base_headers["If-None-Match"] = req.if_none_match
     if req.if_modified_since:
         base_headers["If-Modified-Since"] = req.if_modified_since
+    try:
+        resolved = resolve_scheme(dl, url, sha256=req.sha256)
+    except SchemeNotFound as exc:
+        raise HttpStatusError(url, 404, str(exc)) from None
+    if resolved is not None:
+        # oci://, s3://: resolved per attempt, so a retry gets a fresh token or signature.
+        url = resolved.url
+        base_headers.update(resolved.headers)
     origin_host = urlsplit(url).hostname
     current = url
     for _ in range(dl.config.max_redirects + 1):
-        send_url, headers = apply_credential(current, base_headers, dl.credential_for(current))
+        credential = None if "Authorization" in base_headers else dl.credential_for(current)
+        send_url, headers = apply_credential(current, base_headers, credential)
         if urlsplit(current).hostname != origin_host:
             # Never carry credentials to another host a redirect points at.
             headers.pop("Authorization", None)
