@@ -137,3 +137,32 @@ def test_cli_error_is_one_message(tmp_path: Path, capsys: pytest.CaptureFixture[
     code = main(["build", "--render-only", str(tmp_path / "nope")])
     assert code == 2
     assert "no recipe found" in capsys.readouterr().err
+
+
+def test_unknown_key_is_an_error_with_a_hint(tmp_path: Path) -> None:
+    recipe_dir, variant = _recipe(
+        tmp_path,
+        "package:\n  name: x\n  version: '1'\nrequirements:\n  - if: win\n    then: []\n"
+        "about:\n  lisence: MIT\n",
+        "target_platform: [linux-64]\n",
+    )
+    (recipe_dir / "recipe.yaml").write_text(
+        "package:\n  name: x\n  version: '1'\nabout:\n  lisence: MIT\n"
+    )
+    with pytest.raises(RecipeError) as info:
+        RecipeRenderer(recipe_dir / "recipe.yaml", [variant], "linux-64")
+    err = info.value
+    assert "recipe.yaml:5:3" in str(err)
+    assert "unknown key `lisence` in `about`" in str(err)
+    assert err.hint == "did you mean `license`?"
+
+
+def test_typo_behind_a_selector_is_caught_on_every_platform(tmp_path: Path) -> None:
+    recipe_dir, variant = _recipe(
+        tmp_path,
+        "package:\n  name: x\n  version: '1'\nsource:\n  - if: win\n    then:\n"
+        "      url: https://example.com/x.tar.gz\n      sha265: abc\n",
+        "target_platform: [linux-64]\n",
+    )
+    with pytest.raises(RecipeError, match="unknown key `sha265` in `source`"):
+        RecipeRenderer(recipe_dir / "recipe.yaml", [variant], "linux-64")

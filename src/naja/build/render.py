@@ -20,6 +20,7 @@ from naja.build.jinja_env import (
 from naja.build.jinja_functions import recipe_functions
 from naja.build.outputs import Leaf, leaf_outputs, merge_output, output_items
 from naja.build.platform_vars import platform_variables
+from naja.build.schema import check_recipe
 from naja.build.selectors import (
     condition,
     evaluate,
@@ -93,6 +94,7 @@ class RecipeRenderer:
             if not isinstance(parsed, Map):
                 raise RecipeError("a recipe must be a YAML mapping", path=recipe_path)
             root = parsed
+            check_recipe(root)
         self.root = root
         self.target_platform = target_platform
         self.build_platform = build_platform
