@@ -40,7 +40,11 @@ def parse(text: str, where: str) -> list[FilePatch]:
             start = int(m.group(1))
             body: list[str] = []
             i += 1
-            while i < len(lines) and lines[i][:1] in (" ", "+", "-", "\\") and not lines[i].startswith("--- "):
+            while (
+                i < len(lines)
+                and lines[i][:1] in (" ", "+", "-", "\\")
+                and not lines[i].startswith("--- ")
+            ):
                 body.append(lines[i])
                 i += 1
             files[-1].hunks.append((start, body))
@@ -81,7 +85,13 @@ def apply_patch(patch_file: Path, root: Path) -> None:
         if f.new == "/dev/null":
             target.unlink()
             continue
-        old_lines = [] if f.old == "/dev/null" else target.read_text(encoding="utf-8", errors="surrogateescape").splitlines(keepends=True)
+        old_lines = (
+            []
+            if f.old == "/dev/null"
+            else target.read_text(encoding="utf-8", errors="surrogateescape").splitlines(
+                keepends=True
+            )
+        )
         out = list(old_lines)
         offset = 0
         for n, (start, body) in enumerate(f.hunks, 1):
@@ -106,4 +116,6 @@ def apply_patch(patch_file: Path, root: Path) -> None:
 
 
 def _same(a: list[str], b: list[str]) -> bool:
-    return len(a) == len(b) and all(x.rstrip("\r\n") == y.rstrip("\r\n") for x, y in zip(a, b, strict=True))
+    return len(a) == len(b) and all(
+        x.rstrip("\r\n") == y.rstrip("\r\n") for x, y in zip(a, b, strict=True)
+    )

@@ -1,4 +1,4 @@
-"""`naja build`: render recipes (`--render-only`) — building packages is not implemented yet."""
+"""`naja build`: build conda packages from recipe.yaml, or only render them (`--render-only`)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,24 @@ from naja.errors import UserInputError
     "--build-platform", default=None, help="Platform the build runs on (default: this one)."
 )
 @click.option(
+    "--output-dir",
+    type=click.Path(path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Local channel the packages are written to (and read from by later builds).",
+)
+@click.option(
+    "-c", "--channel", "channels", multiple=True, help="Channel for build/host/test environments."
+)
+@click.option("--no-test", is_flag=True, help="Do not run the package's tests after building.")
+@click.option(
+    "--package-format", type=click.Choice(["conda", "tar.bz2"]), default="conda", show_default=True
+)
+@click.option(
+    "--work-dir", type=click.Path(path_type=Path), default=None, help="Where builds happen."
+)
+@click.option("--keep-work", is_flag=True, help="Keep the work directory (sources, prefixes, log).")
+@click.option(
     "--output-json",
     type=click.Path(path_type=Path),
     default=None,
@@ -38,11 +56,18 @@ def build(
     target_platform: str | None,
     build_platform: str | None,
     output_json: Path | None,
+    output_dir: Path,
+    channels: tuple[str, ...],
+    no_test: bool,
+    package_format: str,
+    work_dir: Path | None,
+    keep_work: bool,
 ) -> None:
     """Build conda packages from a recipe.yaml (RECIPE: the file or its folder).
 
     \b
     Examples:
+      naja build recipe/ --output-dir ./output -c conda-forge
       naja build --render-only -m variants/linux_64_.yaml recipe/
       naja build --render-only --target-platform osx-arm64 --output-json out.json recipe/
     """
@@ -51,9 +76,24 @@ def build(
     from naja.specs.platform import Platform
 
     if not render_only:
-        raise UserInputError(
-            "building packages is not implemented yet", hint="use --render-only to render"
+        from naja.build.builder import BuildOptions, build_recipe
+
+        built = build_recipe(
+            BuildOptions(
+                recipe=recipe,
+                output_dir=output_dir,
+                channels=list(channels),
+                variant_configs=list(variant_configs),
+                target_platform=target_platform,
+                work_dir=work_dir,
+                test=not no_test,
+                package_format=package_format,
+                keep_work=keep_work,
+            )
         )
+        for pkg in built:
+            click.echo(f"built {pkg.path} in {pkg.seconds:.1f} s")
+        return
     path = recipe / "recipe.yaml" if recipe.is_dir() else recipe
     if not path.is_file():
         raise UserInputError(f"no recipe found at {path}")

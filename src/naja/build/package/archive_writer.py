@@ -18,7 +18,9 @@ from pathlib import Path
 import zstandard
 
 
-def _tar_members(root: Path, paths: Iterable[str], mtime: int) -> Iterable[tuple[tarfile.TarInfo, Path]]:
+def _tar_members(
+    root: Path, paths: Iterable[str], mtime: int
+) -> Iterable[tuple[tarfile.TarInfo, Path]]:
     for rel in paths:
         full = root / rel
         info = tarfile.TarInfo(rel)
@@ -36,7 +38,9 @@ def _tar_members(root: Path, paths: Iterable[str], mtime: int) -> Iterable[tuple
         yield info, full
 
 
-def _write_tar(fileobj: io.BufferedIOBase | io.RawIOBase, root: Path, paths: list[str], mtime: int, mode: str) -> None:
+def _write_tar(
+    fileobj: io.BufferedIOBase | io.RawIOBase, root: Path, paths: list[str], mtime: int, mode: str
+) -> None:
     with tarfile.open(fileobj=fileobj, mode=mode, format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
         for info, full in _tar_members(root, paths, mtime):
             if info.isfile():

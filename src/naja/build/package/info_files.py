@@ -48,14 +48,22 @@ class PackageInfo:
         }
         if self.noarch:
             data["arch"] = data["platform"] = None
-        return {k: v for k, v in data.items() if v is not None and v != []} | {"depends": sorted(self.depends)}
+        return {k: v for k, v in data.items() if v is not None and v != []} | {
+            "depends": sorted(self.depends)
+        }
 
 
 def _arch_platform(subdir: str) -> tuple[str | None, str | None]:
     if subdir == "noarch":
         return None, None
     os_name, _, arch = subdir.partition("-")
-    arch = {"64": "x86_64", "32": "x86", "aarch64": "aarch64", "arm64": "arm64", "ppc64le": "ppc64le"}.get(arch, arch)
+    arch = {
+        "64": "x86_64",
+        "32": "x86",
+        "aarch64": "aarch64",
+        "arm64": "arm64",
+        "ppc64le": "ppc64le",
+    }.get(arch, arch)
     return arch, os_name
 
 
@@ -67,15 +75,29 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def paths_json(root: Path, files: list[str], hits: list[PrefixHit], placeholder: str) -> dict[str, Any]:
+def paths_json(
+    root: Path, files: list[str], hits: list[PrefixHit], placeholder: str
+) -> dict[str, Any]:
     by_path = {h.path: h for h in hits}
     entries = []
     for rel in sorted(files):
         full = root / rel
         if full.is_symlink():
-            entries.append({"_path": rel, "path_type": "softlink", "sha256": hashlib.sha256(os.readlink(full).encode()).hexdigest(), "size_in_bytes": len(os.readlink(full))})
+            entries.append(
+                {
+                    "_path": rel,
+                    "path_type": "softlink",
+                    "sha256": hashlib.sha256(os.readlink(full).encode()).hexdigest(),
+                    "size_in_bytes": len(os.readlink(full)),
+                }
+            )
             continue
-        entry: dict[str, Any] = {"_path": rel, "path_type": "hardlink", "sha256": sha256_of(full), "size_in_bytes": full.stat().st_size}
+        entry: dict[str, Any] = {
+            "_path": rel,
+            "path_type": "hardlink",
+            "sha256": sha256_of(full),
+            "size_in_bytes": full.stat().st_size,
+        }
         hit = by_path.get(rel)
         if hit is not None:
             entry["file_mode"] = hit.mode
@@ -123,7 +145,13 @@ def write_info(
     if hits:
         put("has_prefix", "".join(f"{placeholder} {h.mode} {h.path}\n" for h in hits))
     if info.noarch == "python":
-        put("link.json", {"noarch": {"type": "python", "entry_points": entry_points}, "package_metadata_version": 1})
+        put(
+            "link.json",
+            {
+                "noarch": {"type": "python", "entry_points": entry_points},
+                "package_metadata_version": 1,
+            },
+        )
     if tests:
         put("tests/tests.yaml", json.dumps(tests, indent=2))
     import yaml

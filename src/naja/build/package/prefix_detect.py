@@ -31,8 +31,16 @@ def contains(path: Path, needle: bytes) -> bool:
         return mm.find(needle) != -1
 
 
-def detect(root: Path, paths: list[str], prefix: str, *, binary_ok: bool = True, text_ok: bool = True,
-           force_text: frozenset[str] = frozenset(), ignore: frozenset[str] = frozenset()) -> list[PrefixHit]:
+def detect(
+    root: Path,
+    paths: list[str],
+    prefix: str,
+    *,
+    binary_ok: bool = True,
+    text_ok: bool = True,
+    force_text: frozenset[str] = frozenset(),
+    ignore: frozenset[str] = frozenset(),
+) -> list[PrefixHit]:
     """Every file of `paths` (relative to `root`) that contains `prefix`."""
     needle = prefix.encode()
     hits = []

@@ -55,7 +55,7 @@ def relocate(root: Path, paths: list[str], prefix: str) -> list[str]:
             if entry.startswith("$ORIGIN"):
                 target = entry
             elif entry == prefix or entry.startswith(prefix + "/"):
-                inside = entry[len(prefix):].lstrip("/")
+                inside = entry[len(prefix) :].lstrip("/")
                 rel_dir = os.path.relpath(inside or ".", os.path.dirname(rel) or ".")
                 target = "$ORIGIN" if rel_dir == "." else f"$ORIGIN/{rel_dir}"
             else:
@@ -65,7 +65,8 @@ def relocate(root: Path, paths: list[str], prefix: str) -> list[str]:
         if new != old:
             run = subprocess.run(
                 [_patchelf(), "--force-rpath", "--set-rpath", ":".join(new), str(full)],
-                capture_output=True, text=True,
+                capture_output=True,
+                text=True,
             )
             if run.returncode != 0:
                 raise BuildError(f"patchelf failed on {rel}: {run.stderr.strip()}")
