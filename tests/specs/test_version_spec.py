@@ -511,3 +511,12 @@ def test_build_number_spec_agrees_with_rattler(op: str) -> None:
         theirs = rattler.MatchSpec(f"x[build_number='{op}{bound}']")
         for n, record in enumerate(records):
             assert ours.matches(n) == theirs.matches(record), (op, bound, n)
+
+
+def test_glued_star_after_separator_only_version() -> None:
+    # Regression (found by fuzzing): conda accepts `-` and `_` as versions (`[[0], [0, '_']]`),
+    # so `>-*` is a valid spec; building its `*` key must not re-parse the text.
+    assert Version("-").conda_parts() == [[0], [0, "_"]]
+    spec = VersionSpec.parse(">-*")
+    assert spec.matches("0") and spec.matches("1.0")
+    assert str(VersionSpec.parse(">_*")) == ">_*"

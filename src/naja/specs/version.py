@@ -489,16 +489,15 @@ def star_key(v: Version) -> tuple[Any, ...]:
     which sorts below every other string: so `>=1.2*` admits `1.2a1` and `1.2dev`, and `<1.2*`
     excludes them. Only spec parsing needs this; versions themselves cannot contain `*`.
     """
-    norm = v.normalized
-    body = norm.partition("!")[2] if "!" in norm else norm
-    if "+" in body:
+    segments, local = v.segments, v.local_segments
+    if local:
         # The `*` then ends the local label (`1.2+abc*`), as in conda.
-        public, _, local = body.partition("+")
-        _, key = _split_part(norm, public, 0, True)
-        _, local_key = _split_part(norm, local + "*", 0, False)
-        return (v.epoch, *key, *local_key)
-    _, key = _split_part(norm, body + "*", 0, True)
-    return (v.epoch, *key, *_NO_LOCAL)
+        local = (*local[:-1], (*local[-1], "*"))
+    else:
+        segments = (*segments[:-1], (*segments[-1], "*"))
+    key = _join_keys([_segment_key(seg) or _ZERO for seg in segments])
+    local_key = _join_keys([_segment_key(seg) or _ZERO for seg in local])
+    return (v.epoch, *key, *local_key)
 
 
 def _public(v: Version) -> Version:
