@@ -140,7 +140,7 @@ def _check_keys(node: Map, allowed: frozenset[str], where: str) -> None:
     for key, key_node in node.keys.items():
         if key in allowed:
             continue
-        close = difflib.get_close_matches(key, sorted(allowed), n=1)
+        close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.5)
         hint = f"did you mean `{close[0]}`?" if close else None
         valid = ", ".join(sorted(allowed))
         raise key_node.error(f"unknown key `{key}` in {where} (valid keys: {valid})", hint=hint)
