@@ -30,8 +30,8 @@ A `RecordSource` (`by_name(name)`, `names()`) lets a channel be loaded lazily pe
 
 Modules: `sat` (CDCL core), `encoding` (conda rules as lazily built clauses and the decision
 order), `index` (records per name, channel priority, virtual and installed packages),
-`solver` (the `solve` entry point and job semantics), `explain` / `ranges` / `suggest`
-(conflict explanations), `request` / `errors` (the API types).
+`solver` (the `solve` entry point and job semantics), `core` (the shrunk unsat core),
+`explain` / `ranges` / `suggest` (conflict explanations), `request` / `errors` (the API types).
 """
 
 from naja.solve.errors import Unsatisfiable

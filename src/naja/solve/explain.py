@@ -1,19 +1,16 @@
 """Why a request is unsatisfiable, in words a person reads top-down (and as a JSON tree).
 
-1. The CDCL proof gives an unsat core: the clauses the final conflict was derived from.
-2. The core is shrunk by deletion: each requirement statement (a requested spec, or "these
-   builds of X depend on S") is dropped in turn and the request re-solved with only what is
-   left; if it stays unsatisfiable the statement was not needed. A time budget bounds this.
-3. What is left is printed as a tree from the requested specs down the dependency chains,
-   builds collapsed and versions merged into ranges, then one line per clash, then at most
-   one `hint:` line.
+The conflict's statements (see `naja.solve.core`: the shrunk unsat core) are printed as a
+tree from the requested specs down the dependency chains, builds collapsed and versions
+merged into ranges, then one line per name asked for in incompatible ways, then at most
+one `hint:` line when the fix is obvious.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+from naja.solve.core import minimize
 from naja.solve.encoding import CON, DEP, GROUP, KEEP, PIN, ROOT, Encoding, parse_spec
 from naja.solve.errors import Unsatisfiable
 from naja.solve.ranges import merge_ranges
@@ -21,9 +18,6 @@ from naja.solve.request import SolveRequest
 from naja.solve.suggest import closest_names
 
 MAX_LINES = 40
-# Shrinking the core re-solves the request once per statement: keep it bounded.
-MINIMIZE_BUDGET_S = 1.5
-MINIMIZE_CONFLICTS = 2000
 
 _OVERRIDES = {
     "__glibc": "CONDA_OVERRIDE_GLIBC",
@@ -32,40 +26,6 @@ _OVERRIDES = {
     "__osx": "CONDA_OVERRIDE_OSX",
     "__win": "CONDA_OVERRIDE_WIN",
 }
-
-
-def _statements(enc: Encoding, core: list[Any]) -> list[Any]:
-    out: list[Any] = []
-    for tag in core:
-        if tag[0] == GROUP:
-            continue
-        st = enc.statement(tag)
-        if st not in out:
-            out.append(st)
-    return out
-
-
-def minimize(request: SolveRequest, enc: Encoding) -> Encoding:
-    """An encoding whose core is (within the budget) a minimal set of statements."""
-    from naja.solve.solver import build
-
-    deadline = time.perf_counter() + MINIMIZE_BUDGET_S
-    current = _statements(enc, enc.sat.core())
-    # Cut plumbing first (dependencies), keep what the user asked for as long as possible.
-    order = sorted(current, key=lambda s: s[0] == ROOT)
-    best = enc
-    kept = set(current)
-    for st in order:
-        if st not in kept:
-            continue
-        if time.perf_counter() > deadline:
-            break
-        trial = kept - {st}
-        enc2, _ = build(request, allowed=trial, index=enc.index)
-        if enc2.sat.solve(enc2, limit=MINIMIZE_CONFLICTS) is False:
-            kept = set(_statements(enc2, enc2.sat.core()))
-            best = enc2
-    return best
 
 
 class _Core:
