@@ -250,6 +250,11 @@ def main() -> None:
         ),
         "",
     ]
+    # Hand-written notes below the marker survive a re-run.
+    marker = "<!-- notes: kept across runs -->"
+    old = args.out.read_text() if args.out.exists() else ""
+    if marker in old:
+        lines += [marker + old.split(marker, 1)[1].rstrip("\n"), ""]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines))
     print("\n".join(lines))
