@@ -254,6 +254,7 @@ class _Core:
                         f"or ask for a version of {node['parent'].split()[0]} that does "
                         "not need it"
                     )
+                return f"{name} is in none of the channels: add a channel that has it"
         for name in names:
             if name.startswith("__"):
                 var = _OVERRIDES.get(name)
