@@ -83,12 +83,21 @@ def paths_json(
     for rel in sorted(files):
         full = root / rel
         if full.is_symlink():
+            # As rattler-build: the digest of what the link points to (when it is a file of the
+            # package), the size of the link text itself.
+            link = os.readlink(full)
+            target = (full.parent / link).resolve()
+            digest = (
+                sha256_of(target)
+                if target.is_file() and root.resolve() in target.parents
+                else hashlib.sha256(link.encode()).hexdigest()
+            )
             entries.append(
                 {
                     "_path": rel,
                     "path_type": "softlink",
-                    "sha256": hashlib.sha256(os.readlink(full).encode()).hexdigest(),
-                    "size_in_bytes": len(os.readlink(full)),
+                    "sha256": digest,
+                    "size_in_bytes": len(link),
                 }
             )
             continue
