@@ -63,7 +63,7 @@ def test_missing_forms_and_shards_are_remembered(demo_server, tmp_path):
     server, _ = demo_server("json")
     n = log_length(server)
     got = _load(server, tmp_path, specs=["python"])
-    assert [i.form for i in got] == ["json", "json"]
+    assert [i.form for i in got] == ["json+lazy", "json+lazy"]
     first = [(p, s) for _, p, s in requests_seen(server, n)]
     assert ("/demo/linux-64/repodata_shards.msgpack.zst", 404) in first
     assert ("/demo/linux-64/repodata.json.zst", 404) in first
@@ -131,6 +131,6 @@ def test_index_forms_can_be_turned_off(demo_server, tmp_path):
     got = _load(
         server, tmp_path, specs=["python"], use_shards=False, use_zst=False, use_zchunk=False
     )
-    assert [i.form for i in got] == ["json", "json"]
+    assert [i.form for i in got] == ["json+lazy", "json+lazy"]
     paths = {p for _, p, _ in requests_seen(server, n)}
     assert paths == {"/demo/linux-64/repodata.json", "/demo/noarch/repodata.json"}

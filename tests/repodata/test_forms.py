@@ -176,3 +176,20 @@ def test_run_exports_json_fills_records(demo_server, tmp_path) -> None:
         assert all(r.run_exports is None for f, r in zlib.items() if f != fn)
     plain = load_indexes([channel(server, "demo")], ["linux-64"], cache_dir=tmp_path / "x")
     assert {r.fn: r for r in plain[0].by_name("zlib")}[fn].run_exports is None
+
+
+def test_full_index_with_specs_is_decoded_lazily(index4_server, reference, tmp_path) -> None:
+    got = load_indexes(
+        [channel(index4_server, "zst")], ["linux-64"], specs=["numpy"], cache_dir=tmp_path
+    )
+    assert [i.form for i in got] == ["zst+lazy", "zst+lazy"]
+    assert got[0].loaded_names() == []
+    ref = {(i.subdir, r.fn): r for i in reference for r in i.records}
+    numpy = got[0].by_name("numpy")
+    assert numpy and got[0].loaded_names() == ["numpy"]
+    for rec in numpy:
+        assert (rec.sha256, rec.depends) == (
+            ref["linux-64", rec.fn].sha256,
+            ref["linux-64", rec.fn].depends,
+        )
+    assert len(_by_fn(got)) == len(ref)

@@ -16,6 +16,7 @@ import os
 import time
 from pathlib import Path
 
+import msgspec
 import zstandard
 
 from naja.errors import ParseError
@@ -24,6 +25,7 @@ from naja.repodata import http
 from naja.repodata.context import Context
 from naja.repodata.errors import CorruptIndexError
 from naja.repodata.index import SubdirIndex
+from naja.repodata.lazy_json import LazyJsonIndex
 from naja.repodata.parsed import PARSED_FILE, parsed_key, read_parsed, write_parsed
 from naja.repodata.records import group_by_name
 from naja.repodata.shards import zstd_decompress
@@ -197,7 +199,13 @@ def _decode(file: str, data: bytes) -> bytes:
 
 
 def _load(
-    channel: Channel, subdir: Platform, directory: Path, fs: FileState, source: Path | None = None
+    channel: Channel,
+    subdir: Platform,
+    directory: Path,
+    fs: FileState,
+    source: Path | None = None,
+    *,
+    lazy: bool = False,
 ) -> SubdirIndex:
     files_url = channel.platform_url(subdir)
     key = parsed_key(fs.sha256, channel.canonical_name, files_url)
@@ -212,6 +220,26 @@ def _load(
         raise _Damaged(f"cannot read {path}: {exc}") from None
     if source is None and hashlib.sha256(data).hexdigest() != fs.sha256:
         raise _Damaged("the cached file changed since it was downloaded")
+    if lazy:
+        # Specs are known: decode only the names the solve asks for. No parsed cache is
+        # written (that needs every record decoded); a run without specs writes it.
+        try:
+            index = LazyJsonIndex(
+                _decode(fs.file, data),
+                channel=channel.canonical_name,
+                subdir=subdir.value,
+                files_url=files_url,
+            )
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise _Damaged(f"not valid repodata: {exc}") from None
+        return SubdirIndex(
+            channel,
+            subdir.value,
+            names=index.names(),
+            fetch=index.records,
+            form=kind + "+lazy",
+            complete=True,
+        )
     try:
         records = load_repodata(
             _decode(fs.file, data),
@@ -227,7 +255,7 @@ def _load(
 
 
 def load_full(
-    ctx: Context, channel: Channel, subdir: Platform, state: SubdirState
+    ctx: Context, channel: Channel, subdir: Platform, state: SubdirState, *, lazy: bool = False
 ) -> SubdirIndex | None:
     """The subdir's full index (None when the server has no such subdir)."""
     directory = ctx.subdir_dir(channel, subdir)
@@ -237,7 +265,7 @@ def load_full(
         if fs is None:
             return None
         try:
-            return _load(channel, subdir, directory, fs)
+            return _load(channel, subdir, directory, fs, lazy=lazy)
         except _Damaged as exc:
             _drop(directory, state)
             ctx.save(directory, state)
@@ -248,7 +276,9 @@ def load_full(
     return None
 
 
-def load_local(ctx: Context, channel: Channel, subdir: Platform) -> SubdirIndex | None:
+def load_local(
+    ctx: Context, channel: Channel, subdir: Platform, *, lazy: bool = False
+) -> SubdirIndex | None:
     """A `file://` channel's subdir, read in place (the parsed cache still spares the parse)."""
     folder = Path(url_to_path(channel.platform_url(subdir)))
     for file in (ZST, JSON):
@@ -265,7 +295,9 @@ def load_local(ctx: Context, channel: Channel, subdir: Platform) -> SubdirIndex 
             sha256=f"local:{path}:{st.st_size}:{st.st_mtime_ns}",
         )
         try:
-            return _load(channel, subdir, ctx.subdir_dir(channel, subdir), fs, source=path)
+            return _load(
+                channel, subdir, ctx.subdir_dir(channel, subdir), fs, source=path, lazy=lazy
+            )
         except _Damaged as exc:
             raise CorruptIndexError(path.as_uri(), str(exc)) from None
     return None

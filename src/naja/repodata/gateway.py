@@ -32,9 +32,9 @@ _Prepared = SubdirIndex | tuple[ShardedSubdir, SubdirState] | None
 
 
 def _prepare(
-    ctx: Context, channel: Channel, subdir: Platform, want_shards: bool, run_exports: bool
+    ctx: Context, channel: Channel, subdir: Platform, has_specs: bool, run_exports: bool
 ) -> _Prepared | OfflineMiss:
-    got = _prepare_index(ctx, channel, subdir, want_shards and ctx.use_shards)
+    got = _prepare_index(ctx, channel, subdir, has_specs)
     if run_exports and isinstance(got, SubdirIndex):
         state = load_state(ctx.subdir_dir(channel, subdir))
         table = load_run_exports(ctx, channel, subdir, state)
@@ -44,18 +44,21 @@ def _prepare(
 
 
 def _prepare_index(
-    ctx: Context, channel: Channel, subdir: Platform, want_shards: bool
+    ctx: Context, channel: Channel, subdir: Platform, has_specs: bool
 ) -> _Prepared | OfflineMiss:
+    """With specs: shards if the server has them, else a full index decoded lazily.
+    Without: the full index, decoded (and parsed-cached) whole."""
     if channel.is_local:
-        return load_local(ctx, channel, subdir)
+        return load_local(ctx, channel, subdir, lazy=has_specs)
+    want_shards = has_specs and ctx.use_shards
     state = load_state(ctx.subdir_dir(channel, subdir))
     try:
         if want_shards:
             sharded = load_shard_index(ctx, channel, subdir, state)
             if sharded is not None:
                 return sharded, state
-        full = load_full(ctx, channel, subdir, state)
-        if full is None and not want_shards and ctx.use_shards:
+        full = load_full(ctx, channel, subdir, state, lazy=has_specs)
+        if full is None and not has_specs and ctx.use_shards:
             # A channel serving only shards: fetch them all (no specs to narrow them).
             sharded = load_shard_index(ctx, channel, subdir, state)
             if sharded is not None:

@@ -27,6 +27,7 @@ class SubdirIndex:
 
     __slots__ = (
         "_all",
+        "_complete",
         "_fetch",
         "_groups",
         "_names",
@@ -49,6 +50,7 @@ class SubdirIndex:
         names: Iterable[str] | None = None,
         fetch: Fetcher | None = None,
         form: str = "memory",
+        complete: bool = False,
     ) -> None:
         self.channel = channel
         self.subdir = subdir
@@ -61,6 +63,9 @@ class SubdirIndex:
         self._names = None if names is None else list(names)
         self._nameset = frozenset(self._names or ())
         self._fetch = fetch
+        # `fetch` serves every name from local data (a lazily read full index), so `records`
+        # may decode them all.
+        self._complete = complete
         self._all: list[RepoDataRecord] | None = list(records) if records is not None else None
         self._run_exports: Mapping[str, dict[str, Any]] | None = None
 
@@ -82,6 +87,9 @@ class SubdirIndex:
         if self._all is None:
             if self._raw is not None:
                 for name in self._raw:
+                    self.by_name(name)
+            elif self._complete:
+                for name in self._names or ():
                     self.by_name(name)
             self._all = [rec for group in self._groups.values() for rec in group]
         return self._all
