@@ -166,3 +166,49 @@ def test_typo_behind_a_selector_is_caught_on_every_platform(tmp_path: Path) -> N
     )
     with pytest.raises(RecipeError, match="unknown key `sha265` in `source`"):
         RecipeRenderer(recipe_dir / "recipe.yaml", [variant], "linux-64")
+
+
+STAGING = """\
+recipe:
+  name: split
+  version: "2.0"
+outputs:
+  - staging:
+      name: split-build
+    requirements:
+      build:
+        - ${{ compiler('cxx') }}
+    build:
+      script: make install
+  - package:
+      name: libsplit
+    inherit: split-build
+    requirements:
+      run_exports:
+        - ${{ pin_subpackage('libsplit') }}
+  - package:
+      name: split-docs
+    build:
+      noarch: generic
+"""
+
+
+def test_staging_output_is_not_a_package_and_feeds_its_variant(tmp_path: Path) -> None:
+    recipe_dir, variant = _recipe(
+        tmp_path,
+        STAGING,
+        "cxx_compiler: [gxx]\ncxx_compiler_version: ['14']\ntarget_platform: [linux-64]\n",
+    )
+    outputs = RecipeRenderer(recipe_dir / "recipe.yaml", [variant], "linux-64").render()
+    by_name = {o.name: o for o in outputs}
+    assert set(by_name) == {"libsplit", "split-docs"}
+    assert by_name["libsplit"].variant["cxx_compiler_version"] == "14"
+    assert "cxx_compiler" not in by_name["split-docs"].variant
+
+
+def test_inherit_from_unknown_staging_is_an_error(tmp_path: Path) -> None:
+    recipe_dir, variant = _recipe(
+        tmp_path, STAGING.replace("inherit: split-build", "inherit: nope"), "target_platform: [linux-64]\n"
+    )
+    with pytest.raises(RecipeError, match="no staging output named `nope`"):
+        RecipeRenderer(recipe_dir / "recipe.yaml", [variant], "linux-64").render()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from naja.build.selectors import is_conditional
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq
 
-_ROOT_ONLY = frozenset({"outputs", "recipe", "context", "schema_version", "package"})
+_ROOT_ONLY = frozenset({"outputs", "recipe", "context", "schema_version", "package", "cache"})
 _MERGED = frozenset({"build", "about", "extra", "requirements"})
 
 
@@ -76,6 +76,34 @@ class Leaf:
     node: Map
     # Conditions on the path to this output in `outputs:` (node, wanted truth value).
     guards: list[tuple[Map, bool]]
+    # The staging (cache) build this output inherits from, if any.
+    staging: Map | None = None
+
+
+def staging_name(node: Map) -> str | None:
+    """The name of a `staging:` output (None if the item is a package)."""
+    staging = node.items.get("staging")
+    if isinstance(staging, Map):
+        name = staging.items.get("name")
+        if isinstance(name, Scalar):
+            return name.value
+    return None
+
+
+def inherited_staging(root: Map, output: Map, stagings: dict[str, Map]) -> Map | None:
+    """The staging build an output inherits: `inherit: name` / `inherit: {from: name}`, else the
+    recipe's top-level `cache:` (which every output of a cache recipe builds on)."""
+    inherit = output.items.get("inherit")
+    if isinstance(inherit, Map):
+        inherit = inherit.items.get("from")
+    if isinstance(inherit, Scalar):
+        found = stagings.get(inherit.value)
+        if found is None:
+            known = ", ".join(sorted(stagings)) or "none"
+            raise inherit.error(f"no staging output named `{inherit.value}` (staging outputs: {known})")
+        return found
+    cache = root.items.get("cache")
+    return cache if isinstance(cache, Map) else None
 
 
 def leaf_outputs(items: list[Node], guards: list[tuple[Map, bool]]) -> list[Leaf]:

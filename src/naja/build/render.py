@@ -18,7 +18,14 @@ from naja.build.jinja_env import (
     template_variables,
 )
 from naja.build.jinja_functions import recipe_functions
-from naja.build.outputs import Leaf, leaf_outputs, merge_output, output_items
+from naja.build.outputs import (
+    Leaf,
+    inherited_staging,
+    leaf_outputs,
+    merge_output,
+    output_items,
+    staging_name,
+)
 from naja.build.platform_vars import platform_variables
 from naja.build.schema import check_recipe
 from naja.build.selectors import (
@@ -150,12 +157,21 @@ class RecipeRenderer:
         else:
             leaves = leaf_outputs(items, [])
             multi = True
+        stagings = {
+            name: leaf.node for leaf in leaves if (name := staging_name(leaf.node)) is not None
+        }
         jobs: list[Job] = []
         for leaf in leaves:
-            node = merge_output(self.root, leaf.node) if multi else leaf.node
-            if multi and ("staging" in leaf.node.items or "cache" in leaf.node.items):
+            if multi and "staging" in leaf.node.items:
+                # A staging output only prepares files for others; it is not a package.
                 continue
-            queue = self.config.combinations(self._used_keys(node))
+            node = merge_output(self.root, leaf.node) if multi else leaf.node
+            if multi:
+                leaf.staging = inherited_staging(self.root, leaf.node, stagings)
+            used_keys = self._used_keys(node)
+            if leaf.staging is not None:
+                used_keys = list(dict.fromkeys([*used_keys, *self._used_keys(leaf.staging)]))
+            queue = self.config.combinations(used_keys)
             while queue:
                 combo = queue.pop(0)
                 rendered, missing = self._render_one(node, leaf, combo, {})
@@ -207,6 +223,12 @@ class RecipeRenderer:
         noarch = build.get("noarch") or None
         sources = evaluate(node.items.get("source"), variables, used=used)
         requirements = evaluate(node.items.get("requirements"), variables, used=used)
+        if leaf.staging is not None:
+            # What the staging build reads is part of every output built from it.
+            staged = evaluate(leaf.staging.items.get("requirements"), variables, used=used)
+            evaluate(leaf.staging.items.get("source"), variables, used=used)
+            self._evaluate_build(require_map(leaf.staging.items.get("build"), "build"), variables, used)
+            used.update(bare_dependencies(staged, self.config.values))
         tests = self._evaluate_tests(node.items.get("tests"), variables, used)
         about = evaluate(node.items.get("about"), variables, used=used)
         extra = evaluate(node.items.get("extra"), variables, used=used)
