@@ -8,8 +8,11 @@ memory that takes. Every run is a fresh process (peak RSS is the process's); cas
 so they see the same machine load; the median of `--rounds` runs is reported.
 
 * naja shards: `load_indexes(..., specs=SPECS)`: shard index, then the closure's shards.
-* naja .zst: `load_indexes(...)` without specs: the whole index decoded (cold), or opened from
-  the parsed cache with the closure's names decoded (warm).
+* naja .zst, specs: `load_indexes(..., specs=SPECS)` on the full layout: the index is scanned
+  and only the closure's names decoded (no parsed cache is written on this path).
+* naja .zst, all: `load_indexes(...)` without specs (what `naja create` does today): the whole
+  index decoded and the parsed cache written (cold); opened from the parsed cache with the
+  closure's names decoded (warm).
 * rattler: `Gateway(cache_dir=...).query([channel], ["linux-64", "noarch"], SPECS)` against
   the sharded layout (rattler uses the shards) and the full layout (rattler falls back to .zst).
 
@@ -38,11 +41,12 @@ sys.path.insert(0, str(ROOT / "src"))
 SPECS = ["python", "numpy", "scipy", "pandas", "matplotlib"]
 DATA = Path("/dev/shm/naja-bench-repodata")
 CASES = {
-    # name: (tool, layout)
-    "naja shards": ("naja", "sharded"),
-    "naja .zst": ("naja", "full"),
-    "rattler shards": ("rattler", "sharded"),
-    "rattler .zst": ("rattler", "full"),
+    # name: (tool, layout, mode)
+    "naja shards": ("naja", "sharded", "specs"),
+    "naja .zst, specs": ("naja", "full", "specs"),
+    "naja .zst, all": ("naja", "full", "all"),
+    "rattler shards": ("rattler", "sharded", "specs"),
+    "rattler .zst": ("rattler", "full", "specs"),
 }
 
 
@@ -63,7 +67,7 @@ def _closure_from(indexes: list, roots: list[str]) -> tuple[int, int]:  # type: 
     return records, len([n for n in seen if any(i.by_name(n) for i in indexes)])
 
 
-def child(tool: str, url: str, cache: str, full: bool) -> None:
+def child(tool: str, url: str, cache: str, mode: str) -> None:
     """One measurement in this (fresh) process; prints JSON and leaves with os._exit."""
     import resource
 
@@ -78,7 +82,7 @@ def child(tool: str, url: str, cache: str, full: bool) -> None:
         base = rss_mb()
         c0 = time.process_time()
         t0 = time.perf_counter()
-        if full:
+        if mode == "all":
             indexes = load_indexes([channel], ["linux-64"], cache_dir=Path(cache))
             if all(i.form.endswith("parsed-cache") for i in indexes):
                 records, names = _closure_from(indexes, SPECS)
@@ -88,8 +92,12 @@ def child(tool: str, url: str, cache: str, full: bool) -> None:
                 names = len({n for i in indexes for n in i.loaded_names()})
         else:
             indexes = load_indexes([channel], ["linux-64"], specs=SPECS, cache_dir=Path(cache))
-            records = sum(len(i.records) for i in indexes)
-            names = len({r.name for i in indexes for r in i.records})
+            if all(i.form.endswith("+lazy") for i in indexes):
+                # A full index read lazily: decode what the solver would ask for.
+                records, names = _closure_from(indexes, SPECS)
+            else:
+                records = sum(len(i.records) for i in indexes)
+                names = len({r.name for i in indexes for r in i.records})
         seconds = time.perf_counter() - t0
         cpu = time.process_time() - c0
         forms = sorted({i.form for i in indexes})
@@ -123,8 +131,8 @@ def child(tool: str, url: str, cache: str, full: bool) -> None:
     os._exit(0)
 
 
-def run_case(tool: str, url: str, cache: Path, full: bool) -> dict:  # type: ignore[type-arg]
-    cmd = [sys.executable, __file__, "--child", tool, url, str(cache), "1" if full else "0"]
+def run_case(tool: str, url: str, cache: Path, mode: str) -> dict:  # type: ignore[type-arg]
+    cmd = [sys.executable, __file__, "--child", tool, url, str(cache), mode]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise RuntimeError(f"{tool} failed:\n{out.stderr[-3000:]}")
@@ -195,11 +203,11 @@ def main() -> None:
     rows: dict[tuple[str, str], list[dict]] = {}  # type: ignore[type-arg]
     try:
         for r in range(args.rounds):
-            for case, (tool, layout) in CASES.items():
-                cache = caches / f"{case.replace(' ', '-')}-{r}"
+            for case, (tool, layout, mode) in CASES.items():
+                cache = caches / f"{case.replace(' ', '-').replace(',', '')}-{r}"
                 url = f"{server.url}/{layout}"
                 for phase in ("cold", "warm"):
-                    res = run_case(tool, url, cache, layout == "full")
+                    res = run_case(tool, url, cache, mode)
                     rows.setdefault((case, phase), []).append(res)
                     print(
                         f"round {r} {case:15s} {phase}: {res['seconds']:.3f} s "
@@ -275,5 +283,5 @@ def write_report(out: Path, rows, parsed, stats, rounds: int) -> None:  # type: 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "1")
+        child(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     main()
