@@ -197,3 +197,28 @@ def test_a_bug_fails_one_download_not_the_batch(served, tmp_path) -> None:
         results = dl.download_many(requests(served, tmp_path), raise_on_error=False)
     bad = [r for r in results if not r.ok]
     assert len(bad) == 1 and "internal error: RuntimeError" in str(bad[0].error)
+
+
+def test_config_from_condarc_style_settings(tmp_path) -> None:
+    from naja.fetch.config import config_from_mapping
+
+    config = config_from_mapping(
+        {
+            "proxy_servers": {"https": "http://proxy:3128"},
+            "ssl_verify": str(tmp_path / "ca.pem"),
+            "remote_connect_timeout_secs": 5,
+            "remote_read_timeout_secs": 60.5,
+            "remote_max_retries": 2,
+            "offline": True,
+            "mirrors": {
+                "https://conda.anaconda.org/conda-forge": ["https://m1/cf", "https://m2/cf"]
+            },
+            "unknown": 1,
+        }
+    )
+    assert config.proxies == {"https": "http://proxy:3128"}
+    assert config.ca_bundle == tmp_path / "ca.pem" and config.ssl_verify
+    assert config.connect_timeout == 5.0 and config.read_timeout == 60.5
+    assert config.retry.attempts == 3 and config.offline
+    assert config.mirrors["https://conda.anaconda.org/conda-forge"][1] == "https://m2/cf"
+    assert not config_from_mapping({"ssl_verify": False}).ssl_verify

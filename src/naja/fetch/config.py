@@ -61,3 +61,53 @@ class FetchConfig:
     always_sha256: bool = True
     # Progress callbacks fire at most this often per file (the last one always fires).
     progress_interval: float = 0.1
+
+
+def config_from_mapping(
+    settings: dict[str, object], base: FetchConfig | None = None
+) -> FetchConfig:
+    """A FetchConfig from `.condarc`-style settings (unknown keys are ignored).
+
+    Understood: `proxy_servers` (scheme or scheme://host -> proxy URL), `ssl_verify` (bool or
+    a CA bundle path), `remote_connect_timeout_secs`, `remote_read_timeout_secs`,
+    `remote_max_retries`, `offline`, `mirrors` / `mirrored_channels` (channel URL -> mirror
+    URLs), `max_connections`, `max_connections_per_host`, `http2`.
+    """
+    import dataclasses
+
+    config = base or FetchConfig()
+    changes: dict[str, object] = {}
+    proxies = settings.get("proxy_servers")
+    if isinstance(proxies, dict):
+        changes["proxies"] = {str(k): str(v) for k, v in proxies.items()}
+    ssl_verify = settings.get("ssl_verify")
+    if isinstance(ssl_verify, bool):
+        changes["ssl_verify"] = ssl_verify
+    elif isinstance(ssl_verify, str) and ssl_verify.lower() in ("false", "true"):
+        changes["ssl_verify"] = ssl_verify.lower() == "true"
+    elif isinstance(ssl_verify, str) and ssl_verify:
+        changes["ssl_verify"] = True
+        changes["ca_bundle"] = Path(ssl_verify).expanduser()
+    for key, field_name in (
+        ("remote_connect_timeout_secs", "connect_timeout"),
+        ("remote_read_timeout_secs", "read_timeout"),
+    ):
+        if isinstance(settings.get(key), int | float):
+            changes[field_name] = float(settings[key])  # type: ignore[arg-type]
+    retries = settings.get("remote_max_retries")
+    if isinstance(retries, int) and retries >= 0:
+        changes["retry"] = dataclasses.replace(config.retry, attempts=retries + 1)
+    for key in ("offline", "http2"):
+        if isinstance(settings.get(key), bool):
+            changes[key] = settings[key]
+    for key in ("max_connections", "max_connections_per_host"):
+        if isinstance(settings.get(key), int) and settings[key] > 0:  # type: ignore[operator]
+            changes[key] = settings[key]
+    mirrors = settings.get("mirrors", settings.get("mirrored_channels"))
+    if isinstance(mirrors, dict):
+        changes["mirrors"] = {
+            str(channel): [str(u) for u in urls]
+            for channel, urls in mirrors.items()
+            if isinstance(urls, list)
+        }
+    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
