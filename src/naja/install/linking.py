@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import queue
 import shutil
 import signal
 import threading
@@ -162,27 +163,30 @@ def _link_chunk(
 
 
 class BulkLinks:
-    """Hardlinks of many (source, target) pairs, made by background threads.
+    """Hardlinks of (source, target) pairs, made by background threads as batches arrive.
 
-    Threads run from `start()` on. The loop around link(2) is tiny, so the threads spend nearly all their time in the kernel
-    with the GIL released, and the caller's own Python work (writing conda-meta) runs
-    meanwhile. A failing transaction must `cancel()` and `wait()` before undoing anything, so
-    no thread creates a file after the rollback removed it.
+    The caller `feed()`s batches (their folders must exist) while it keeps working, then
+    `close()`s and `join()`s. The loop around link(2) is tiny, so the threads spend nearly all
+    their time in the kernel with the GIL released, overlapping the caller's Python work. A
+    failing transaction must `cancel()` and `wait()` before undoing anything, so no thread
+    creates a file after the rollback removed it.
     """
 
-    def __init__(
-        self, linker: Linker, pairs: list[tuple[str, str]], *, can_reflink: bool = False, workers: int = 1
-    ) -> None:
+    BATCH = 512
+
+    def __init__(self, linker: Linker, *, can_reflink: bool = False, workers: int = 1) -> None:
         self.errors: list[BaseException] = []
+        self._linker = linker
+        self._can_reflink = can_reflink
         self._stop = threading.Event()
-        workers = max(1, min(workers, len(pairs) // 1000 or 1))
-        chunks = [pairs[i::workers] for i in range(workers)] if pairs else []
+        self._queue: queue.SimpleQueue[list[tuple[str, str]] | None] = queue.SimpleQueue()
+        workers = max(1, workers)
         # Own completion flags: an interrupted Thread.join() can mark a running thread as
         # stopped (CPython's bpo-45274 handling), so is_alive()/join() cannot be trusted here.
-        self._done = [threading.Event() for _ in chunks]
+        self._done = [threading.Event() for _ in range(workers)]
         self._threads = [
-            threading.Thread(target=self._run, args=(linker, c, can_reflink, done), name="naja-link", daemon=True)
-            for c, done in zip(chunks, self._done, strict=True)
+            threading.Thread(target=self._run, args=(done,), name="naja-link", daemon=True)
+            for done in self._done
         ]
 
     def start(self) -> BulkLinks:
@@ -206,11 +210,23 @@ class BulkLinks:
                 raise KeyboardInterrupt
         return self
 
-    def _run(
-        self, linker: Linker, chunk: list[tuple[str, str]], can_reflink: bool, done: threading.Event
-    ) -> None:
+    def feed(self, pairs: list[tuple[str, str]]) -> None:
+        # Small batches let every thread share one big package.
+        for i in range(0, len(pairs), self.BATCH):
+            self._queue.put(pairs[i : i + self.BATCH])
+
+    def close(self) -> None:
+        """No more batches: threads end once the queue is drained."""
+        for _ in self._threads:
+            self._queue.put(None)
+
+    def _run(self, done: threading.Event) -> None:
         try:
-            _link_chunk(linker, chunk, can_reflink, self._stop)
+            while not self._stop.is_set():
+                batch = self._queue.get()
+                if batch is None:
+                    break
+                _link_chunk(self._linker, batch, self._can_reflink, self._stop)
         except BaseException as e:
             self.errors.append(e)
             self._stop.set()
@@ -219,6 +235,7 @@ class BulkLinks:
 
     def cancel(self) -> None:
         self._stop.set()
+        self.close()  # wake threads waiting for a batch
 
     def wait(self) -> KeyboardInterrupt | None:
         """Block until every thread ended, even across KeyboardInterrupts (which stop the
@@ -231,12 +248,13 @@ class BulkLinks:
                 try:
                     done.wait()
                 except KeyboardInterrupt as e:
-                    self._stop.set()
+                    self.cancel()
                     interrupted = e
         return interrupted
 
     def join(self) -> None:
-        """Wait, then re-raise an interrupt or the first error of a thread."""
+        """Close, wait, then re-raise an interrupt or the first error of a thread."""
+        self.close()
         interrupted = self.wait()
         if interrupted is not None:
             raise interrupted
@@ -248,4 +266,6 @@ def bulk_hardlink(
     linker: Linker, pairs: list[tuple[str, str]], *, can_reflink: bool = False, workers: int = 1
 ) -> None:
     """Hardlink (source, target) pairs whose folders exist, in parallel, and wait."""
-    BulkLinks(linker, pairs, can_reflink=can_reflink, workers=workers).start().join()
+    links = BulkLinks(linker, can_reflink=can_reflink, workers=workers).start()
+    links.feed(pairs)
+    links.join()

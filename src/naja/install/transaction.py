@@ -484,20 +484,21 @@ class Transaction:
         # -- link ----------------------------------------------------------------------------
         linker = Linker(prefix, self.link_mode, warn=lambda m: result.warnings.append(m) or (self.warn and self.warn(m)))
         made_dirs: set[str] = set()
-        # Plain hardlinks of all packages are made afterwards in one parallel pass; records
-        # and everything else (prefix replacement, symlinks, copies) are done per package.
-        deferred: list[tuple[str, str]] = []
+        # Plain hardlinks go to background threads package by package, while this thread does
+        # the rest (folders, prefix replacement, symlinks, records); assigned before any thread
+        # starts, so an interrupt cannot orphan one.
+        self._links = BulkLinks(linker, workers=self.jobs or os.cpu_count() or 1)
+        self._links.start()
         records: list[PrefixRecord] = []
         for i, plan in enumerate(plans):
+            deferred: list[tuple[str, str]] = []
             rec = execute_plan(
                 plan, prefix, linker, made_dirs, skip=self._skip.get(plan.dist, set()), deferred=deferred
             )
+            self._links.feed(deferred)
             records.append(rec)
             self._report("link", i + 1, len(plans), plan.pkg.record.name)
             self._check(f"linked:{plan.pkg.record.name}")
-        # Assigned before any thread starts, so an interrupt cannot orphan one.
-        self._links = BulkLinks(linker, deferred, workers=self.jobs or os.cpu_count() or 1)
-        self._links.start()
         self._finish_link(plans, records, python, result, self._links.join)
         result.linked = records
         if self.unlink or records:
