@@ -125,3 +125,39 @@ def test_corrupt_cached_shard_is_fetched_again(demo_server, tmp_path):
     cached.write_bytes(cached.read_bytes()[:10])
     again = _load(server, tmp_path, specs=["python"], ttl=3600)
     assert len(again[0].by_name("python")) == len(first[0].by_name("python"))
+
+
+def test_unreachable_server_is_a_clear_error(demo_server, tmp_path):
+    from naja.fetch import FetchConfig, RetryPolicy
+
+    server, _ = demo_server("json")
+    url = server.url
+    server.stop()
+    config = FetchConfig(retry=RetryPolicy(attempts=2, backoff_base=0.01), connect_timeout=2)
+    with pytest.raises(IndexFetchError) as err:
+        load_indexes(
+            [channel(server, "demo")], ["linux-64"], cache_dir=tmp_path, fetch_config=config
+        )
+    assert url in str(err.value) and "--offline" in err.value.render()
+
+
+def test_channel_that_is_not_a_channel(demo_server, tmp_path):
+    from naja.repodata import ChannelNotFound
+
+    server, _ = demo_server("json")
+    with pytest.raises(ChannelNotFound, match=r"no repodata\.json"):
+        load_indexes([channel(server, "nope")], ["linux-64"], cache_dir=tmp_path)
+
+
+def test_token_never_reaches_messages_or_cache_names(demo_server, tmp_path):
+    server, _ = demo_server("json")
+    from naja.specs.channel import Channel
+
+    chan = Channel.parse(f"{server.url}/t/sekrit-token/nope")
+    with pytest.raises(Exception) as err:
+        load_indexes([chan], ["linux-64"], cache_dir=tmp_path)
+    assert "sekrit-token" not in str(err.value)
+    for path in tmp_path.rglob("*"):
+        assert "sekrit-token" not in path.name
+        if path.is_file():
+            assert b"sekrit-token" not in path.read_bytes()
