@@ -364,7 +364,13 @@ class Sat:
                 restart_at = self.conflicts
             lit = brancher.decide()
             if lit == 0:
-                return True
+                # Before calling it a model: every true variable's clauses must be in.
+                late = [q >> 1 for q in self.trail if not q & 1 and not self.expanded[q >> 1]]
+                if not late:
+                    return True
+                self._pending.extend(late)
+                conflict = self._search_propagate()
+                continue
             if lit < 0:
                 # The brancher added clauses instead (a look-ahead): propagate them first.
                 conflict = self._search_propagate()
