@@ -46,6 +46,7 @@ BUFFER_SIZE = 1024 * 1024
 PROBE_BYTES = 256 * 1024
 # A probe stops after this long; a mirror too slow to send PROBE_BYTES by then is slow enough.
 PROBE_SECONDS = 1.0
+PROBE_TIMEOUT = 3.0
 
 
 def make_ssl_context(config: FetchConfig) -> ssl.SSLContext:
@@ -83,6 +84,12 @@ class Downloader:
             connect_timeout=self.config.connect_timeout,
             read_timeout=self.config.read_timeout,
             max_idle_per_origin=max(self.config.max_connections_per_host, 1),
+        )
+        self._probe_pool = ConnectionPool(
+            ssl_context=self.pool.ssl_context,
+            connect_timeout=min(self.config.connect_timeout, PROBE_TIMEOUT),
+            read_timeout=min(self.config.read_timeout, PROBE_TIMEOUT),
+            max_idle_per_origin=0,
         )
         self._h2: Http2Client | None = None
         if self.config.http2:
@@ -195,6 +202,7 @@ class Downloader:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         self.pool.close()
+        self._probe_pool.close()
         if self._h2 is not None:
             self._h2.close()
 
@@ -295,8 +303,18 @@ class Downloader:
         from naja.fetch.credentials import apply_credential
 
         send_url, headers = apply_credential(url, headers, self.credential_for(url))
+        if self.config.offline:
+            raise OfflineError(url)
+        proxy = select_proxy(
+            send_url,
+            self.config.proxies,
+            no_proxy=self.config.no_proxy,
+            trust_env=self.config.trust_env,
+        )
         t0 = time.monotonic()
-        response = self.send(send_url, headers)
+        # Its own pool with short timeouts: a black-holed mirror must not hold the first
+        # download for the full connect timeout.
+        response = send_request(self._probe_pool, send_url, headers=headers, proxy=proxy)
         try:
             if response.status >= 400:
                 raise DownloadError(url, f"probe answered HTTP {response.status}")
