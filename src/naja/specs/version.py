@@ -234,26 +234,10 @@ class Version:
 
     def _fill(self) -> None:
         """Split a plain version and compute its key (deferred from parsing)."""
-        segments = []
-        out: list[Any] = [0]
-        zeros = 0
-        # `_join_keys` inlined: this runs once for most versions a program sees.
-        for piece in self._norm.split("."):
-            comps, k = _SEGMENT_INFO.get(piece) or _segment_info(piece)
-            segments.append(comps)
-            if k is _ZERO:
-                zeros += 1
-                continue
-            if zeros:
-                out += (_ZERO_SEG_BELOW if k < _END else _ZERO_SEG_ABOVE) * zeros
-                zeros = 0
-            out += k
-        out += _SEG_END
-        out += _NO_LOCAL
+        segments, key = plain_parts(self._norm)
         self._epoch = 0
-        self._segments = tuple(segments)
+        self._segments = segments
         self._local = ()
-        key = tuple(out)
         self._key = key
         self._hash = hash(key)
 
@@ -480,6 +464,27 @@ class Version:
         if self.epoch:
             text = f"{self.epoch}!{text}"
         return Version.parse(text)
+
+
+def plain_parts(norm: str) -> tuple[tuple[tuple[Any, ...], ...], tuple[Any, ...]]:
+    """Segments and comparison key of a plain version text (one `_PLAIN` matches)."""
+    segments = []
+    out: list[Any] = [0]
+    zeros = 0
+    # `_join_keys` inlined: this runs once for most versions a program sees.
+    for piece in norm.split("."):
+        comps, k = _SEGMENT_INFO.get(piece) or _segment_info(piece)
+        segments.append(comps)
+        if k is _ZERO:
+            zeros += 1
+            continue
+        if zeros:
+            out += (_ZERO_SEG_BELOW if k < _END else _ZERO_SEG_ABOVE) * zeros
+            zeros = 0
+        out += k
+    out += _SEG_END
+    out += _NO_LOCAL
+    return tuple(segments), tuple(out)
 
 
 def star_key(v: Version) -> tuple[Any, ...]:

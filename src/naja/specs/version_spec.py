@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from naja.errors import ParseError
-from naja.specs.version import Version, star_key
+from naja.specs.version import Version, plain_parts, star_key
 
 __all__ = ["BuildNumberSpec", "VersionSpec"]
 
@@ -141,16 +141,16 @@ def _padded_int(seg: tuple) -> int | None:
 
 # `>=1.2`, `<2.0a0`, `1.11`: an operator (or none) and a plain version (see version._PLAIN).
 _SIMPLE_LEAF = re.compile(r"(>=|<=|==|!=|<|>|)([0-9a-z]+(?:\.[0-9a-z]+)*)").fullmatch
-# The spec version's bound comparison method that tests a candidate: `>=v` is `v <= x`.
-_REVERSED = {"": "__eq__", "==": "__eq__", "!=": "__ne__", ">=": "__le__", ">": "__lt__"}
-_REVERSED |= {"<=": "__ge__", "<": "__gt__"}
-
-
+# Matchers comparing a candidate's key with the spec version's key. A candidate whose key is
+# still pending (see version._Pending) computes it inside the comparison.
 _KEY_TESTS: dict[str, Callable[[tuple], _Matcher]] = {
-    ">=": lambda key: lambda v: v.sort_key >= key,
-    ">": lambda key: lambda v: v.sort_key > key,
-    "<=": lambda key: lambda v: v.sort_key <= key,
-    "<": lambda key: lambda v: v.sort_key < key,
+    "": lambda key: lambda v: v._key == key,
+    "==": lambda key: lambda v: v._key == key,
+    "!=": lambda key: lambda v: v._key != key,
+    ">=": lambda key: lambda v: v._key >= key,
+    ">": lambda key: lambda v: v._key > key,
+    "<=": lambda key: lambda v: v._key <= key,
+    "<": lambda key: lambda v: v._key < key,
 }
 
 
@@ -160,7 +160,7 @@ def _leaf(spec: str, raw: str, pos: int, strict: bool) -> _Node:
     if m is not None:
         op, body = m.groups()
         v = Version.parse(body)
-        return _Node(raw, getattr(v, _REVERSED[op]), False, op in ("", "=="))
+        return _Node(raw, _KEY_TESTS[op](v.sort_key), False, op in ("", "=="))
     if not strict and raw.endswith(".*.*"):
         # Real repodata has `pytorch 1.*.*`; read a repeated trailing `.*` as one (as rattler
         # does) instead of conda's text pattern, which would reject `1.2` for having one dot.
@@ -202,24 +202,13 @@ def _leaf(spec: str, raw: str, pos: int, strict: bool) -> _Node:
         if glued_star and op in ("<", "<=", ">", ">="):
             # conda orders `1.2*` as 1.2 followed by a `*` component, below 1.2a and 1.2dev.
             return _Node(text, _KEY_TESTS[op](star_key(v)))
-        # Bound comparison methods of the spec's version are the matchers: `>=v` is `v <= x`.
-        if op == "==":
-            return _Node(text, v.__eq__, is_exact=True)
-        if op == "!=":
-            if star:
-                sw = _startswith_matcher(v)
-                return _Node(text, lambda x: not sw(x))
-            return _Node(text, v.__ne__)
+        if op == "!=" and star:
+            sw = _startswith_matcher(v)
+            return _Node(text, lambda x: not sw(x))
         if op == "=":
             return _Node(text, _startswith_matcher(v))
-        if op == ">=":
-            return _Node(text, v.__le__)
-        if op == ">":
-            return _Node(text, v.__lt__)
-        if op == "<=":
-            return _Node(text, v.__ge__)
-        if op == "<":
-            return _Node(text, v.__gt__)
+        if op != "~=":
+            return _Node(text, _KEY_TESTS[op](v.sort_key), False, op == "==")
         # `~=`: conda cuts the normalized text at its last `.`; without one there is no series.
         prefix = v.compatible_prefix()
         if prefix is None:
@@ -227,7 +216,7 @@ def _leaf(spec: str, raw: str, pos: int, strict: bool) -> _Node:
                 _KIND, spec, "'~=' needs a version with at least two parts, e.g. ~=1.2", vpos
             )
         sw = _startswith_matcher(prefix)
-        at_least = v.__le__
+        at_least = _KEY_TESTS[">="](v.sort_key)
         return _Node(text, lambda x: at_least(x) and sw(x))
     head = raw.rstrip("*")
     if "*" in head:
@@ -251,7 +240,7 @@ def _leaf(spec: str, raw: str, pos: int, strict: bool) -> _Node:
         v = _parse_version(spec, body, pos)
         return _Node(body + ".*", _startswith_matcher(v))
     v = _parse_version(spec, raw, pos)
-    return _Node(raw, v.__eq__, is_exact=True)
+    return _Node(raw, _KEY_TESTS["=="](v.sort_key), False, True)
 
 
 _WS = re.compile(r"\s*")
@@ -382,14 +371,13 @@ def _simple_leaf(piece: str) -> _Node:
     """A constraint of a `_SIMPLE_SPEC` text: valid by construction, so no checks."""
     node = _LEAVES.get(piece)
     if node is None:
-        if piece[0] in "<>=!":
-            cut = 2 if piece[1] == "=" else 1
-            op = piece[:cut]
-            v = Version.parse(piece[cut:])
-        else:
-            op = ""
-            v = Version.parse(piece)
-        node = _Node(piece, getattr(v, _REVERSED[op]), False, op == "" or op == "==")
+        cut = (2 if piece[1] == "=" else 1) if piece[0] in "<>=!" else 0
+        op = piece[:cut]
+        body = piece[cut:]
+        # Only the key is needed: skip building a Version unless one exists already.
+        v = Version._cache.get(body)
+        key = v.sort_key if v is not None else plain_parts(body)[1]
+        node = _Node(piece, _KEY_TESTS[op](key), False, op == "" or op == "==")
         if len(_LEAVES) < 1 << 16:
             _LEAVES[piece] = node
     return node
