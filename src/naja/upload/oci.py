@@ -1,0 +1,77 @@
+"""`naja upload --to oci://registry/namespace/channel PKG...` and `--promote`.
+
+Each package becomes its own artifact (`naja.oci.push`); then each touched subdir's index is
+rebuilt from the current `staging` index (else `latest`) plus the new records and pushed under
+`staging` and a timestamp tag. Installers read `latest`, so nothing they see changes until
+`naja upload --promote` (or `--promote` on the upload itself) points `latest` at `staging`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from naja.index.writer import build_subdir_index
+from naja.oci.client import RegistryClient, client_for, login_for
+from naja.oci.layout import LATEST, STAGING, promote, push_repodata, read_repodata, timestamp_tag
+from naja.oci.push import push_package
+from naja.oci.reference import OciChannel
+from naja.specs.platform import Platform
+from naja.upload.packages import read_packages
+
+
+def _client(target: str) -> tuple[OciChannel, RegistryClient]:
+    channel = OciChannel.parse(target)
+    return channel, client_for(channel, login_for(channel.url))
+
+
+def _records(index: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    if not index:
+        return {}
+    return {**(index.get("packages") or {}), **(index.get("packages.conda") or {})}
+
+
+def upload_oci(
+    target: str,
+    packages: list[Path],
+    *,
+    token: str | None = None,
+    force: bool = False,
+    promote_now: bool = False,
+    **_: Any,
+) -> list[dict[str, Any]]:
+    """Push `packages` to the OCI channel `target` and stage the new index.
+
+    `token` is unused: registry credentials come from naja.auth (`naja auth login HOST`).
+    """
+    channel, client = _client(target)
+    results: list[dict[str, Any]] = []
+    tag = timestamp_tag()
+    for subdir, local in read_packages(packages).items():
+        current = read_repodata(client, channel, subdir, STAGING)
+        if current is None:
+            current = read_repodata(client, channel, subdir, LATEST)
+        records = _records(current)
+        for pkg in local:
+            digest = push_package(client, channel, subdir, pkg.path, pkg.record, force=force)
+            records[pkg.filename] = pkg.record
+            results.append(
+                {
+                    "channel": channel.url,
+                    "subdir": subdir,
+                    "filename": pkg.filename,
+                    "digest": digest,
+                }
+            )
+        index = build_subdir_index(subdir, records)
+        push_repodata(client, channel, subdir, index.repodata, index.repodata_zst, [tag, STAGING])
+        if promote_now:
+            promote(client, channel, subdir)
+    return results
+
+
+def promote_oci(target: str, subdirs: list[str] | None = None) -> list[str]:
+    """Point `latest` at `staging` in every subdir that has a staged index; the subdirs done."""
+    channel, client = _client(target)
+    names = subdirs or sorted({p.value for p in Platform} | {"noarch"})
+    return [s for s in names if promote(client, channel, s)]
