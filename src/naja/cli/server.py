@@ -1,0 +1,87 @@
+"""`naja server`: run the package server (embedded SQLite + files, or PostgreSQL + S3)."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  naja server --data-dir ./srv
+  NAJA_SERVER_ADMIN_TOKEN=secret naja server --port 8000 --data-dir ./srv
+  naja server --database postgresql://naja@db/naja --storage s3://bucket/naja \\
+      --s3-endpoint http://minio:9000 --workers 4"""
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--data-dir",
+    default="naja-server-data",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="SQLite database, package files and temporary uploads.",
+)
+@click.option("--database", default="", help="postgresql://… instead of SQLite in --data-dir.")
+@click.option("--storage", default="", help="s3://bucket/prefix instead of files in --data-dir.")
+@click.option("--s3-endpoint", default="", envvar="NAJA_SERVER_S3_ENDPOINT", help="S3-compatible endpoint URL.")
+@click.option("--s3-region", default="us-east-1", show_default=True, help="S3 region.")
+@click.option("--workers", default=1, show_default=True, type=int, help="uvicorn worker processes.")
+@click.option("--max-upload", default=2 << 30, show_default=True, type=int, help="Largest upload in bytes.")
+@click.option(
+    "--max-unpacked", default=8 << 30, show_default=True, type=int, help="Largest unpacked package."
+)
+@click.option("--plugin", "plugins", multiple=True, help="Extra plugin module (repeatable).")
+@click.option("--log-level", default="warning", show_default=True, help="uvicorn log level.")
+def server(
+    host: str,
+    port: int,
+    data_dir: str,
+    database: str,
+    storage: str,
+    s3_endpoint: str,
+    s3_region: str,
+    workers: int,
+    max_upload: int,
+    max_unpacked: int,
+    plugins: tuple[str, ...],
+    log_level: str,
+) -> None:
+    """Serve conda channels at http://HOST:PORT/get/CHANNEL, with an API and a web UI.
+
+    At first start an admin account is created: NAJA_SERVER_ADMIN_TOKEN=T makes T its API key,
+    otherwise a password is printed once.
+    """
+    import uvicorn
+
+    from naja.server.bootstrap import prepare
+    from naja.server.hooks import Plugins
+    from naja.server.settings import Settings
+    from naja.server.state import ServerState
+
+    settings = Settings(
+        data_dir=data_dir,
+        database=database,
+        storage=storage,
+        s3_endpoint=s3_endpoint,
+        s3_region=s3_region,
+        max_upload=max_upload,
+        max_unpacked=max_unpacked,
+        plugins=list(plugins),
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Migrate and create the admin once, here, before any worker starts.
+    prepare(ServerState(settings, Plugins(settings.plugins)), say=lambda m: click.echo(m, err=True))
+    os.environ.update(settings.to_env())
+    click.echo(f"naja server: http://{host}:{port}/ (channels at /get/CHANNEL)", err=True)
+    uvicorn.run(
+        "naja.server.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers if workers > 1 else None,
+        log_level=log_level,
+        access_log=False,
+    )

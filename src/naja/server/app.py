@@ -1,0 +1,40 @@
+"""The application factory: `create_app(settings)` for tests and `naja server`'s workers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from naja import __version__
+from naja.server.bootstrap import prepare
+from naja.server.hooks import Plugins
+from naja.server.settings import Settings
+from naja.server.state import ServerState
+
+
+def create_app(settings: Settings, plugins: Plugins | None = None, *, say=print) -> FastAPI:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    state = ServerState(settings, plugins)
+    prepare(state, say=say)
+    app = FastAPI(title="naja server", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.state.naja = state
+
+    from naja.server.routes import api, files, ui
+
+    app.include_router(api.router)
+    app.include_router(files.router)
+    app.include_router(ui.router)
+    for routers in state.plugins.hook.routers(state=state):
+        for router in routers:
+            app.include_router(router)
+    state.plugins.hook.server_startup(state=state)
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict:
+        return {"ok": True, "version": __version__}
+
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Worker entry point (`uvicorn --factory`): settings come from NAJA_SERVER_* variables."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,2 @@
+"""Plugins shipped with naja server (registered by default): download statistics and
+repodata patching."""
