@@ -42,13 +42,10 @@ from naja.build.used_vars import (
     bare_requirement_names,
     node_variables,
     script_variables,
-    virtual_run_dependencies,
 )
+from naja.build.variant_record import record_variant, use_keys
 from naja.build.variants import VariantConfig, load_variant_config, recipe_variant_files
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq, parse_yaml
-
-# Variant keys recorded for every output when the config has them.
-_ALWAYS_KEYS = ("channel_targets", "channel_sources")
 
 
 @dataclass(slots=True)
@@ -237,55 +234,33 @@ class RecipeRenderer:
             node_variables(string_node, used)
         script_variables(node, used)
         used.update(bare_dependencies(requirements, self.config.values))
-        variant_cfg = build.get("variant") if isinstance(build.get("variant"), dict) else {}
-        used.update(str(k) for k in variant_cfg.get("use_keys") or [])
+        used.update(use_keys(build))
         missing = {k for k in used if k in self.config.values and k not in combo and k not in context}
         if missing:
             return None, missing
-        variant = {k: combo[k] for k in self.config.values if k in used and k in combo and k not in context}
-        for key in _ALWAYS_KEYS:
-            if key in self.config.values:
-                variant[key] = self.config.values[key][0]
-        if self.target_platform.startswith("osx-") and "MACOSX_DEPLOYMENT_TARGET" in self.config.values:
-            # Recorded for every macOS output: it sets the deployment target of the build.
-            variant["MACOSX_DEPLOYMENT_TARGET"] = self.config.values["MACOSX_DEPLOYMENT_TARGET"][0]
-        variant_cfg = build.get("variant") if isinstance(build.get("variant"), dict) else {}
-        for key in variant_cfg.get("ignore_keys") or []:
-            variant.pop(str(key), None)
-        if noarch == "python":
-            # A noarch python package is the same for every python: python is not a dimension.
-            variant.pop("python", None)
-        variant.update(pins)
-        variant.update(virtual_run_dependencies(requirements))
-        variant["target_platform"] = "noarch" if noarch else self.target_platform
+        variant = record_variant(
+            self.config, self.target_platform, used, combo, context, build, requirements, pins
+        )
         hash_ = variant_hash(variant)
         prefix = hash_prefix(variant, noarch)
         number = _build_number(build.get("number"), build_node)
         if string_node is not None:
             string_vars = {"build_number": number, **variables, "hash": hash_}
-            string = stage1._str(evaluate(string_node, string_vars))
+            string = stage1.as_text(evaluate(string_node, string_vars))
         else:
             string = default_build_string(prefix, hash_, number)
-        recipe: dict[str, Any] = {"schema_version": 1}
-        if "context" in self.root.items:
-            recipe["context"] = context
-        recipe["package"] = stage1.package(package)
-        srcs = stage1.sources(sources)
-        if srcs:
-            recipe["source"] = srcs
-        build_out = stage1.build(build)
-        build_out["number"] = number
-        build_out["string"] = string
-        recipe["build"] = build_out
-        recipe["requirements"] = stage1.requirements(requirements)
-        tests_out = stage1.tests(tests)
-        if tests_out:
-            recipe["tests"] = tests_out
-        about_out = stage1.about(about)
-        if about_out:
-            recipe["about"] = about_out
-        if extra:
-            recipe["extra"] = stage1._prune(extra)
+        recipe = stage1.assemble(
+            context if "context" in self.root.items else None,
+            package,
+            sources,
+            build,
+            number,
+            string,
+            requirements,
+            tests,
+            about,
+            extra,
+        )
         return (
             RenderedOutput(
                 recipe=recipe,

@@ -13,7 +13,8 @@ from naja.build.dependency import format_dependency
 from naja.build.pins import Pin
 
 
-def _str(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """A scalar as recipe text (`true`/`false` in lower case)."""
     if value is True:
         return "true"
     if value is False:
@@ -29,8 +30,8 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
-def _str_list(value: Any) -> list[str]:
-    return [_str(v) for v in _as_list(value) if v is not None and v != ""]
+def _text_list(value: Any) -> list[str]:
+    return [as_text(v) for v in _as_list(value) if v is not None and v != ""]
 
 
 def _prune(value: Any) -> Any:
@@ -51,7 +52,7 @@ def _prune(value: Any) -> Any:
 
 
 def package(pkg: dict[str, Any]) -> dict[str, Any]:
-    return {"name": _str(pkg.get("name")), "version": _str(pkg.get("version"))}
+    return {"name": as_text(pkg.get("name")), "version": as_text(pkg.get("version"))}
 
 
 def sources(value: Any) -> list[dict[str, Any]]:
@@ -64,22 +65,22 @@ def sources(value: Any) -> list[dict[str, Any]]:
             if v is None or v == [] or v == "":
                 continue
             if key == "patches":
-                item[key] = _str_list(v)
+                item[key] = _text_list(v)
             elif key == "url":
-                item[key] = [_str(u) for u in v] if isinstance(v, list) else _str(v)
+                item[key] = [as_text(u) for u in v] if isinstance(v, list) else as_text(v)
             elif key in ("use_gitignore", "lfs") and isinstance(v, bool):
                 if v != (key == "use_gitignore"):
                     item[key] = v
             elif key == "depth":
                 item[key] = v
             elif key in ("sha256", "md5"):
-                item[key] = _str(v).strip().lower()
+                item[key] = as_text(v).strip().lower()
             elif key in ("tag", "branch") and "git" in src:
                 # rattler-build stores a git tag or branch as the full ref in `rev`.
                 kind = "tags" if key == "tag" else "heads"
-                item["rev"] = f"refs/{kind}/{_str(v)}"
+                item["rev"] = f"refs/{kind}/{as_text(v)}"
             else:
-                item[key] = _prune(v) if isinstance(v, (dict, list)) else _str(v)
+                item[key] = _prune(v) if isinstance(v, (dict, list)) else as_text(v)
         if item:
             out.append(item)
     return out
@@ -100,23 +101,23 @@ def script(value: Any) -> Any:
                 continue
             if key == "env" or key == "secrets":
                 if isinstance(v, dict):
-                    env = {k: _str(x) for k, x in v.items() if x is not None and x != ""}
+                    env = {k: as_text(x) for k, x in v.items() if x is not None and x != ""}
                     if env:
                         out[key] = env
                 else:
-                    out[key] = _str_list(v)
+                    out[key] = _text_list(v)
             elif key == "content":
-                lines = _lines(v) if isinstance(v, list) else _str(v)
+                lines = _lines(v) if isinstance(v, list) else as_text(v)
                 if lines:
                     out[key] = lines
             else:
-                out[key] = _str(v)
+                out[key] = as_text(v)
         if "file" in out and "interpreter" not in out:
             interpreter = _INTERPRETERS.get(out["file"].rpartition(".")[2]) if "." in out["file"] else None
             if interpreter:
                 out["interpreter"] = interpreter
         return out or None
-    return _str(value)
+    return as_text(value)
 
 
 # rattler-build infers the interpreter of a script file from its extension.
@@ -139,7 +140,7 @@ _INTERPRETERS = {
 
 def _lines(value: list[Any]) -> Any:
     """A list of script lines; a single line is written as a plain string."""
-    lines = [_str(x) for x in value if x is not None]
+    lines = [as_text(x) for x in value if x is not None]
     if not lines:
         return None
     if len(lines) == 1:
@@ -163,7 +164,7 @@ def build(section: dict[str, Any] | None) -> dict[str, Any]:
             continue
         if key == "noarch":
             if v:
-                out["noarch"] = _str(v)
+                out["noarch"] = as_text(v)
             continue
         if key == "python":
             py = _python_build(v or {})
@@ -190,21 +191,21 @@ def build(section: dict[str, Any] | None) -> dict[str, Any]:
                 out[key] = var
             continue
         if key in ("always_include_files", "always_copy_files"):
-            lst = _str_list(v)
+            lst = _text_list(v)
             if lst:
                 out[key] = lst
             continue
         if key == "files":
             if isinstance(v, dict):
-                include = _str_list(v.get("include"))
-                exclude = _str_list(v.get("exclude"))
+                include = _text_list(v.get("include"))
+                exclude = _text_list(v.get("exclude"))
                 if include or exclude:
                     f: dict[str, Any] = {"include": include}
                     if exclude:
                         f["exclude"] = exclude
                     out[key] = f
-            elif _str_list(v):
-                out[key] = _str_list(v)
+            elif _text_list(v):
+                out[key] = _text_list(v)
             continue
         pv = _prune(v)
         if pv is None or pv == [] or pv == {} or pv is False:
@@ -217,11 +218,11 @@ def _python_build(v: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, x in v.items():
         if key == "entry_points":
-            lst = [_entry_point(e) for e in _str_list(x)]
+            lst = [_entry_point(e) for e in _text_list(x)]
             if lst:
                 out[key] = lst
         elif key == "skip_pyc_compilation":
-            lst = _str_list(x)
+            lst = _text_list(x)
             if lst:
                 out[key] = lst
         elif key in ("use_python_app_entrypoint", "version_independent"):
@@ -246,12 +247,12 @@ def _dynamic_linking(v: dict[str, Any]) -> dict[str, Any]:
             if x is False:
                 out[key] = False
             elif isinstance(x, list):
-                out[key] = _str_list(x)
+                out[key] = _text_list(x)
         elif key in ("overlinking_behavior", "overdepending_behavior"):
             if x and x != "ignore":
-                out[key] = _str(x)
+                out[key] = as_text(x)
         elif isinstance(x, list):
-            lst = _str_list(x)
+            lst = _text_list(x)
             if lst:
                 out[key] = lst
         elif x not in (None, "", {}):
@@ -266,14 +267,14 @@ def _prefix_detection(v: dict[str, Any]) -> dict[str, Any]:
             if x is True:
                 out[key] = True
             elif isinstance(x, list):
-                lst = _str_list(x)
+                lst = _text_list(x)
                 if lst:
                     out[key] = lst
         elif key == "ignore_binary_files":
             if x:
                 out[key] = True
         elif key == "force_file_type":
-            ff = {k: _str_list(y) for k, y in (x or {}).items() if _str_list(y)}
+            ff = {k: _text_list(y) for k, y in (x or {}).items() if _text_list(y)}
             if ff:
                 out[key] = ff
         elif x not in (None, "", [], {}):
@@ -291,7 +292,7 @@ def dependency_list(value: Any) -> list[Any]:
         elif isinstance(dep, dict):
             out.append(_prune(dep))
         else:
-            text = _str(dep).strip()
+            text = as_text(dep).strip()
             if text:
                 out.append(format_dependency(text))
     return out
@@ -316,7 +317,7 @@ def requirements(section: dict[str, Any] | None) -> dict[str, Any]:
             out["run_exports"] = rxo
     ire = section.get("ignore_run_exports")
     if isinstance(ire, dict):
-        ireo = {k: _str_list(v) for k, v in ire.items() if _str_list(v)}
+        ireo = {k: _text_list(v) for k, v in ire.items() if _text_list(v)}
         if ireo:
             out["ignore_run_exports"] = ireo
     return out
@@ -325,12 +326,12 @@ def requirements(section: dict[str, Any] | None) -> dict[str, Any]:
 def _contents(value: Any) -> Any:
     """A content check: a plain list, or `{exists, not_exists}` once anything must be absent."""
     if isinstance(value, dict):
-        exists = _str_list(value.get("exists"))
-        not_exists = _str_list(value.get("not_exists"))
+        exists = _text_list(value.get("exists"))
+        not_exists = _text_list(value.get("not_exists"))
         if not_exists:
             return {"exists": exists, "not_exists": not_exists}
         return exists
-    return _str_list(value)
+    return _text_list(value)
 
 
 def tests(value: Any) -> list[dict[str, Any]]:
@@ -341,12 +342,12 @@ def tests(value: Any) -> list[dict[str, Any]]:
         item: dict[str, Any] = {}
         if "python" in test:
             py = test.get("python") or {}
-            pyo: dict[str, Any] = {"imports": _str_list(py.get("imports"))}
+            pyo: dict[str, Any] = {"imports": _text_list(py.get("imports"))}
             if py.get("pip_check") is False:
                 pyo["pip_check"] = False
             if py.get("python_version") not in (None, ""):
                 pv = py["python_version"]
-                pyo["python_version"] = _str_list(pv) if isinstance(pv, list) else _str(pv)
+                pyo["python_version"] = _text_list(pv) if isinstance(pv, list) else as_text(pv)
             item["python"] = pyo
         elif "package_contents" in test:
             pc = test.get("package_contents") or {}
@@ -369,7 +370,7 @@ def tests(value: Any) -> list[dict[str, Any]]:
             if reqo:
                 item["requirements"] = reqo
             files = test.get("files") or {}
-            fo = {k: _str_list(v) for k, v in files.items() if _str_list(v)}
+            fo = {k: _text_list(v) for k, v in files.items() if _text_list(v)}
             if fo:
                 item["files"] = fo
         else:
@@ -383,7 +384,7 @@ def about(section: dict[str, Any] | None) -> dict[str, Any]:
     for key, v in (section or {}).items():
         if key == "license_file" and isinstance(v, list):
             # An explicit list is kept even when every entry was selected away.
-            out[key] = _str_list(v)
+            out[key] = _text_list(v)
             continue
         if v is None and key in ("description", "summary"):
             # `description:` with nothing after it is an empty text, not an absent one.
@@ -392,11 +393,11 @@ def about(section: dict[str, Any] | None) -> dict[str, Any]:
         if v is None or v == "" or v == []:
             continue
         if key == "license_file":
-            out[key] = _str_list(v)
+            out[key] = _text_list(v)
         elif key in _URL_FIELDS:
-            out[key] = _url(_str(v).strip())
+            out[key] = _url(as_text(v).strip())
         else:
-            out[key] = _prune(v) if isinstance(v, (list, dict)) else _str(v).strip()
+            out[key] = _prune(v) if isinstance(v, (list, dict)) else as_text(v).strip()
     return out
 
 
@@ -413,3 +414,40 @@ def _url(text: str) -> str:
     host, slash, path = rest.partition("/")
     path = quote(path, safe="/%:@!$&'()*+,;=-._~?#[]")
     return f"{scheme.lower()}://{host.lower()}{slash}{path}"
+
+
+def assemble(
+    context: dict[str, Any] | None,
+    package_: dict[str, Any],
+    sources_: Any,
+    build_: dict[str, Any],
+    number: int,
+    string: str,
+    requirements_: Any,
+    tests_: list[Any],
+    about_: Any,
+    extra: Any,
+) -> dict[str, Any]:
+    """The stage-1 recipe of one output, sections in rattler-build's shapes."""
+    recipe: dict[str, Any] = {"schema_version": 1}
+    if context is not None:
+        recipe["context"] = context
+    recipe["package"] = package(package_)
+    srcs = sources(sources_)
+    if srcs:
+        recipe["source"] = srcs
+    build_out = build(build_)
+    build_out["number"] = number
+    build_out["string"] = string
+    recipe["build"] = build_out
+    # Always present, even empty: rattler-build writes `requirements: {}`.
+    recipe["requirements"] = requirements(requirements_)
+    tests_out = tests(tests_)
+    if tests_out:
+        recipe["tests"] = tests_out
+    about_out = about(about_)
+    if about_out:
+        recipe["about"] = about_out
+    if extra:
+        recipe["extra"] = _prune(extra)
+    return recipe
