@@ -56,10 +56,32 @@ def _version_key(rec: Any) -> Any:
     return rec.parsed_version.sort_key
 
 
+_LOCATION_FIELDS = (
+    "build",
+    "build_number",
+    "channel",
+    "subdir",
+    "namespace",
+    "md5",
+    "sha256",
+    "fn",
+    "url",
+    "license",
+    "license_family",
+    "track_features",
+    "features",
+)
+
+
+def _version_only(ms: Any) -> bool:
+    """Whether a spec constrains nothing but the name and the version."""
+    return all(getattr(ms, f, None) is None for f in _LOCATION_FIELDS)
+
+
 class Name:
     """The solver's state for one package name: its candidates as a run of variables."""
 
-    __slots__ = ("base", "cands", "gid", "name", "vars")
+    __slots__ = ("_versions", "base", "cands", "gid", "name", "vars")
 
     def __init__(self, name: str, base: int, cands: list[Candidate], gid: int) -> None:
         self.name = name
@@ -67,6 +89,15 @@ class Name:
         self.cands = cands
         self.vars = range(base, base + len(cands))
         self.gid = gid
+        self._versions: dict[str, int] | None = None
+
+    def versions(self) -> dict[str, int]:
+        """Each distinct version text -> the index of one candidate that has it."""
+        if self._versions is None:
+            self._versions = {}
+            for i, c in enumerate(self.cands):
+                self._versions.setdefault(c.record.version, i)
+        return self._versions
 
 
 class Requirement:
@@ -166,7 +197,14 @@ class Encoding:
             hit = (None, [], 0)
         else:
             base = n.base
-            vars_ = [v for v, c in zip(n.vars, n.cands, strict=True) if ms.matches(c.record)]
+            if _version_only(ms):
+                # Builds share versions: test each distinct version once (python has hundreds
+                # of builds on conda-forge and thousands of distinct specs point at it).
+                cands = n.cands
+                ok = {t for t, i in n.versions().items() if ms.matches(cands[i].record)}
+                vars_ = [v for v, c in zip(n.vars, n.cands, strict=True) if c.record.version in ok]
+            else:
+                vars_ = [v for v, c in zip(n.vars, n.cands, strict=True) if ms.matches(c.record)]
             bits = 0
             for v in vars_:
                 bits |= 1 << (v - base)
