@@ -135,11 +135,25 @@ def execute_plan(
                 made_dirs.add(parent)
                 parent = parent.rpartition("/")[0]
 
+    made_dirs.add("")
+    defer = deferred.append if deferred is not None and fast_hardlink else None
     for e, t in zip(plan.entries, plan.targets, strict=True):
+        if t.rpartition("/")[0] not in made_dirs:
+            ensure_parent(t)
+        ptype = e.path_type
+        if (
+            defer is not None
+            and ptype == "hardlink"
+            and not e.prefix_placeholder
+            and not e.no_link
+            and not (skip and t in skip)
+        ):
+            # The common case, kept lean: tens of thousands of these per environment.
+            defer((f"{src_root}/{e.path}", f"{prefix}/{t}"))
+            append(RecordPath(path=t, path_type=ptype, sha256=e.sha256, size_in_bytes=e.size_in_bytes))
+            continue
         src = f"{src_root}/{e.path}"
         dst = f"{prefix}/{t}"
-        ensure_parent(t)
-        ptype = e.path_type
         sha_in_prefix = None
         try:
             if skip and t in skip:
