@@ -205,3 +205,36 @@ def test_patch_that_does_not_apply(tmp_path: Path) -> None:
         str(tmp_path / "w"),
     )
     assert run.returncode == 1 and "hunk 1 for a.txt does not apply" in run.stderr
+
+
+def test_sandboxed_build_sees_no_home_no_network(tmp_path: Path) -> None:
+    import socket
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "secret.txt").write_text("top secret")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    recipe = tmp_path / "snoop"
+    recipe.mkdir()
+    (recipe / "recipe.yaml").write_text(
+        "package: {name: snoop, version: '1'}\nbuild:\n  script:\n"
+        "    - mkdir -p $PREFIX/share\n"
+        "    - cat $HOME/secret.txt > $PREFIX/share/home.txt || echo hidden > $PREFIX/share/home.txt\n"
+        f"    - (exec 3<>/dev/tcp/127.0.0.1/{port}) && echo net > $PREFIX/share/net.txt || echo none > $PREFIX/share/net.txt\n"
+        f"    - touch {tmp_path}/escaped || true\n"
+    )
+    env = dict(os.environ, NAJA_CACHE_DIR=str(tmp_path / "cache"), HOME=str(home))
+    out = tmp_path / "out"
+    run = naja(env, "build", str(recipe), "--sandbox", "--output-dir", str(out), "--work-dir", str(tmp_path / "w"))
+    listener.close()
+    assert run.returncode == 0, run.stderr
+    pkg = next(out.glob("*/snoop-*.conda"))
+    from conda_package_streaming.extract import extract
+
+    extract(str(pkg), str(tmp_path / "x"))
+    assert (tmp_path / "x" / "share" / "home.txt").read_text().strip() == "hidden"
+    assert (tmp_path / "x" / "share" / "net.txt").read_text().strip() == "none"
+    assert not (tmp_path / "escaped").exists()

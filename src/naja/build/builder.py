@@ -33,6 +33,9 @@ class BuildOptions:
     test: bool = True
     package_format: str = "conda"  # or "tar.bz2"
     keep_work: bool = False
+    # Run build scripts in bubblewrap: no network, writes only to the work directory, the
+    # recipe read-only, the home directory hidden.
+    sandbox: bool = False
 
 
 @dataclass
@@ -79,6 +82,23 @@ def _script_text(script: Any, recipe_dir: Path) -> str:
     if not text and (recipe_dir / "build.sh").is_file():
         return (recipe_dir / "build.sh").read_text()
     return text
+
+
+def _sandboxed(
+    argv: list[str], env: dict[str, str], work: Path, recipe_dir: Path, src_dir: Path
+) -> tuple[list[str], dict[str, str], tuple[int, ...]]:
+    """The build script's command line inside bubblewrap (naja run's launcher)."""
+    from naja.sandbox.config import SandboxSettings
+    from naja.sandbox.launch import wrap
+
+    settings = SandboxSettings(
+        enabled=True,
+        network=False,
+        allow_read=(str(recipe_dir),),
+        allow_write=(str(work),),
+    )
+    wrapped = wrap(settings, argv, env, prefix=work / "build_env", cwd=src_dir, attached_tty=False)
+    return wrapped.argv, wrapped.env, wrapped.pass_fds
 
 
 def build_recipe(opts: BuildOptions) -> list[BuiltPackage]:
@@ -162,9 +182,7 @@ def _build_output(
     build_specs = [resolve_dependency(d, versions) for d in _as_list(reqs.get("build"))]
     build_records = environments.create_env(build_prefix, build_specs, channels, build_platform)
     host_specs = [resolve_dependency(d, versions) for d in _as_list(reqs.get("host"))]
-    host_records = environments.create_env(
-        host_prefix, host_specs, channels, output.host_platform
-    )
+    host_records = environments.create_env(host_prefix, host_specs, channels, output.host_platform)
     for rec in host_records:
         versions.setdefault(rec.name, (rec.version, rec.build))
     python = environments.python_info(host_prefix)
@@ -189,12 +207,12 @@ def _build_output(
     )
     script = _script_text(bsection.get("script"), recipe_dir)
     (work / "build_script.sh").write_text("set -euo pipefail\n" + script + "\n")
+    argv = ["bash", str(work / "build_script.sh")]
+    pass_fds: tuple[int, ...] = ()
+    if opts.sandbox:
+        argv, env, pass_fds = _sandboxed(argv, env, work, recipe_dir, src_dir)
     run = subprocess.run(
-        ["bash", str(work / "build_script.sh")],
-        cwd=src_dir,
-        env=env,
-        capture_output=True,
-        text=True,
+        argv, cwd=src_dir, env=env, capture_output=True, text=True, pass_fds=pass_fds
     )
     log.append(run.stdout + run.stderr)
     (work / "build.log").write_text(run.stdout + run.stderr)

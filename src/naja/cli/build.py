@@ -44,6 +44,11 @@ from naja.errors import UserInputError
 )
 @click.option("--keep-work", is_flag=True, help="Keep the work directory (sources, prefixes, log).")
 @click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Run build scripts in bubblewrap: no network, writes only to the work directory.",
+)
+@click.option(
     "--output-json",
     type=click.Path(path_type=Path),
     default=None,
@@ -62,6 +67,7 @@ def build(
     package_format: str,
     work_dir: Path | None,
     keep_work: bool,
+    sandbox: bool,
 ) -> None:
     """Build conda packages from a recipe.yaml (RECIPE: the file or its folder).
 
@@ -89,6 +95,7 @@ def build(
                 test=not no_test,
                 package_format=package_format,
                 keep_work=keep_work,
+                sandbox=sandbox,
             )
         )
         for pkg in built:
