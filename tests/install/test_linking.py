@@ -240,3 +240,31 @@ def test_python_minor_upgrade_relinks_noarch(tmp_path: Path) -> None:
     assert (prefix / "lib/python3.99/site-packages/purelib.py").exists()
     assert not (prefix / "lib/python3.98").exists()
     assert consistent(prefix) == {"python-3.99.0", "purelib-1.0"}
+
+
+def test_bulk_links_errors_and_cancel(tmp_path: Path) -> None:
+    from naja.install.linking import BulkLinks, Linker, reflink
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_bytes(b"x")
+    dst = tmp_path / "dst"
+    dst.mkdir()
+    pairs = [(str(src / "f"), str(dst / f"l{i}")) for i in range(3000)]
+    linker = Linker(str(tmp_path))
+    links = BulkLinks(linker, workers=2).start()
+    links.feed(pairs)
+    links.join()
+    assert len(os.listdir(dst)) == 3000 and os.stat(src / "f").st_nlink == 3001
+    # an existing target is an error, surfaced by join()
+    links = BulkLinks(linker, workers=2).start()
+    links.feed(pairs[:10])
+    with pytest.raises(LinkError, match="already exists"):
+        links.join()
+    # cancel stops the threads; wait() returns once they are gone
+    links = BulkLinks(linker, workers=2).start()
+    links.cancel()
+    assert links.wait() is None
+    # reflink: False (and no file left) where the filesystem cannot clone
+    if not reflink(str(src / "f"), str(tmp_path / "clone"), 0o644):
+        assert not (tmp_path / "clone").exists()
