@@ -108,3 +108,15 @@ def test_credential_repr_hides_secrets() -> None:
     assert SECRET not in text
     url, headers = apply_credential("https://h/x", {}, Credential("bearer", token=SECRET))
     assert headers["Authorization"] == f"Bearer {SECRET}" and url == "https://h/x"
+
+
+def test_debug_logs_never_show_secrets(faulty, tmp_path, caplog) -> None:
+    import logging
+
+    faulty.add(f"/t/{SECRET}/ch/f.conda", DATA)
+    faulty.plan(f"/t/{SECRET}/ch/f.conda", Fault("drop", after=100), Fault("status", status=503))
+    creds = StaticCredentials({"127.0.0.1": Credential("conda_token", token=SECRET)})
+    with caplog.at_level(logging.DEBUG, logger="naja.fetch"):
+        result, _ = run(faulty, faulty.url + "/ch/f.conda", creds, tmp_path)
+    assert result.ok
+    assert "retrying" in caplog.text and SECRET not in caplog.text

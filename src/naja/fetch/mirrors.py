@@ -12,6 +12,7 @@ that fails at the connection level is dropped for the rest of the run.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -19,6 +20,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from naja.specs.url import redact_url
+
+log = logging.getLogger("naja.fetch")
 
 # The file size the score is computed for: small enough that latency matters, big enough
 # that a slow link does.
@@ -115,8 +120,9 @@ class MirrorSet:
         with self._lock:
             mirror.active = max(0, mirror.active - 1)
             mirror.failures += 1
-            if connection or mirror.failures >= MAX_SOFT_FAILURES:
+            if mirror.healthy and (connection or mirror.failures >= MAX_SOFT_FAILURES):
                 mirror.healthy = False
+                log.debug("mirror %s dropped for this run", redact_url(mirror.base))
 
     def _ensure_probed(self, group: MirrorGroup, url: str) -> None:
         if group.probed:
@@ -144,6 +150,14 @@ class MirrorSet:
                     mirror.healthy, mirror.latency, mirror.throughput = ok, latency, throughput
                     mirror.probed = True
                 self._save_cache(group)
+            for m in group.mirrors:
+                log.debug(
+                    "mirror %s: %s, latency %.1f ms, %.1f MB/s",
+                    redact_url(m.base),
+                    "healthy" if m.healthy else "unreachable",
+                    m.latency * 1e3,
+                    m.throughput / 1e6,
+                )
             group.probed = True
 
     def _probe_one(self, url: str) -> tuple[bool, float, float]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import logging
 import os
 import socket
 import ssl
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
 # Files at least this big get a `.part.json` so an interrupted run can resume them later.
 RESUME_ACROSS_RUNS = 4 * 1024 * 1024
+log = logging.getLogger("naja.fetch")
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Socket errors that are not ConnectionError subclasses but still mean "the network".
 NETWORK_ERRNOS = frozenset(
@@ -347,6 +349,13 @@ def _fetch_http(dl: Downloader, req: DownloadRequest, job: Job, result: Download
                     raise exc.final or NetworkError(source, exc.what) from None
                 delay = backoff_delay(policy, attempt, exc.retry_after)
                 job.progress.rewind(job, 0, f"retrying in {delay:.1f}s: {exc.what}")
+                log.debug(
+                    "%s: attempt %d failed (%s); retrying in %.2fs",
+                    redact_url(source),
+                    attempt,
+                    redact_text(exc.what),
+                    delay,
+                )
                 if dl.sleep(delay):
                     raise NetworkError(source, "cancelled") from None
                 continue
@@ -368,6 +377,14 @@ def _fetch_http(dl: Downloader, req: DownloadRequest, job: Job, result: Download
             if mirror is not None:
                 dl.mirrors.done(mirror, nbytes=part.offset - before, seconds=time.monotonic() - t0)
             _commit(job, part, result, source)
+            log.debug(
+                "%s: %d bytes from %s in %d attempt(s), %d resumed",
+                redact_url(req.url),
+                result.size,
+                result.source_url,
+                attempt,
+                part.resumed,
+            )
             return
     except BaseException:
         # Keep a resumable .part (with its validator) for the next run; drop anything else.
@@ -379,6 +396,7 @@ def _fetch_http(dl: Downloader, req: DownloadRequest, job: Job, result: Download
 
 def _restart(job: Job, part: Partial, why: str) -> None:
     job.progress.rewind(job, part.offset, f"restarting: {why}")
+    log.debug("%s: restarting from zero: %s", redact_url(job.request.url), why)
     part.truncate()
 
 
