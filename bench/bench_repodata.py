@@ -133,7 +133,13 @@ def child(tool: str, url: str, cache: str, mode: str) -> None:
 
 def run_case(tool: str, url: str, cache: Path, mode: str) -> dict:  # type: ignore[type-arg]
     cmd = [sys.executable, __file__, "--child", tool, url, str(cache), mode]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    for _ in range(5):
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        # The shared venv is sometimes being re-synced by `uv add` elsewhere: wait it out.
+        if out.returncode == 0 or "ModuleNotFoundError" not in out.stderr:
+            break
+        shutil.rmtree(cache, ignore_errors=True)
+        time.sleep(15)
     if out.returncode != 0:
         raise RuntimeError(f"{tool} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -72,8 +72,10 @@ def test_shards_fetch_only_the_closure(index4_server, reference, tmp_path) -> No
             continue
         want.add(name)
         todo.extend(dependency_names(ref.get(name, [])))
+    # Names the closure's records only constrain are fetched too (not followed).
+    leaves = dependency_names([r for n in want for r in ref.get(n, [])], "constrains")
     loaded = {r.name for i in got for r in i.records}
-    assert loaded == {n for n in want if n in ref}
+    assert loaded == {n for n in want | leaves if n in ref}
     for name in loaded:
         mine = sorted((r.fn, r.sha256, r.md5, r.url) for i in got for r in i.by_name(name))
         theirs = sorted(
@@ -193,3 +195,20 @@ def test_full_index_with_specs_is_decoded_lazily(index4_server, reference, tmp_p
             ref["linux-64", rec.fn].depends,
         )
     assert len(_by_fn(got)) == len(ref)
+
+
+def test_constrained_names_are_fetched_but_not_followed(demo_server, tmp_path) -> None:
+    import json
+
+    from tests.repodata.channel_writer import write_subdir
+
+    server, root = demo_server("json", "shards")
+    data = json.loads((root / "linux-64" / "repodata.json").read_bytes())
+    for rec in data["packages"].values():
+        if rec["name"] == "zlib":
+            rec["constrains"] = ["sqlite >=3"]
+    write_subdir(root / "linux-64", data, ("json", "shards"))
+    got = load_indexes([channel(server, "demo")], ["linux-64"], specs=["zlib"], cache_dir=tmp_path)
+    loaded = {r.name for i in got for r in i.records}
+    assert {"zlib", "sqlite", "libgcc-ng"} <= loaded
+    assert "libedit" not in loaded  # sqlite's own dependencies are not followed

@@ -78,11 +78,10 @@ def _spec_names(specs: Iterable[str | MatchSpec]) -> list[str]:
 
 
 def _lazy_fetcher(ctx: Context, sub: ShardedSubdir):  # type: ignore[no-untyped-def]
+    # The context (and its downloader's keep-alive connections) lives as long as the index:
+    # names outside the closure are rare, but come one at a time.
     def fetch(name: str) -> list:  # type: ignore[type-arg]
-        try:
-            return fetch_shard(ctx, sub, name)
-        finally:
-            ctx.close()
+        return fetch_shard(ctx, sub, name)
 
     return fetch
 

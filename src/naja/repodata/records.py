@@ -97,11 +97,12 @@ def dependency_name(dep: str) -> str | None:
     return name.lower()
 
 
-def dependency_names(records: Iterable[RepoDataRecord]) -> set[str]:
-    """Every package name the records depend on (virtual packages left out)."""
+def dependency_names(records: Iterable[RepoDataRecord], field: str = "depends") -> set[str]:
+    """Every package name the records depend on (or constrain, with `field="constrains"`),
+    virtual packages left out."""
     deps: set[str] = set()
     for rec in records:
-        deps.update(rec.depends)
+        deps.update(getattr(rec, field))
     names: set[str] = set()
     for dep in deps:
         name = dependency_name(dep)

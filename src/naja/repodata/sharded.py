@@ -176,6 +176,9 @@ def fetch_shard(
 class Closure:
     """Fetches, in parallel, the shards of every name reachable from the roots.
 
+    Dependencies are followed recursively. Names a fetched record only *constrains* are
+    fetched too, without following their dependencies: the solver looks them up when it
+    encodes the constraint, and would otherwise fetch each one on its own, one at a time.
     Names reached through full (non-sharded) indexes are followed too, so a dependency that
     only a sharded channel has is still found.
     """
@@ -192,7 +195,9 @@ class Closure:
         self.subs = list(subs)
         self.full = list(full)
         self.results: list[dict[str, list[RepoDataRecord]]] = [{} for _ in self.subs]
+        # Names whose dependencies are followed / whose shards were asked for.
         self.seen: set[str] = set()
+        self.submitted: set[str] = set()
         self.refreshed: set[int] = set()
         self.offline_missing: list[str] = []
         self._futures: dict[Future[list[RepoDataRecord]], tuple[int, str]] = {}
@@ -213,20 +218,38 @@ class Closure:
                 names.add(root)
         return names
 
-    def _add(self, name: str) -> None:
+    def _add(self, name: str, follow: bool = True) -> None:
         if name in self.seen:
             return
+        if not follow:
+            if name not in self.submitted:
+                self._submit_all(name)
+            return
         self.seen.add(name)
-        for i, (sub, *_) in enumerate(self.subs):
-            if name in sub.hashes:
-                self._submit(i, name)
-        deps: set[str] = set()
+        if name in self.submitted:
+            # Fetched (or in flight) as a constrained name: follow what already arrived;
+            # `_accept` follows the rest.
+            for results in self.results:
+                if name in results:
+                    self._follow(results[name])
+        else:
+            self._submit_all(name)
         for index in self.full:
             group = index.by_name(name)
             if group:
-                deps |= dependency_names(group)
-        for dep in deps:
+                self._follow(group)
+
+    def _follow(self, records: list[RepoDataRecord]) -> None:
+        for dep in dependency_names(records):
             self._add(dep)
+        for con in dependency_names(records, "constrains"):
+            self._add(con, follow=False)
+
+    def _submit_all(self, name: str) -> None:
+        self.submitted.add(name)
+        for i, (sub, *_) in enumerate(self.subs):
+            if name in sub.hashes:
+                self._submit(i, name)
 
     def _submit(self, i: int, name: str) -> None:
         sub = self.subs[i][0]
@@ -251,8 +274,8 @@ class Closure:
 
     def _accept(self, i: int, name: str, records: list[RepoDataRecord]) -> None:
         self.results[i][name] = records
-        for dep in dependency_names(records):
-            self._add(dep)
+        if name in self.seen:
+            self._follow(records)
 
     def run(self, roots: Iterable[str]) -> list[dict[str, list[RepoDataRecord]]]:
         for name in self.expand_roots(roots):
