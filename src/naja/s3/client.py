@@ -1,0 +1,144 @@
+"""The few S3 object operations uploads need (GET, HEAD, PUT), header-signed, over httpx.
+
+PUT takes `If-None-Match: *` (create only) and `If-Match: <etag>` (replace only that
+version) — S3's conditional writes, which keep two uploaders from silently overwriting each
+other's packages or index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from naja.s3.errors import S3AuthError, S3Error
+from naja.s3.settings import S3Location, S3Settings
+from naja.s3.sigv4 import sign_headers
+
+_CODE_RE = re.compile(rb"<Code>([^<]*)</Code>")
+CHUNK = 1 << 20
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
+class PreconditionFailed(S3Error):
+    """A conditional PUT whose condition did not hold (the object exists, or changed)."""
+
+
+class S3Client:
+    def __init__(self, settings: S3Settings, *, timeout: float = 60.0) -> None:
+        self.settings = settings
+        self.http = httpx.Client(timeout=timeout, transport=httpx.HTTPTransport(retries=2))
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _request(
+        self,
+        method: str,
+        location: S3Location,
+        *,
+        headers: dict[str, str] | None = None,
+        content: bytes | Path | None = None,
+        payload_sha256: str | None = None,
+    ) -> httpx.Response:
+        url = self.settings.object_url(location)
+        sent = dict(headers or {})
+        body: object = content
+        if isinstance(content, Path):
+            sent["Content-Length"] = str(content.stat().st_size)
+            body = _file_chunks(content)
+        elif isinstance(content, bytes):
+            payload_sha256 = payload_sha256 or hashlib.sha256(content).hexdigest()
+        creds = self.settings.credentials
+        if creds is not None:
+            sent = sign_headers(
+                method,
+                url,
+                sent,
+                creds,
+                self.settings.region,
+                payload_sha256=payload_sha256 or hashlib.sha256(b"").hexdigest(),
+            )
+        try:
+            response = self.http.request(method, url, headers=sent, content=body)  # type: ignore[arg-type]
+        except httpx.HTTPError as exc:
+            raise S3Error(
+                f"cannot reach {self.settings.endpoint} for {location.url}: "
+                f"{type(exc).__name__} {exc}",
+                hint="check the endpoint (AWS_ENDPOINT_URL_S3) and your network",
+            ) from None
+        if response.status_code in (401, 403):
+            raise self._auth_error(location, response)
+        return response
+
+    def _auth_error(self, location: S3Location, response: httpx.Response) -> S3AuthError:
+        code = _code(response)
+        creds = self.settings.credentials
+        source = f" (credentials from {creds.source})" if creds else " (no credentials)"
+        return S3AuthError(
+            f"{self.settings.endpoint} refused access to {location.url}: HTTP "
+            f"{response.status_code} {code}{source}".rstrip(),
+            hint=f"check the access key stored for s3://{location.bucket} (`naja auth list`) or "
+            "your AWS credentials, and that they may read and write this bucket",
+        )
+
+    def _error(self, doing: str, location: S3Location, response: httpx.Response) -> S3Error:
+        return S3Error(
+            f"could not {doing} {location.url}: HTTP {response.status_code} {_code(response)}"
+        )
+
+    def get(self, location: S3Location) -> tuple[bytes, str | None] | None:
+        response = self._request("GET", location)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._error("read", location, response)
+        return response.content, response.headers.get("etag")
+
+    def head(self, location: S3Location) -> str | None:
+        """The object's ETag, or None when it does not exist."""
+        response = self._request("HEAD", location)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._error("look up", location, response)
+        return response.headers.get("etag") or ""
+
+    def put(
+        self,
+        location: S3Location,
+        content: bytes | Path,
+        *,
+        content_type: str = "application/octet-stream",
+        payload_sha256: str | None = None,
+        if_none_match: bool = False,
+        if_match: str | None = None,
+    ) -> str:
+        headers = {"Content-Type": content_type}
+        if if_none_match:
+            headers["If-None-Match"] = "*"
+        if if_match:
+            headers["If-Match"] = if_match
+        response = self._request(
+            "PUT", location, headers=headers, content=content, payload_sha256=payload_sha256
+        )
+        if response.status_code in (409, 412):
+            raise PreconditionFailed(
+                f"{location.url} changed or exists (HTTP {response.status_code})"
+            )
+        if response.status_code not in (200, 201):
+            raise self._error("write", location, response)
+        return response.headers.get("etag") or ""
+
+
+def _code(response: httpx.Response) -> str:
+    m = _CODE_RE.search(response.content or b"")
+    return m.group(1).decode(errors="replace") if m else response.reason_phrase
