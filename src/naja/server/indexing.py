@@ -28,6 +28,7 @@ from naja.index.writer import (
     SubdirIndex,
     build_subdir_index,
 )
+from naja.repodata.shards import ShardDecodeError, decode_index
 from naja.server.models import Channel, PackageFile
 
 _decode = msgspec.json.Decoder(dict)
@@ -38,6 +39,7 @@ class Indexer:
         self.state = state
         self._shard_caches: dict[tuple[str, str], dict] = {}
         self._written: set[str] = set()
+        self._primed: set[tuple[str, str]] = set()
         self._mutex = threading.Lock()
         self.last_seconds = 0.0
 
@@ -86,6 +88,8 @@ class Indexer:
         """Shards, then the shard index, then repodata: never a reference to a missing file."""
         storage = self.state.storage
         base = f"{channel}/{index.subdir}/"
+        if (channel, index.subdir) not in self._primed:
+            self._prime(channel, index.subdir)
         for digest, data in index.shards.items():
             key = f"{base}{SHARDS_DIR}/{digest}.msgpack.zst"
             # Content addressed: a shard written once never changes.
@@ -97,3 +101,19 @@ class Indexer:
         storage.put_bytes(base + SHARD_INDEX, index.shard_index, "application/octet-stream")
         storage.put_bytes(base + REPODATA_ZST, index.repodata_zst, "application/zstd")
         storage.put_bytes(base + REPODATA, index.repodata, "application/json")
+
+    def _prime(self, channel: str, subdir: str) -> None:
+        """Shards named by the published shard index exist (they are written first), so a
+        fresh worker need not check each of them before its first publish."""
+        base = f"{channel}/{subdir}/"
+        raw = self.state.storage.get_bytes(base + SHARD_INDEX)
+        if raw:
+            try:
+                published = decode_index(raw)
+            except ShardDecodeError:
+                published = None
+            if published is not None:
+                self._written.update(
+                    f"{base}{SHARDS_DIR}/{d.hex()}.msgpack.zst" for d in published.shards.values()
+                )
+        self._primed.add((channel, subdir))

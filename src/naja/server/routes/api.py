@@ -180,6 +180,22 @@ def delete_channel(request: Request, name: str) -> Response:
     return Response(status_code=204)
 
 
+@router.post("/channels/{name}/reindex")
+def reindex_channel(request: Request, name: str) -> dict:
+    """Rewrite every subdir's index from the database (after a restore or a bulk import)."""
+    state = _state(request)
+    ident = _changing(request)
+    info = _channel(state, ident, name, "manage")
+    with state.db.session() as s:
+        subdirs = set(
+            s.scalars(select(PackageFile.subdir).where(PackageFile.channel_id == info.id).distinct())
+        )
+    subdirs.add("noarch")
+    for subdir in sorted(subdirs):
+        state.indexer.regenerate(info, subdir)
+    return {"channel": name, "subdirs": sorted(subdirs)}
+
+
 @router.get("/channels/{name}/members")
 def get_members(request: Request, name: str) -> list[dict]:
     state = _state(request)
