@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import ssl
 import threading
@@ -49,16 +50,22 @@ PROBE_SECONDS = 1.0
 PROBE_TIMEOUT = 3.0
 
 
-def make_ssl_context(config: FetchConfig) -> ssl.SSLContext:
-    if not config.ssl_verify:
+def make_ssl_context(config: FetchConfig, alpn: tuple[str, ...] = ("http/1.1",)) -> ssl.SSLContext:
+    """A TLS context for `config`; shared by every Downloader with the same TLS settings."""
+    return _ssl_context(config.ssl_verify, str(config.ca_bundle or ""), alpn)
+
+
+@functools.lru_cache(maxsize=16)
+def _ssl_context(verify: bool, ca_bundle: str, alpn: tuple[str, ...]) -> ssl.SSLContext:
+    if not verify:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-    elif config.ca_bundle is not None:
-        ctx = ssl.create_default_context(cafile=str(config.ca_bundle))
+    elif ca_bundle:
+        ctx = ssl.create_default_context(cafile=ca_bundle)
     else:
         ctx = ssl.create_default_context()
-    ctx.set_alpn_protocols(["http/1.1"])
+    ctx.set_alpn_protocols(list(alpn))
     return ctx
 
 
@@ -80,7 +87,7 @@ class Downloader:
         self.credentials = credentials
         self.on_progress = on_progress
         self.pool = ConnectionPool(
-            ssl_context=make_ssl_context(self.config),
+            ssl_context=lambda: make_ssl_context(self.config),
             connect_timeout=self.config.connect_timeout,
             read_timeout=self.config.read_timeout,
             max_idle_per_origin=max(self.config.max_connections_per_host, 1),
@@ -95,10 +102,10 @@ class Downloader:
         if self.config.http2:
             from naja.fetch.http2 import Http2Client
 
-            # A context of its own: httpx adds "h2" to the ALPN list of the context it gets,
-            # and the HTTP/1.1 pool must keep offering only http/1.1.
+            # A context of its own: httpx sets its ALPN list on the context it gets, and the
+            # HTTP/1.1 pool must keep offering only http/1.1.
             self._h2 = Http2Client(
-                make_ssl_context(self.config),
+                make_ssl_context(self.config, ("h2", "http/1.1")),
                 connect_timeout=self.config.connect_timeout,
                 read_timeout=self.config.read_timeout,
                 max_connections=max(1, self.config.max_connections_per_host),

@@ -14,7 +14,7 @@ import contextlib
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -285,17 +285,24 @@ class ConnectionPool:
     def __init__(
         self,
         *,
-        ssl_context: ssl.SSLContext,
+        ssl_context: ssl.SSLContext | Callable[[], ssl.SSLContext],
         connect_timeout: float,
         read_timeout: float,
         max_idle_per_origin: int = 16,
     ) -> None:
-        self.ssl_context = ssl_context
+        # A factory is called on the first TLS connection: loading the CA store takes
+        # 50-80 ms, which plain-HTTP and file:// work should not pay.
+        self._ssl_context = ssl_context
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_idle_per_origin = max_idle_per_origin
         self._idle: dict[Origin, list[Connection]] = {}
         self._lock = threading.Lock()
+
+    def ssl_context(self) -> ssl.SSLContext:
+        if not isinstance(self._ssl_context, ssl.SSLContext):
+            self._ssl_context = self._ssl_context()
+        return self._ssl_context
 
     def acquire(self, origin: Origin) -> Connection:
         with self._lock:
@@ -344,7 +351,7 @@ class ConnectionPool:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if origin.scheme == "https":
             try:
-                sock = self.ssl_context.wrap_socket(sock, server_hostname=origin.host)
+                sock = self.ssl_context().wrap_socket(sock, server_hostname=origin.host)
             except BaseException:
                 sock.close()
                 raise
