@@ -100,8 +100,11 @@ def test_http_channel_through_the_fetch_engine(tmp_path: Path) -> None:
         url = f"http://127.0.0.1:{srv.server_address[1]}"
         recs = load_repodata((root / "linux-64/repodata.json").read_bytes(), channel=url, subdir="linux-64")
         assert recs[0].url.startswith("http://")
-        install(tmp_path / "env", recs, cache=PackageCache([tmp_path / "pkgs"]))
+        events = []
+        install(tmp_path / "env", recs, cache=PackageCache([tmp_path / "pkgs"]), progress=events.append)
         assert (tmp_path / "env/share/web.txt").read_bytes() == b"w" * 100_000
+        downloads = [e for e in events if e.stage == "download"]
+        assert downloads and downloads[-1].done == recs[0].size
         assert (tmp_path / "pkgs/web-1.0-0.conda").exists()
         assert not [p for p in os.listdir(tmp_path / "pkgs") if p.startswith(".naja-download")]
     finally:

@@ -12,7 +12,8 @@ The entry point for the CLI is `install`::
                                     #   else ~/.cache/naja/pkgs
         link_mode="hardlink",       # "hardlink" (falls back to copy, with a warning) | "copy" | "softlink"
         progress=None,              # callable(ProgressEvent): stage, done, total, package
-                                    #   ("extract" events come from worker threads)
+                                    #   ("download" counts bytes; "download"/"extract"
+                                    #   events come from worker threads)
         run_scripts=True,           # False: --no-scripts (post-link / pre-unlink)
     )
     result.linked, result.unlinked, result.warnings, result.messages
@@ -175,7 +176,13 @@ def install(
         if progress:
             progress(ProgressEvent("extract", done, total, pkg.record.name))
 
-    packages = cache.populate(todo, jobs=jobs, fetch=fetch, on_done=extracted)
+    def downloaded(ev: object) -> None:
+        if progress:
+            progress(ProgressEvent("download", ev.total_downloaded, ev.total_bytes or 0, ev.name))  # type: ignore[attr-defined]
+
+    packages = cache.populate(
+        todo, jobs=jobs, fetch=fetch, on_done=extracted, on_download=downloaded if progress else None
+    )
     for p in packages:
         p.requested_spec = spec_by_name.get(p.record.name)
     tx = Transaction(

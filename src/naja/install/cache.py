@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import msgspec
@@ -243,9 +244,11 @@ class PackageCache:
         jobs: int | None = None,
         fetch: Fetcher | None = None,
         on_done: Callable[[PackageToLink], None] | None = None,
+        on_download: Callable[[Any], None] | None = None,
     ) -> list[PackageToLink]:
         """Make every record available extracted, in parallel (threads: zstd, bz2, hashing and
-        file writes release the GIL). Returns them in the order given."""
+        file writes release the GIL). Returns them in the order given. `on_download` receives
+        the download engine's `naja.fetch.ProgressEvent`s (from its threads)."""
         records = list(records)
         out: list[PackageToLink | None] = [None] * len(records)
         todo: list[int] = []
@@ -275,7 +278,9 @@ class PackageCache:
             with ThreadPoolExecutor(workers, thread_name_prefix="naja-extract") as ex:
                 futures = [ex.submit(work, i) for i in local]
                 if remote:
-                    futures += self._download_then(records, remote, lambda i, p: ex.submit(work, i, p))
+                    futures += self._download_then(
+                        records, remote, lambda i, p: ex.submit(work, i, p), on_download
+                    )
                 for fut in futures:
                     fut.result()
         return [p for p in out if p is not None]
@@ -285,6 +290,7 @@ class PackageCache:
         records: list[RepoDataRecord],
         indexes: list[int],
         then: Callable[[int, Path], Future[None]],
+        on_download: Callable[[Any], None] | None = None,
     ) -> list[Future[None]]:
         from naja.fetch import Downloader, DownloadRequest
 
@@ -302,7 +308,7 @@ class PackageCache:
         ]
         futures: list[Future[None]] = []
         try:
-            with Downloader() as dl:
+            with Downloader(on_progress=on_download) as dl:
                 for res in dl.iter_completed(requests, raise_on_error=True):
                     futures.append(then(res.request.tag, res.path))  # type: ignore[arg-type]
             for f in futures:

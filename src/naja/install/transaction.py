@@ -73,8 +73,8 @@ _journal_decoder = msgspec.json.Decoder(Journal)
 
 @dataclass
 class ProgressEvent:
-    """Reported to the `progress` callback: `stage` is one of extract, link, unlink, pyc, scripts,
-    commit; `done`/`total` count packages (files for pyc)."""
+    """Reported to the `progress` callback: `stage` is one of download, extract, unlink, link,
+    pyc, scripts, commit; `done`/`total` count packages (bytes for download, files for pyc)."""
 
     stage: str
     done: int
