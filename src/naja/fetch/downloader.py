@@ -17,7 +17,6 @@ server at `max_connections_per_host`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import os
@@ -183,6 +182,8 @@ class Downloader:
     async def astream(self, requests: Iterable[DownloadRequest]) -> AsyncIterator[DownloadResult]:
         """Async iterator of results in completion order (transfers run on worker threads)."""
         futures = self._submit(list(requests))
+        import asyncio  # only async callers pay for importing it
+
         wrapped = [asyncio.wrap_future(f) for f in futures]
         try:
             for next_done in asyncio.as_completed(wrapped):
@@ -196,6 +197,8 @@ class Downloader:
     ) -> list[DownloadResult]:
         requests = list(requests)
         futures = self._submit(requests)
+        import asyncio
+
         results = list(await asyncio.gather(*(asyncio.wrap_future(f) for f in futures)))
         if raise_on_error:
             for r in results:
@@ -223,6 +226,8 @@ class Downloader:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        import asyncio
+
         await asyncio.to_thread(self.close)
 
     # -- used by transfer ---------------------------------------------------------------
