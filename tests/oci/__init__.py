@@ -1,0 +1,1 @@
+"""OCI registries as channels: layout, token flow, push, promote, install."""

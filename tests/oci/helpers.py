@@ -1,0 +1,59 @@
+"""Running naja against a test registry or bucket with an isolated home, caches and auth."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import SHARED
+
+NOARCH = SHARED / "corpora" / "packages" / "conda-tests" / "test-recipes" / "noarch"
+# dependent needs dependency; small-executable brings real files (bin/small).
+PACKAGES = [
+    NOARCH / "dependent-1.0-0.conda",
+    NOARCH / "dependency-1.0-0.conda",
+    NOARCH / "small-executable-1.0-0.conda",
+]
+
+
+def isolated_env(home: Path, auth: dict | None = None, extra: dict | None = None) -> dict:
+    """os.environ with a private HOME, caches and credential file (no keyring, no ~/.aws)."""
+    home.mkdir(parents=True, exist_ok=True)
+    auth_file = home / "credentials.json"
+    auth_file.write_text(json.dumps(auth or {}))
+    auth_file.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NAJA_AUTH"))}
+    env.update(
+        HOME=str(home),
+        NAJA_CACHE_DIR=str(home / "cache"),
+        NAJA_PKGS_DIRS=str(home / "pkgs"),
+        NAJA_AUTH_FILE=str(auth_file),
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=str(home / "no-aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "no-aws-credentials"),
+    )
+    env.update(extra or {})
+    return env
+
+
+def naja(*args: str, env: dict) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "naja", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
+
+
+def create(prefix: Path, channel: str, *specs: str, env: dict) -> subprocess.CompletedProcess[str]:
+    return naja(
+        "create", "-y", "-p", str(prefix), "--override-channels", "-c", channel, *specs, env=env
+    )
+
+
+def installed(prefix: Path) -> set[str]:
+    return {p.stem for p in (prefix / "conda-meta").glob("*.json")}

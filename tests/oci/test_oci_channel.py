@@ -1,0 +1,172 @@
+"""OCI channels against a real distribution registry: upload, promote, install, failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from naja.oci.reference import (
+    OciChannel,
+    mangle_name,
+    package_tag,
+    split_file_url,
+    split_package_filename,
+    unmangle_tag,
+)
+from naja.oci.token import parse_challenge
+from tests.oci.helpers import PACKAGES, create, installed, isolated_env, naja
+from tests.servers.registry import registry  # noqa: F401
+
+MANIFEST_ACCEPT = "application/vnd.oci.image.manifest.v1+json"
+
+
+def test_reference_mangling() -> None:
+    assert package_tag("1.0+cuda!2=3", "py_0") == "1.0__p__cuda__e__2__eq__3-py_0"
+    assert unmangle_tag("1.0__p__cuda-py_0") == "1.0+cuda-py_0"
+    assert mangle_name("_libgcc_mutex") == "zzz_libgcc_mutex"
+    assert mangle_name("numpy") == "numpy"
+    assert split_package_filename("x-tra-1.2-h1_0.tar.bz2") == ("x-tra", "1.2", "h1_0", ".tar.bz2")
+    channel, subdir, fn = split_file_url(
+        "oci://ghcr.io/channel-mirrors/conda-forge/linux-64/a-1-0.conda"
+    )
+    assert (channel.registry, channel.namespace, subdir, fn) == (
+        "ghcr.io",
+        "channel-mirrors/conda-forge",
+        "linux-64",
+        "a-1-0.conda",
+    )
+    assert channel.repository("linux-64", "_openmp_mutex") == (
+        "channel-mirrors/conda-forge/linux-64/zzz_openmp_mutex"
+    )
+    assert channel.base == "https://ghcr.io"
+    assert OciChannel.parse("oci://127.0.0.1:5000/a").base == "http://127.0.0.1:5000"
+
+
+def test_challenge_parsing() -> None:
+    ch = parse_challenge(
+        'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:a/b:pull"'
+    )
+    assert ch is not None and ch.scheme == "bearer"
+    assert ch.params == {
+        "realm": "https://ghcr.io/token",
+        "service": "ghcr.io",
+        "scope": "repository:a/b:pull",
+    }
+    assert parse_challenge('Basic realm="naja-test"').scheme == "basic"  # type: ignore[union-attr]
+
+
+def _manifest(base: str, repo: str, tag: str, auth: tuple[str, str] | None = None) -> dict:
+    response = httpx.get(
+        f"{base}/v2/{repo}/manifests/{tag}", headers={"Accept": MANIFEST_ACCEPT}, auth=auth
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def test_round_trip_anonymous_with_staging(registry, tmp_path: Path) -> None:  # noqa: F811
+    reg = registry()
+    url = reg.oci_url("ns/chan")
+    env = isolated_env(tmp_path / "home")
+    up = naja("upload", "--to", url, *map(str, PACKAGES), env=env)
+    assert up.returncode == 0, up.stderr
+    assert "uploaded noarch/dependent-1.0-0.conda" in up.stdout
+
+    # The layout: one artifact per package, with the package, info and index.json layers.
+    manifest = _manifest(reg.http_url, "ns/chan/noarch/small-executable", "1.0-0")
+    types = [layer["mediaType"] for layer in manifest["layers"]]
+    assert types == [
+        "application/vnd.conda.package.v2",
+        "application/vnd.conda.info.v1.tar+gzip",
+        "application/vnd.conda.info.index.v1+json",
+    ]
+    # Staged, not yet visible: there is no `latest` index.
+    index = _manifest(reg.http_url, "ns/chan/noarch/repodata.json", "staging")
+    assert [layer["mediaType"] for layer in index["layers"]] == [
+        "application/vnd.conda.repodata.v1+json",
+        "application/vnd.conda.repodata.v1+json+zst",
+    ]
+    missing = httpx.get(f"{reg.http_url}/v2/ns/chan/noarch/repodata.json/manifests/latest")
+    assert missing.status_code == 404
+
+    promoted = naja("upload", "--to", url, "--promote", env=env)
+    assert promoted.returncode == 0, promoted.stderr
+    assert "noarch" in promoted.stdout
+
+    prefix = tmp_path / "env"
+    out = create(prefix, url, "dependent", "small-executable", env=env)
+    assert out.returncode == 0, out.stderr
+    assert {"dependent-1.0-0", "dependency-1.0-0", "small-executable-1.0-0"} <= installed(prefix)
+    assert (prefix / "bin" / "small").is_file()
+
+
+def test_round_trip_htpasswd_and_refused_overwrite(registry, tmp_path: Path) -> None:  # noqa: F811
+    reg = registry(auth=("alice", "s3cret-Pa55"))
+    url = reg.oci_url("team/chan")
+    creds = {reg.host: {"BasicHTTP": {"username": "alice", "password": "s3cret-Pa55"}}}
+    env = isolated_env(tmp_path / "home", creds)
+    up = naja("upload", "--to", url, "--promote", *map(str, PACKAGES[:2]), env=env)
+    assert up.returncode == 0, up.stderr
+
+    again = naja("upload", "--to", url, str(PACKAGES[0]), env=env)
+    assert again.returncode != 0
+    assert "already in" in again.stderr and "--force" in again.stderr
+    forced = naja("upload", "--to", url, "--force", "--promote", str(PACKAGES[0]), env=env)
+    assert forced.returncode == 0, forced.stderr
+
+    prefix = tmp_path / "env"
+    out = create(prefix, url, "dependent", env=env)
+    assert out.returncode == 0, out.stderr
+    assert {"dependent-1.0-0", "dependency-1.0-0"} <= installed(prefix)
+
+
+def test_wrong_credentials_are_a_clear_error_without_the_secret(
+    registry,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    reg = registry(auth=("alice", "right-password"))
+    url = reg.oci_url("team/chan")
+    wrong = {reg.host: {"BasicHTTP": {"username": "alice", "password": "Wr0ng-Secret-77"}}}
+    env = isolated_env(tmp_path / "home", wrong)
+    up = naja("upload", "--to", url, str(PACKAGES[1]), env=env)
+    assert up.returncode != 0
+    assert "refused the credentials" in up.stderr and "alice" in up.stderr
+    assert "Wr0ng-Secret-77" not in up.stderr + up.stdout
+
+    out = create(tmp_path / "env", url, "dependency", env=env)
+    assert out.returncode != 0
+    assert "refused the credentials" in out.stderr
+    assert "Wr0ng-Secret-77" not in out.stderr + out.stdout
+
+    anonymous = naja("upload", "--to", url, str(PACKAGES[1]), env=isolated_env(tmp_path / "h2"))
+    assert anonymous.returncode != 0
+    assert "needs credentials" in anonymous.stderr
+
+
+def test_corrupted_blob_is_a_clear_error(registry, tmp_path: Path) -> None:  # noqa: F811
+    reg = registry()
+    url = reg.oci_url("ns/chan")
+    env = isolated_env(tmp_path / "home")
+    up = naja("upload", "--to", url, "--promote", str(PACKAGES[2]), env=env)
+    assert up.returncode == 0, up.stderr
+    manifest = _manifest(reg.http_url, "ns/chan/noarch/small-executable", "1.0-0")
+    blob = reg.blob_path(manifest["layers"][0]["digest"])
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    blob.write_bytes(bytes(data))
+
+    out = create(tmp_path / "env", url, "small-executable", env=env)
+    assert out.returncode != 0
+    assert "sha256 mismatch" in out.stderr
+    assert "small-executable" in out.stderr
+
+
+@pytest.mark.parametrize("fn", ["repodata.json.zck", "repodata_shards.msgpack.zst"])
+def test_forms_outside_the_layout_are_absent(registry, fn: str) -> None:  # noqa: F811
+    from naja.fetch import Downloader
+    from naja.repodata import http
+
+    reg = registry()
+    with Downloader() as dl:
+        assert http.get(dl, reg.oci_url(f"ns/chan/noarch/{fn}")).status == 404
