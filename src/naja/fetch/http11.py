@@ -428,6 +428,9 @@ def send_request(
         try:
             conn.send(payload)
             status, reason, head = conn.read_head()
+            while 100 <= status < 200 and status != 101:
+                # Interim answers (100 Continue, 103 Early Hints) precede the real one.
+                status, reason, head = conn.read_head()
         except (ProtocolError, ConnectionError):
             conn.close()
             if conn.reused and not conn.buffer:
