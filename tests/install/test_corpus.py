@@ -91,3 +91,18 @@ def test_corpus_package(archive: Path, tmp_path: Path) -> None:
         assert (prefix / "i-was-post-linked").exists()
         assert any("post-link script that just ran" in m for m in result.messages)
     assert not (prefix / "conda-meta" / ".naja-transaction.journal").exists()
+
+
+def test_link_scripts_package_round_trip(tmp_path: Path) -> None:
+    from naja.install import remove
+
+    pkg = CORPUS / "rattler-tests/link-scripts/link-scripts-0.1.0-h4616a5c_0.conda"
+    prefix = tmp_path / "env"
+    install(prefix, [record_for_file(pkg)], cache=PackageCache([tmp_path / "pkgs"]))
+    assert (prefix / "i-was-post-linked").exists()
+    remove(prefix, ["link-scripts"])  # its pre-unlink script deletes the marker
+    assert not (prefix / "i-was-post-linked").exists()
+    assert not (prefix / "bin").exists()
+    # --no-scripts: nothing runs
+    install(prefix, [record_for_file(pkg)], cache=PackageCache([tmp_path / "pkgs"]), run_scripts=False)
+    assert not (prefix / "i-was-post-linked").exists()

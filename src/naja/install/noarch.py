@@ -92,16 +92,16 @@ def entry_point_script(ep: EntryPoint, python_abs: str) -> bytes:
     return replace_long_shebang(text.encode("utf-8"))
 
 
+# Run by the environment's python on one batch of files read from stdin; a file that does not
+# compile is skipped (it simply gets no .pyc).
 _COMPILE_DRIVER = r"""
-import compileall, sys, concurrent.futures as cf
-files = [l for l in sys.stdin.read().split("\n") if l]
-def one(f):
-    try:
-        return compileall.compile_file(f, quiet=2, force=False, legacy=False)
-    except Exception:
-        return False
-with cf.ThreadPoolExecutor(1) as ex:
-    list(ex.map(one, files))
+import compileall, sys
+for f in sys.stdin.read().split("\n"):
+    if f:
+        try:
+            compileall.compile_file(f, quiet=2, force=False, legacy=False)
+        except Exception:
+            pass
 """
 
 
