@@ -107,3 +107,9 @@ def test_confirmation_needs_a_terminal(naja, tmp_path: Path) -> None:
     )
     assert out.returncode == 2 and "pass -y" in out.stderr
     assert not (tmp_path / "e3").exists()
+
+
+def test_quiet_prints_nothing_on_success(naja, tmp_path: Path) -> None:
+    out = naja("-q", "create", "-y", "-p", str(tmp_path / "q"), "-c", CHANNEL, "--platform", "linux-64", "dependency")
+    assert out.stdout == "" and out.stderr == ""
+    assert names(tmp_path / "q") == {"dependency": "2.0"}

@@ -9,6 +9,17 @@ from typing import Any
 from naja.specs.url import redact_text
 
 
+def is_quiet() -> bool:
+    """Whether `naja -q` was given (only errors and requested data are printed then)."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return False
+    obj = ctx.find_root().obj or {}
+    return bool(obj.get("quiet"))
+
+
 def print_json(data: Any) -> None:
     """Print `data` as JSON on stdout, with any secret in any string redacted."""
     text = json.dumps(data, indent=2, sort_keys=False, default=str)

@@ -72,7 +72,7 @@ def apply_plan(
     requested: list[str],
 ) -> None:
     """Solve against the prefix's installed records and apply the change (or show it)."""
-    from naja.cli.output import print_json, print_transaction, record_action
+    from naja.cli.output import is_quiet, print_json, print_transaction, record_action
     from naja.config import load_config
     from naja.env.plan import PlanRequest, make_plan, read_pins
     from naja.install import install, installed_records
@@ -118,10 +118,11 @@ def apply_plan(
     if as_json and dry_run:
         print_json(summary)
         return
-    if not as_json:
+    quiet = is_quiet()
+    if not as_json and not quiet:
         print_transaction(plan.to_link, plan.to_unlink, str(target) if target else None)
     if dry_run:
-        if not as_json:
+        if not as_json and not quiet:
             click.echo("dry run: nothing changed")
         return
     if not yes:
@@ -132,7 +133,7 @@ def apply_plan(
     assert target is not None
     from naja.cli.progress import install_progress
 
-    with install_progress(not as_json) as progress:
+    with install_progress(not as_json and not quiet) as progress:
         install(
             target,
             plan.to_link,
@@ -150,7 +151,7 @@ def apply_plan(
     register(target)
     if as_json:
         print_json(summary)
-    else:
+    elif not quiet:
         click.echo(f"done: {len(plan.to_link)} linked, {len(plan.to_unlink)} removed in {target}")
 
 
@@ -166,7 +167,7 @@ def install_records(
     history_cmd: str,
 ) -> None:
     """Install exactly `records` (from an explicit file or a lockfile): no solving."""
-    from naja.cli.output import print_json, print_transaction, record_action
+    from naja.cli.output import is_quiet, print_json, print_transaction, record_action
     from naja.config import load_config
     from naja.install import install
 
@@ -179,7 +180,7 @@ def install_records(
                 "actions": {"LINK": [record_action(r) for r in records], "UNLINK": []},
             }
         )
-    else:
+    elif not is_quiet():
         print_transaction(records, [], str(target) if target else None)
     if dry_run:
         return
@@ -193,7 +194,7 @@ def install_records(
             raise click.exceptions.Abort()
     from naja.cli.progress import install_progress
 
-    with install_progress(not as_json) as progress:
+    with install_progress(not as_json and not is_quiet()) as progress:
         install(
             target,
             records,
