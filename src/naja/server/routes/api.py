@@ -225,6 +225,12 @@ def delete_member(request: Request, name: str, username: str) -> Response:
     return Response(status_code=204)
 
 
+def _check_query(q: str) -> None:
+    # NUL ends a string in SQLite's LIKE and is refused by PostgreSQL: no control characters.
+    if any(ord(ch) < 32 for ch in q):
+        raise HTTPException(422, "the search text contains control characters")
+
+
 def _package_row(p: PackageFile, full: bool = False) -> dict:
     out = {
         "subdir": p.subdir, "filename": p.filename, "name": p.name, "version": p.version,
@@ -247,6 +253,7 @@ def list_packages(
 ) -> list[dict]:
     state = _state(request)
     info = _channel(state, _ident(request), name)
+    _check_query(q)
     with state.db.session() as s:
         stmt = select(PackageFile.name, func.count(), func.max(PackageFile.version)).where(
             PackageFile.channel_id == info.id
@@ -283,6 +290,7 @@ def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> l
     """Packages whose name contains `q` in every channel the caller may read."""
     state = _state(request)
     ident = _ident(request)
+    _check_query(q)
     with state.db.session() as s:
         stmt = (
             select(Channel, PackageFile.name, func.max(PackageFile.version))
@@ -366,6 +374,7 @@ def me(request: Request) -> dict:
 def create_user(request: Request, body: UserIn) -> dict:
     state = _state(request)
     ident = _changing(request)
+    require_user(ident, "manage")
     if not ident.is_admin:
         raise HTTPException(403, "only admins create accounts")
     with state.db.session() as s:
