@@ -121,32 +121,40 @@ def main() -> None:
     if a.only in ("rattler", "both"):
         tools.append(("rattler", rattler_records(url, chan_dir, None), run_rattler))
     final = {}
+    # The tools take turns (naja, rattler, naja, ...) so that the load of a shared machine,
+    # which drifts over minutes, weighs on both alike.
+    times = {name: {"cold": [], "warm": [], "cold_cpu": [], "warm_cpu": []} for name, _, _ in tools}
+    caches = {}
     try:
-        for name, records, fn in tools:
-            cold, warm, cold_cpu, warm_cpu = [], [], [], []
-            for i in range(a.runs):
+        for i in range(a.runs):
+            for name, records, fn in tools:
                 cache = work / f"{name}-cache-{i}"
                 prefix = work / f"{name}-cold-{i}"
                 rm(cache)
                 subprocess.run(["sync"])
                 wall, cpu = fn(records, prefix, cache)
-                cold.append(wall)
-                cold_cpu.append(cpu)
+                times[name]["cold"].append(wall)
+                times[name]["cold_cpu"].append(cpu)
                 rm(prefix)
-                if i < a.runs - 1:
-                    rm(cache)
-            for i in range(a.runs):
+                if name in caches:
+                    rm(caches[name])
+                caches[name] = cache
+        for i in range(a.runs):
+            for name, records, fn in tools:
                 prefix = work / f"{name}-warm-{i}"
                 subprocess.run(["sync"])
-                wall, cpu = fn(records, prefix, cache)
-                warm.append(wall)
-                warm_cpu.append(cpu)
+                wall, cpu = fn(records, prefix, caches[name])
+                times[name]["warm"].append(wall)
+                times[name]["warm_cpu"].append(cpu)
                 if i < a.runs - 1:
                     rm(prefix)
-            final[name] = prefix
-            res[name] = {"n_records": len(records), "cold": med(cold), "warm": med(warm),
-                         "cold_cpu": med(cold_cpu), "warm_cpu": med(warm_cpu),
-                         "cold_all": [round(x, 3) for x in cold], "warm_all": [round(x, 3) for x in warm]}
+                final[name] = prefix
+        for name, records, _ in tools:
+            t = times[name]
+            res[name] = {"n_records": len(records), "cold": med(t["cold"]), "warm": med(t["warm"]),
+                         "cold_cpu": med(t["cold_cpu"]), "warm_cpu": med(t["warm_cpu"]),
+                         "cold_all": [round(x, 3) for x in t["cold"]],
+                         "warm_all": [round(x, 3) for x in t["warm"]]}
             print(name, json.dumps(res[name]), flush=True)
         if "naja" in final:
             ts = []
@@ -184,8 +192,8 @@ def render(r: dict) -> str:
     lines = [
         "# naja.install vs py-rattler (in process, no solver)",
         "",
-        f"`bench/bench_install_naja.py`, {r['runs']} runs each, median wall seconds; channel served by "
-        f"{r['server']} on loopback; work dir on tmpfs.",
+        f"`bench/bench_install_naja.py`, {r['runs']} runs each (the tools take turns), median wall "
+        f"seconds; channel served by {r['server']} on loopback; work dir on tmpfs.",
         "",
         f"Load average (1 min) before/after: {r.get('load_before')} / {r.get('load_after')} on "
         f"{os.cpu_count()} cores — other work shares the machine, so CPU seconds (user+system of the "
