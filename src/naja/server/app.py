@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI
 
 from naja import __version__
@@ -30,7 +32,8 @@ def create_app(settings: Settings, plugins: Plugins | None = None, *, say=print)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict:
-        return {"ok": True, "version": __version__}
+        # The worker's pid lets a load balancer check (and tests see) which worker answered.
+        return {"ok": True, "version": __version__, "worker": os.getpid()}
 
     return app
 

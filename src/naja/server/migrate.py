@@ -19,7 +19,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    cfg = alembic_config(str(engine.url))
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             # Several workers may start at once: one migrates, the others wait for it.
