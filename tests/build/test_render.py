@@ -212,3 +212,15 @@ def test_inherit_from_unknown_staging_is_an_error(tmp_path: Path) -> None:
     )
     with pytest.raises(RecipeError, match="no staging output named `nope`"):
         RecipeRenderer(recipe_dir / "recipe.yaml", [variant], "linux-64").render()
+
+
+def test_load_from_file(tmp_path: Path) -> None:
+    recipe_dir, variant = _recipe(
+        tmp_path,
+        "context:\n  meta: ${{ load_from_file('pyproject.toml') }}\n"
+        "package:\n  name: ${{ meta.project.name }}\n  version: ${{ meta.project.version }}\n",
+        "target_platform: [linux-64]\n",
+    )
+    (recipe_dir / "pyproject.toml").write_text('[project]\nname = "tool"\nversion = "0.3"\n')
+    (out,) = RecipeRenderer(recipe_dir / "recipe.yaml", [variant], "linux-64").render()
+    assert out.recipe["package"] == {"name": "tool", "version": "0.3"}

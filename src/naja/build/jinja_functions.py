@@ -6,8 +6,11 @@ Functions that depend on the variant (`compiler`, `stdlib`, `cdt`) are bound per
 
 from __future__ import annotations
 
+import json
 import os
+import tomllib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from naja.build.expr import UNDEFINED, to_str
@@ -79,6 +82,32 @@ def recipe_functions(variant: Mapping[str, Any], target_platform: str) -> dict[s
         "stdlib": stdlib,
         "cdt": cdt,
     }
+
+
+def file_loader(recipe_dir: Path) -> Any:
+    """`load_from_file(path)`: a file next to the recipe, parsed by its extension.
+
+    `.json`, `.yaml`/`.yml` and `.toml` give data; anything else its text. The path must stay
+    inside the recipe folder.
+    """
+
+    def load_from_file(path: object) -> Any:
+        target = (recipe_dir / str(path)).resolve()
+        if not target.is_relative_to(recipe_dir.resolve()):
+            raise ValueError(f"{path} is outside the recipe folder")
+        text = target.read_text(encoding="utf-8")
+        suffix = target.suffix.lower()
+        if suffix == ".json":
+            return json.loads(text)
+        if suffix in (".yaml", ".yml"):
+            import yaml
+
+            return yaml.safe_load(text)
+        if suffix == ".toml":
+            return tomllib.loads(text)
+        return text
+
+    return load_from_file
 
 
 def pin_subpackage(name: object, *args: object, **kwargs: object) -> object:

@@ -17,7 +17,7 @@ from naja.build.hashing import default_build_string, hash_prefix, variant_hash
 from naja.build.jinja_env import (
     template_variables,
 )
-from naja.build.jinja_functions import recipe_functions
+from naja.build.jinja_functions import file_loader, recipe_functions
 from naja.build.outputs import (
     Leaf,
     inherited_staging,
@@ -103,6 +103,7 @@ class RecipeRenderer:
         self.target_platform = target_platform
         self.build_platform = build_platform
         self.platform_vars = platform_variables(target_platform, build_platform)
+        self._load_from_file = file_loader(recipe_path.parent)
         files = [*recipe_variant_files(recipe_path.parent), *variant_files]
         self.config = load_variant_config(files, self.platform_vars)
         self.context = require_map(root.items.get("context"), "context")
@@ -203,6 +204,7 @@ class RecipeRenderer:
     ) -> tuple[RenderedOutput | None, set[str]]:
         variables: dict[str, Any] = {
             **recipe_functions(combo, self.target_platform),
+            "load_from_file": self._load_from_file,
             **self.platform_vars,
             **combo,
         }
