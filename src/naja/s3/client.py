@@ -20,6 +20,16 @@ from naja.s3.sigv4 import sign_headers
 
 _CODE_RE = re.compile(rb"<Code>([^<]*)</Code>")
 CHUNK = 1 << 20
+# 403 codes that mean "these credentials are wrong" rather than "no such key / not allowed".
+AUTH_CODES = frozenset(
+    {
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "ExpiredToken",
+        "InvalidToken",
+        "AuthorizationHeaderMalformed",
+    }
+)
 
 
 def _file_chunks(path: Path) -> Iterator[bytes]:
@@ -48,6 +58,7 @@ class S3Client:
         headers: dict[str, str] | None = None,
         content: bytes | Path | None = None,
         payload_sha256: str | None = None,
+        refuse_403: bool = True,
     ) -> httpx.Response:
         url = self.settings.object_url(location)
         sent = dict(headers or {})
@@ -75,7 +86,9 @@ class S3Client:
                 f"{type(exc).__name__} {exc}",
                 hint="check the endpoint (AWS_ENDPOINT_URL_S3) and your network",
             ) from None
-        if response.status_code in (401, 403):
+        if response.status_code == 401 or (
+            response.status_code == 403 and (refuse_403 or _code(response) in AUTH_CODES)
+        ):
             raise self._auth_error(location, response)
         return response
 
@@ -94,6 +107,17 @@ class S3Client:
         return S3Error(
             f"could not {doing} {location.url}: HTTP {response.status_code} {_code(response)}"
         )
+
+    def exists(self, location: S3Location) -> bool:
+        """Whether the object is there (a one-byte GET). Wrong credentials raise; a plain
+        403 AccessDenied counts as absent, since S3 answers that for a missing key to anyone
+        without s3:ListBucket."""
+        response = self._request("GET", location, headers={"Range": "bytes=0-0"}, refuse_403=False)
+        if response.status_code in (200, 206, 416):
+            return True
+        if response.status_code in (403, 404):
+            return False
+        raise self._error("read", location, response)
 
     def get(self, location: S3Location) -> tuple[bytes, str | None] | None:
         response = self._request("GET", location)
