@@ -72,8 +72,7 @@ def build_subdir_index(
 ) -> SubdirIndex:
     """All index files of `subdir` from `records` (file name -> repodata record).
 
-    `shard_cache` (kept by the caller between calls) maps a name's (file name, sha256) tuple to
-    its shard, so that after one upload only the uploaded name's shard is encoded again.
+    `shard_cache` (kept by the caller between calls) maps a name's records to its shard, so that after one upload only the uploaded name's shard is encoded again.
     """
     packages: dict[str, Any] = {}
     conda: dict[str, Any] = {}
@@ -94,7 +93,8 @@ def build_subdir_index(
     shards: dict[str, bytes] = {}
     index: dict[str, bytes] = {}
     for name, recs in by_name.items():
-        key = (name, *((fn, r.get("sha256"), r.get("md5")) for fn, r in recs))
+        # The key holds each record's bytes: a patched record must not reuse a stale shard.
+        key = (name, *((fn, _msgpack.encode(r)) for fn, r in recs))
         hit = shard_cache.get(key) if shard_cache is not None else None
         if hit is None:
             hit = build_shard(recs)
