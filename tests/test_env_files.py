@@ -73,3 +73,26 @@ def test_create_from_yaml_then_from_its_explicit_export(naja, tmp_path: Path) ->
     assert [(e["name"], e["version"], e["build_string"]) for e in a] == [
         (e["name"], e["version"], e["build_string"]) for e in b
     ]
+
+
+def test_export_lists_pip_installed_packages(naja, tmp_path: Path) -> None:  # noqa: F811
+    naja("create", "-y", "-n", "pipenv", "-c", CHANNEL, "--platform", "linux-64", "dependency")
+    prefix = tmp_path / "root" / "envs" / "pipenv"
+    site = prefix / "lib" / "python3.11" / "site-packages"
+    for name, version, installer in (
+        ("requests", "2.32.3", "pip"),
+        ("fast", "1.0", "uv"),
+        ("numpy", "2.0", "conda"),
+    ):
+        info = site / f"{name}-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n"
+        )
+        (info / "INSTALLER").write_text(installer + "\n")
+    out = naja("env", "export", "-n", "pipenv", "--from-history").stdout
+    assert out.splitlines()[-3:] == ["  - pip:", "    - fast==1.0", "    - requests==2.32.3"]
+    from naja.env.env_file import read_env_file
+
+    (tmp_path / "exported.yml").write_text(out)
+    assert read_env_file(tmp_path / "exported.yml").pip == ["fast==1.0", "requests==2.32.3"]

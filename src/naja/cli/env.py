@@ -106,7 +106,12 @@ def env_export(
     for r in records:
         if r.channel and redact_url(str(r.channel)) not in channels:
             channels.append(redact_url(str(r.channel)))
-    doc = {"name": target.name, "channels": channels, "dependencies": deps}
+    from naja.env.pip_packages import pip_installed
+
+    pip = pip_installed(target)
+    doc: dict = {"name": target.name, "channels": channels, "dependencies": list(deps)}
+    if pip:
+        doc["dependencies"].append({"pip": pip})
     if as_json:
         print_json(doc)
         return
@@ -114,4 +119,7 @@ def env_export(
     lines += [f"  - {c}" for c in channels]
     lines.append("dependencies:")
     lines += [f"  - {d}" for d in deps]
+    if pip:
+        lines.append("  - pip:")
+        lines += [f"    - {p}" for p in pip]
     click.echo("\n".join(lines))
