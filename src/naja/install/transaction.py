@@ -277,6 +277,11 @@ class Transaction:
     # Test hook: called with a label at each step boundary (crash tests raise from it).
     checkpoint: Callable[[str], None] | None = None
 
+    def _warn(self, msg: str) -> None:
+        self._result.warnings.append(msg)
+        if self.warn:
+            self.warn(msg)
+
     def _report(self, stage: str, done: int, total: int, package: str | None = None) -> None:
         if self.progress:
             self.progress(ProgressEvent(stage, done, total, package))
@@ -303,11 +308,8 @@ class Transaction:
         self._timings = result.timings
         self._last = time.perf_counter()
 
-        def warn(msg: str) -> None:
-            result.warnings.append(msg)
-            if self.warn:
-                self.warn(msg)
-
+        self._result = result
+        warn = self._warn
         installed = installed_records(prefix)
         unlink_names = {record_filename(r) for r in self.unlink}
         missing = unlink_names - {record_filename(r) for r in installed}
@@ -482,7 +484,7 @@ class Transaction:
         self._check("clobbers-stashed")
 
         # -- link ----------------------------------------------------------------------------
-        linker = Linker(prefix, self.link_mode, warn=lambda m: result.warnings.append(m) or (self.warn and self.warn(m)))
+        linker = Linker(prefix, self.link_mode, warn=self._warn)
         made_dirs: set[str] = set()
         # Plain hardlinks go to background threads package by package, while this thread does
         # the rest (folders, prefix replacement, symlinks, records); assigned before any thread
