@@ -13,6 +13,9 @@ Fault kinds: `drop` (cut after `after` body bytes), `stall` (send `after` bytes 
 `norange` (ignore Range, send the whole file as 200), `redirect` (302 to `location`),
 `changed` (serve `data` — another version of the file — with a new ETag), and `chunked` (no
 fault: the body in chunked transfer coding, `after` bytes per chunk).
+
+PUT/POST bodies are stored in `server.uploads[path]` (201); `status` and `drop` (hang up after
+`after` body bytes) faults apply to them too.
 """
 
 from __future__ import annotations
@@ -54,6 +57,29 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self.do_GET()
+
+    def do_PUT(self) -> None:
+        owner = self.server.owner
+        path = self.path.split("?", 1)[0]
+        owner.record(Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
+        fault = owner.next_fault(path)
+        length = int(self.headers.get("Content-Length", "0"))
+        if fault is not None and fault.kind == "drop":
+            # Take part of the body, then hang up.
+            self.rfile.read(min(fault.after, length))
+            self.close_connection = True
+            return
+        data = self.rfile.read(length)
+        need = owner.auth.get(path)
+        if need is not None and self.headers.get("Authorization") != need:
+            return self._simple(401, b"unauthorized")
+        if fault is not None and fault.kind == "status":
+            extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return self._simple(fault.status, b"planned failure", extra)
+        owner.uploads[path] = data
+        self._simple(201, b'{"ok": true}', {"ETag": f'"{len(data)}"'})
+
+    do_POST = do_PUT
 
     def do_GET(self) -> None:
         owner = self.server.owner
@@ -168,6 +194,7 @@ class FaultyServer:
         self.auth: dict[str, str] = {}
         self.plans: dict[str, collections.deque[Fault]] = {}
         self.requests: list[Seen] = []
+        self.uploads: dict[str, bytes] = {}
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._httpd: _Server | None = None

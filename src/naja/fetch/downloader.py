@@ -41,6 +41,7 @@ from naja.fetch.transfer import Job, fetch
 
 if TYPE_CHECKING:
     from naja.fetch.http2 import Http2Client
+    from naja.fetch.upload import UploadResult
 
 BUFFER_SIZE = 1024 * 1024
 PROBE_BYTES = 256 * 1024
@@ -205,6 +206,20 @@ class Downloader:
                 if r.error is not None:
                     raise r.error
         return results
+
+    def upload(
+        self,
+        url: str,
+        path: Path,
+        *,
+        method: str = "PUT",
+        content_type: str = "application/octet-stream",
+        headers: dict[str, str] | None = None,
+    ) -> UploadResult:
+        """Stream `path` as the body of `method url` (retried from the start on failures)."""
+        from naja.fetch.upload import upload
+
+        return upload(self, url, path, method=method, content_type=content_type, headers=headers)
 
     def close(self) -> None:
         self._closed.set()

@@ -9,16 +9,20 @@ from naja.specs.url import redact_url
 class DownloadError(NajaError):
     """A download that did not produce a verified file at its target path."""
 
-    def __init__(self, url: str, what: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, url: str, what: str, *, hint: str | None = None, action: str = "download of"
+    ) -> None:
         self.url = redact_url(url)
         self.what = what
-        super().__init__(f"download of {self.url} failed: {what}", hint=hint)
+        super().__init__(f"{action} {self.url} failed: {what}", hint=hint)
 
 
 class HttpStatusError(DownloadError):
     """The server answered with an error status (after any retries it deserved)."""
 
-    def __init__(self, url: str, status: int, reason: str = "") -> None:
+    def __init__(
+        self, url: str, status: int, reason: str = "", *, action: str = "download of"
+    ) -> None:
         self.status = status
         hint = None
         if status in (401, 403):
@@ -30,7 +34,7 @@ class HttpStatusError(DownloadError):
         elif status >= 500:
             hint = "the server is failing; try again later or configure a mirror"
         text = f"HTTP {status}" + (f" {reason}" if reason else "")
-        super().__init__(url, text, hint=hint)
+        super().__init__(url, text, hint=hint, action=action)
 
 
 class ChecksumMismatchError(DownloadError):
@@ -64,22 +68,24 @@ class SizeMismatchError(DownloadError):
 class NetworkError(DownloadError):
     """The connection failed or timed out on every attempt."""
 
-    def __init__(self, url: str, what: str) -> None:
+    def __init__(self, url: str, what: str, *, action: str = "download of") -> None:
         super().__init__(
             url,
             what,
             hint="check your network, proxy settings (HTTPS_PROXY, NO_PROXY) and the server; "
             "raise the timeout or retry count if the link is slow",
+            action=action,
         )
 
 
 class TlsError(DownloadError):
     """The TLS handshake failed (certificate not trusted, wrong host, ...)."""
 
-    def __init__(self, url: str, what: str) -> None:
+    def __init__(self, url: str, what: str, *, action: str = "download of") -> None:
         super().__init__(
             url,
             f"TLS error: {what}",
+            action=action,
             hint="point ca_bundle (or SSL_CERT_FILE) at your organisation's CA certificate; "
             "ssl_verify: false disables checking (unsafe)",
         )

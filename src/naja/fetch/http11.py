@@ -392,8 +392,12 @@ def send_request(
     method: str = "GET",
     headers: dict[str, str],
     proxy: str | None = None,
+    body: Callable[[Connection], None] | None = None,
 ) -> Response:
     """Send one request and read the response head; the body is left to the caller.
+
+    `body` writes the request body (after the head) on the connection; the caller puts its
+    Content-Length in `headers`. It may be called twice when a stale connection is replaced.
 
     A reused keep-alive connection that turns out to be closed by the server is replaced by a
     fresh one once (no bytes of a response were seen, so nothing is lost).
@@ -427,6 +431,8 @@ def send_request(
         conn = pool.acquire(origin)
         try:
             conn.send(payload)
+            if body is not None:
+                body(conn)
             status, reason, head = conn.read_head()
             while 100 <= status < 200 and status != 101:
                 # Interim answers (100 Continue, 103 Early Hints) precede the real one.
