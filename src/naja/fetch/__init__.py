@@ -26,6 +26,7 @@ Every part of naja that moves bytes goes through `Downloader`:
 - Progress: `on_progress(ProgressEvent)` from worker threads; plain data (`as_dict()`).
 - zchunk: `DownloadRequest(zchunk_base=older_copy)` fetches only the chunks that changed.
 - Conditional GET: `if_none_match` / `if_modified_since`; `result.not_modified` on a 304.
+- Uploads: `dl.upload(url, path, method="PUT")` streams a file as the request body.
 """
 
 from naja.fetch.config import FetchConfig, RetryPolicy, config_from_mapping
