@@ -224,3 +224,19 @@ def test_load_from_file(tmp_path: Path) -> None:
     (recipe_dir / "pyproject.toml").write_text('[project]\nname = "tool"\nversion = "0.3"\n')
     (out,) = RecipeRenderer(recipe_dir / "recipe.yaml", [variant], "linux-64").render()
     assert out.recipe["package"] == {"name": "tool", "version": "0.3"}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("tests:\n  - python: mymod\n", "`tests.python` must be a mapping"),
+        ("requirements:\n  run:\n    python: 3\n", "`requirements.run` must be a list"),
+        ("build:\n  python: [a]\n", "`build.python` must be a mapping"),
+    ],
+)
+def test_wrong_shapes_are_errors(tmp_path: Path, body: str, message: str) -> None:
+    recipe_dir, variant = _recipe(
+        tmp_path, "package:\n  name: x\n  version: '1'\n" + body, "target_platform: [linux-64]\n"
+    )
+    with pytest.raises(RecipeError, match=message.replace("`", "`").replace(".", r"\.")):
+        RecipeRenderer(recipe_dir / "recipe.yaml", [variant], "linux-64").render()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from naja.build.yaml_nodes import Map, Node, Seq
+from naja.build.yaml_nodes import Map, Node, Scalar, Seq
 
 _TOP = frozenset(
     {
@@ -118,6 +118,18 @@ _SECTIONS: dict[str, frozenset[str]] = {
         }
     ),
 }
+# Keys whose value must be a mapping (when present and not null).
+_MAPPING_VALUES: dict[str, frozenset[str]] = {
+    "build": frozenset({"python", "dynamic_linking", "prefix_detection", "variant"}),
+    "requirements": frozenset({"ignore_run_exports"}),
+    "tests": frozenset({"python", "requirements", "files", "package_contents", "r", "perl", "ruby"}),
+}
+# Keys whose value must be a list or a single scalar, never a mapping.
+_LIST_VALUES: dict[str, frozenset[str]] = {
+    "requirements": frozenset({"build", "host", "run", "run_constraints"}),
+    "about": frozenset({"license_file"}),
+    "source": frozenset({"patches"}),
+}
 # Sections that are a list of items (a single mapping is accepted as a one-item list).
 _LISTS = frozenset({"source", "tests"})
 
@@ -157,6 +169,22 @@ def _check_section(name: str, node: Node) -> None:
                 raise item.error(f"each entry of `{name}` must be a mapping")
             raise item.error(f"`{name}` must be a mapping")
         _check_keys(item, allowed, f"`{name}`")
+        _check_values(name, item)
+
+
+def _is_conditional(node: Node) -> bool:
+    return isinstance(node, Map) and "if" in node.items and "then" in node.items
+
+
+def _check_values(section: str, node: Map) -> None:
+    for key, value in node.items.items():
+        for leaf in _branches(value) if _is_conditional(value) else [value]:
+            if isinstance(leaf, Scalar) and leaf.plain and leaf.value in ("", "~", "null"):
+                continue
+            if key in _MAPPING_VALUES.get(section, ()) and not isinstance(leaf, Map):
+                raise leaf.error(f"`{section}.{key}` must be a mapping")
+            if key in _LIST_VALUES.get(section, ()) and isinstance(leaf, Map) and not _is_conditional(leaf):
+                raise leaf.error(f"`{section}.{key}` must be a list")
 
 
 def check_recipe(root: Map) -> None:
