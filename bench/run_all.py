@@ -1,0 +1,128 @@
+"""Run every side-by-side benchmark against the PyPI peers and write the published report.
+
+    .venv/bin/python bench/run_all.py                      # everything, full inputs
+    .venv/bin/python bench/run_all.py --quick              # reduced inputs where supported
+    .venv/bin/python bench/run_all.py --only solve,render  # some areas (others kept from the work dir)
+    .venv/bin/python bench/run_all.py --report-only        # rebuild the report from the work dir
+    .venv/bin/python bench/run_all.py --compare bench/results/summary.json --margin 0.2
+
+Each area's script runs as a subprocess with a time limit; its Markdown (and JSON) lands in
+the work directory, and bench/results/REPORT.md, summary.json and PNG charts are written
+from there. With --compare the fresh report goes to the work directory (the committed one is
+left alone) and the exit status is 1 when a ratio worsened by more than --margin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.report import gate  # noqa: E402
+from bench.report.areas import AREAS, BY_NAME  # noqa: E402
+from bench.report.machine import describe  # noqa: E402
+from bench.report.runner import run_area  # noqa: E402
+from bench.report.writer import write  # noqa: E402
+
+DEFAULT_WORK = (Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())) / "naja-bench-run"
+
+
+def _names(values: list[str]) -> list[str]:
+    names = [n.strip() for v in values for n in v.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise SystemExit(f"unknown area(s): {', '.join(unknown)}; known: {', '.join(BY_NAME)}")
+    return names
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument("--quick", action="store_true", help="reduced inputs where the area supports it")
+    ap.add_argument("--only", action="append", default=[], metavar="AREA[,AREA]",
+                    help="run only these areas (repeatable); results of other areas already in the "
+                         "work dir stay in the report")
+    ap.add_argument("--skip", action="append", default=[], metavar="AREA[,AREA]")
+    ap.add_argument("--list", action="store_true", help="list the areas and exit")
+    ap.add_argument("--work", type=Path, default=DEFAULT_WORK,
+                    help=f"where each area's Markdown, JSON and log go (default {DEFAULT_WORK})")
+    ap.add_argument("--out-dir", type=Path, default=None,
+                    help="where REPORT.md, summary.json and the charts go (default bench/results; "
+                         "with --compare: WORK/report)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="run nothing: rebuild the report from the work dir")
+    ap.add_argument("--timeout-scale", type=float, default=1.0,
+                    help="multiply every area's time limit")
+    ap.add_argument("--compare", type=Path, default=None, metavar="SUMMARY",
+                    help="regression gate: compare the fresh ratios with this summary.json")
+    ap.add_argument("--margin", type=float, default=0.2,
+                    help="gate: largest allowed relative worsening of a ratio (default 0.2)")
+    ap.add_argument("--strict", action="store_true",
+                    help="gate: also fail when a baseline metric is missing from the fresh run")
+    ap.add_argument("--fresh", type=Path, default=None, metavar="SUMMARY",
+                    help="gate: compare this summary.json instead of running anything")
+    return ap.parse_args(argv)
+
+
+def run_gate(base_path: Path, fresh: dict, margin: float, strict: bool) -> int:
+    base = json.loads(base_path.read_text())
+    res = gate.compare(base, fresh, margin)
+    print(gate.render(res, strict, everything=True))
+    return 1 if res.failed(strict) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse_args(argv)
+    if a.list:
+        for area in AREAS:
+            print(f"{area.name:14s} {area.title}  [{area.script.relative_to(ROOT.parent)}]"
+                  + ("" if area.script.exists() else "  (script missing)"))
+        return 0
+    if a.fresh is not None:
+        if a.compare is None:
+            raise SystemExit("--fresh needs --compare BASELINE")
+        return run_gate(a.compare, json.loads(a.fresh.read_text()), a.margin, a.strict)
+    # Read the baseline before anything is written: it may be the file this run replaces.
+    baseline = a.compare.read_text() if a.compare else None
+    only, skip = _names(a.only), set(_names(a.skip))
+    areas = [x for x in AREAS if (not only or x.name in only) and x.name not in skip]
+    out_dir = a.out_dir or (a.work / "report" if a.compare else ROOT / "bench" / "results")
+    a.work.mkdir(parents=True, exist_ok=True)
+    if not a.report_only:
+        if not only:
+            # A whole run starts clean: no area's result of an earlier run may leak in.
+            for area in AREAS:
+                (a.work / area.name / "status.json").unlink(missing_ok=True)
+        if not only or not (a.work / "machine.json").exists():
+            (a.work / "machine.json").write_text(json.dumps(describe(ROOT), indent=1))
+        t0 = time.monotonic()
+        for area in areas:
+            print(f"[{time.strftime('%H:%M:%S')}] {area.name}: running "
+                  f"({'quick' if a.quick else 'full'}) ...", flush=True)
+            st = run_area(area, a.quick, a.work, a.timeout_scale)
+            took = f" in {st['seconds']:.0f} s" if st.get("seconds") is not None else ""
+            print(f"[{time.strftime('%H:%M:%S')}] {area.name}: {st['status']}{took}"
+                  + (f" — {st['note']}" if st.get("note") else ""), flush=True)
+        print(f"all areas done in {time.monotonic() - t0:.0f} s; work dir {a.work}")
+    command = " ".join([".venv/bin/python bench/run_all.py",
+                        *(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))])
+    summ = write(a.work, out_dir, command)
+    print(f"wrote {out_dir / 'REPORT.md'} and {out_dir / 'summary.json'} "
+          f"({len(summ['headlines'])} ratios)")
+    if baseline is not None:
+        assert a.compare is not None
+        tmp = a.work / "baseline-summary.json"
+        tmp.write_text(baseline)
+        return run_gate(tmp, summ, a.margin, a.strict)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
