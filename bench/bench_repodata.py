@@ -92,7 +92,7 @@ def child(tool: str, url: str, cache: str, mode: str) -> None:
                 names = len({n for i in indexes for n in i.loaded_names()})
         else:
             indexes = load_indexes([channel], ["linux-64"], specs=SPECS, cache_dir=Path(cache))
-            if all(i.form.endswith("+lazy") for i in indexes):
+            if all("+lazy" in i.form for i in indexes):
                 # A full index read lazily: decode what the solver would ask for.
                 records, names = _closure_from(indexes, SPECS)
             else:

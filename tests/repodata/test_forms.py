@@ -195,6 +195,12 @@ def test_full_index_with_specs_is_decoded_lazily(index4_server, reference, tmp_p
             ref["linux-64", rec.fn].depends,
         )
     assert len(_by_fn(got)) == len(ref)
+    again = load_indexes(
+        [channel(index4_server, "zst")], ["linux-64"], specs=["numpy"], cache_dir=tmp_path
+    )
+    assert [i.form for i in again] == ["zst+lazy-cache", "zst+lazy-cache"]
+    assert sorted(r.fn for r in again[0].by_name("numpy")) == sorted(r.fn for r in numpy)
+    assert len(_by_fn(again)) == len(ref)
 
 
 def test_constrained_names_are_fetched_but_not_followed(demo_server, tmp_path) -> None:

@@ -25,7 +25,7 @@ from naja.repodata import http
 from naja.repodata.context import Context
 from naja.repodata.errors import CorruptIndexError
 from naja.repodata.index import SubdirIndex
-from naja.repodata.lazy_json import LazyJsonIndex
+from naja.repodata.lazy_json import LAZY_FILE, LazyJsonIndex
 from naja.repodata.parsed import PARSED_FILE, parsed_key, read_parsed, write_parsed
 from naja.repodata.records import group_by_name
 from naja.repodata.shards import zstd_decompress
@@ -82,8 +82,9 @@ def _drop(directory: Path, state: SubdirState) -> None:
     if state.full is not None:
         with contextlib.suppress(OSError):
             (directory / state.full.file).unlink()
-    with contextlib.suppress(OSError):
-        (directory / PARSED_FILE).unlink()
+    for name in (PARSED_FILE, LAZY_FILE):
+        with contextlib.suppress(OSError):
+            (directory / name).unlink()
     state.full = None
 
 
@@ -213,6 +214,13 @@ def _load(
     kind = "local" if source is not None else _kind(fs.file)
     if raw is not None:
         return SubdirIndex(channel, subdir.value, raw=raw, form=kind + "+parsed-cache")
+    lazy_index = None
+    if lazy:
+        lazy_index = LazyJsonIndex.open(
+            directory, key, channel=channel.canonical_name, subdir=subdir.value
+        )
+        if lazy_index is not None:
+            return _lazy_subdir(channel, subdir, lazy_index, kind + "+lazy-cache")
     path = source or directory / fs.file
     try:
         data = path.read_bytes()
@@ -221,10 +229,11 @@ def _load(
     if source is None and hashlib.sha256(data).hexdigest() != fs.sha256:
         raise _Damaged("the cached file changed since it was downloaded")
     if lazy:
-        # Specs are known: decode only the names the solve asks for. No parsed cache is
-        # written (that needs every record decoded); a run without specs writes it.
+        # Specs are known: decode only the names the solve asks for. The full parsed cache
+        # needs every record decoded, so only the scan is saved; a run without specs
+        # writes the full one.
         try:
-            index = LazyJsonIndex(
+            lazy_index = LazyJsonIndex.scan(
                 _decode(fs.file, data),
                 channel=channel.canonical_name,
                 subdir=subdir.value,
@@ -232,14 +241,8 @@ def _load(
             )
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise _Damaged(f"not valid repodata: {exc}") from None
-        return SubdirIndex(
-            channel,
-            subdir.value,
-            names=index.names(),
-            fetch=index.records,
-            form=kind + "+lazy",
-            complete=True,
-        )
+        lazy_index.save(directory, key)
+        return _lazy_subdir(channel, subdir, lazy_index, kind + "+lazy")
     try:
         records = load_repodata(
             _decode(fs.file, data),
@@ -252,6 +255,14 @@ def _load(
     groups = group_by_name(records)
     write_parsed(directory, key, groups)
     return SubdirIndex(channel, subdir.value, records, groups=groups, form=kind)
+
+
+def _lazy_subdir(
+    channel: Channel, subdir: Platform, index: LazyJsonIndex, form: str
+) -> SubdirIndex:
+    return SubdirIndex(
+        channel, subdir.value, names=index.names(), fetch=index.records, form=form, complete=True
+    )
 
 
 def load_full(
