@@ -68,6 +68,13 @@ def _install_cli_args(quick: bool, work: Path) -> list[str]:
             "--cmd", f"{naja} create -y --override-channels -p {{prefix}} -c {{channel_url}} {{specs}}"]
 
 
+def _repodata_args(quick: bool, work: Path) -> list[str]:
+    # Its own data directory: the script empties `<data>/caches` at start and end, which would
+    # disturb (or be disturbed by) the owner running it by hand at the same time. Kept next
+    # to the areas' directories so the generated channel is reused from run to run.
+    return ["--data", str(work.parent / "repodata-data"), *(["--rounds", "1"] if quick else [])]
+
+
 def _fixed(full: list[str], quick: list[str]) -> Callable[[bool, Path], list[str]]:
     return lambda q, _work: list(quick if q else full)
 
@@ -80,7 +87,7 @@ AREAS: list[Area] = [
          SHARED / "bench" / "bench_install.py", _install_cli_args, 1200, 500, output="json",
          needs_bench_channel=True),
     Area("repodata", "Channel indexes over HTTP (shards and .zst)", BENCH / "bench_repodata.py",
-         _fixed([], ["--rounds", "1"]), 1500, 500, peer="py-rattler 0.28 Gateway"),
+         _repodata_args, 1500, 500, peer="py-rattler 0.28 Gateway"),
     Area("fetch", "Package downloads", BENCH / "bench_fetch.py",
          _fixed([], ["--rounds", "2"]), 900, 300, peer="py-rattler 0.28, curl"),
     Area("render", "Recipe rendering", BENCH / "bench_render.py",

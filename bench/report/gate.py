@@ -58,6 +58,10 @@ def compare(base: dict[str, Any], fresh: dict[str, Any], margin: float) -> GateR
                             "run: inputs differ, ratios may not be comparable")
     b, f = _index(base), _index(fresh)
     fresh_areas = fresh.get("areas", {})
+    for area, info in base.get("areas", {}).items():
+        mb, mf = info.get("mode"), fresh_areas.get(area, {}).get("mode")
+        if mb and mf and mb != mf and base.get("mode") == fresh.get("mode"):
+            res.warnings.append(f"{area}: baseline {mb} run, fresh {mf} run")
     for key in [*b, *(k for k in f if k not in b)]:
         area, metric = key
         hb, hf = b.get(key), f.get(key)

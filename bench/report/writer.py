@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,8 @@ def write(work: Path, out_dir: Path, command: str, areas: list[Area] = AREAS) ->
             lines += ["Not run in this report (`--only` / `--skip`).", ""]
             continue
         script = st.get("script", "")
-        lines.append(f"`{script}`{' ' + ' '.join(_short(st.get('argv', [])[1:])) if st.get('argv') else ''}"
+        args = shlex.join(_short(st.get("argv", [])[1:]))
+        lines.append(f"`{script}{' ' + args if args else ''}`"
                      f" — {st['status']}, {st.get('mode')} run"
                      + (f", {st['seconds']:.0f} s" if st.get("seconds") is not None else "")
                      + (f"; {st['note']}" if st.get("note") else "") + ".")
