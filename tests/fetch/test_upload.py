@@ -54,3 +54,28 @@ def test_upload_to_nowhere_is_a_network_error(tmp_path) -> None:
     src.write_bytes(b"x")
     with Downloader(fast_config()) as dl, pytest.raises(NetworkError, match="upload to"):
         dl.upload(f"http://127.0.0.1:{free_port()}/u", src)
+
+
+def test_put_to_nginx_over_https_and_read_it_back(nginx, tmp_path) -> None:
+    root = tmp_path / "www"
+    (tmp_path / "body").mkdir()
+    server = nginx(
+        root,
+        extra="location /incoming/ { dav_methods PUT; create_full_put_path on; "
+        "client_max_body_size 50m; client_body_temp_path "
+        f"{tmp_path / 'body'}; }}",
+    )
+    src = tmp_path / "pkg.conda"
+    src.write_bytes(DATA)
+    with Downloader(fast_config(ca_bundle=server.ca_cert)) as dl:
+        result = dl.upload(f"{server.https_url}/incoming/noarch/pkg.conda", src)
+        assert result.status in (201, 204)
+        from naja.fetch import DownloadRequest
+        from tests.fetch.conftest import sha256
+
+        back = dl.download(
+            DownloadRequest(
+                f"{server.url}/incoming/noarch/pkg.conda", tmp_path / "back", sha256=sha256(DATA)
+            )
+        )
+    assert back.path.read_bytes() == DATA
