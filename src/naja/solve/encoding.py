@@ -8,8 +8,9 @@ name's records are only looked up once some requirement or constraint mentions i
 Decisions follow conda's preferences: first installed packages (each keeps its record),
 then the requested specs in request order (each takes its best candidate, so requested
 versions are lexicographically highest), then every other open requirement in the order it
-appeared (breadth first from the request). After many conflicts the order switches to
-conflict activity, then fewest candidates left (fail first), which is what hard puzzles need.
+appeared (breadth first from the request). (Fewest-candidates-first and conflict-activity
+orders were tried: no fewer conflicts on the problem set or on pigeonhole puzzles, and far
+slower decisions on large indexes.)
 Before a candidate is decided its clauses are added (a look-ahead): one whose dependencies
 are already ruled out is refuted by propagation where it stands, not by a conflict that
 would backjump over everything decided since.
@@ -31,9 +32,6 @@ DEP = "dep"  # ("dep", var, spec_text): a record's dependency
 CON = "con"  # ("con", var, spec_text): a record's constraint on another name
 PIN = "pin"  # ("pin", pin_index): a pinned spec
 GROUP = "group"  # ("group", x, y): two records of one name
-
-# Conflicts after which decisions follow conflict activity instead of request order.
-HARD_AFTER = 1000
 
 
 _SPEC_CACHE: dict[str, Any] = {}
@@ -232,7 +230,10 @@ class Encoding:
         self.sat.add_clause(lits, tag)
         if n is not None and vars_:
             req = Requirement(parent, n, vars_, bits)
-            (self.reqs if parent else self.root_reqs).append(req)
+            if parent:
+                self.reqs.append(req)
+            else:
+                self.root_reqs.append(req)
 
     def constrain(self, var: int, spec: Any, tag: Any) -> None:
         """`var` allows only records matching `spec` for that spec's name."""
@@ -271,8 +272,6 @@ class Encoding:
             for v in req.vars:
                 if val[2 * v] == 0:
                     return self._pick(v)
-        if sat.conflicts > HARD_AFTER:
-            return self._decide_hard()
         # Then open dependencies in the order they appeared (breadth first from the request).
         reqs = self.reqs
         level = len(sat.trail_lim)
@@ -326,38 +325,6 @@ class Encoding:
                 if c.installed and val[2 * v] == 0:
                     return 2 * v
         return 0
-
-    def _decide_hard(self) -> int:
-        """After many conflicts: the open requirement with the fewest candidates left (fail
-        first, as resolvo does); the earliest one on ties, which keeps the search on the
-        part of the problem it started on (far fewer conflicts on pigeonhole-like puzzles
-        than breaking ties by conflict activity)."""
-        sat = self.sat
-        val, group_true = sat.val, sat.group_true
-        best: Requirement | None = None
-        best_count = 1 << 30
-        for req in self.reqs:
-            if val[2 * req.parent] != 1:
-                continue
-            n = req.name
-            t = group_true[n.gid]
-            if t and (req.bits >> (t - n.base)) & 1:
-                continue
-            count = 0
-            for v in req.vars:
-                if val[2 * v] == 0:
-                    count += 1
-                    if count >= best_count:
-                        break
-            if count < best_count:
-                best, best_count = req, count
-                if count <= 2:
-                    break  # an open requirement always has two free candidates or more
-        if best is not None:
-            for v in best.vars:
-                if val[2 * v] == 0:
-                    return self._pick(v)
-        return self.decide_soft()
 
     def model(self) -> list[Candidate]:
         """The chosen candidates, in the order they were chosen."""

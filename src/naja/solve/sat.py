@@ -61,8 +61,6 @@ class Sat:
     __slots__ = (
         "_conflict",
         "_pending",
-        "act_inc",
-        "activity",
         "antecedents",
         "brancher",
         "conflicts",
@@ -96,9 +94,6 @@ class Sat:
         self.expanded: list[bool] = [True]
         self.groups: list[list[int]] = []
         self.group_true: list[int] = []
-        # VSIDS at the level of groups (package names): names in recent conflicts score high.
-        self.activity: list[float] = []
-        self.act_inc = 1.0
         self.trail: list[int] = []
         self.trail_lim: list[int] = []
         self.qhead = 0
@@ -136,7 +131,6 @@ class Sat:
         if group:
             self.groups.append(list(vars_))
             self.group_true.append(0)
-            self.activity.append(0.0)
         return vars_
 
     def add_pair(self, x: int, y: int, tag: Any) -> Clause | None:
@@ -352,7 +346,7 @@ class Sat:
                 continue
             if restart_at is not None and self.conflicts >= restart_at:
                 # Luby restarts once the search is clearly hard: learnt clauses stay, and the
-                # brancher's activity order gets a fresh start from the top.
+                # decisions start again from the top with what they taught.
                 luby_i += 1
                 restart_at = self.conflicts + RESTART_UNIT * _luby(luby_i)
                 self._backtrack(0)
@@ -390,7 +384,6 @@ class Sat:
     def _analyze(self, conflict: Clause) -> tuple[Clause, int, list[Any]]:
         """1-UIP learning: the learnt clause (asserting literal first), backjump level, proof."""
         level, trail, reason = self.level, self.trail, self.reason
-        group, activity, inc = self.group, self.activity, self.act_inc
         cur = len(self.trail_lim)
         seen: set[int] = set()
         learnt: Clause = [0]
@@ -404,9 +397,6 @@ class Sat:
                 if v in seen:
                     continue
                 seen.add(v)
-                g = group[v]
-                if g >= 0:
-                    activity[g] += inc
                 lv = level[v]
                 if lv == cur:
                     counter += 1
@@ -428,10 +418,6 @@ class Sat:
         learnt[0] = p ^ 1
         if len(learnt) > 2:
             learnt = self._minimize(learnt, ants)
-        self.act_inc = inc / 0.95
-        if self.act_inc > 1e100:
-            self.activity[:] = [a * 1e-100 for a in activity]
-            self.act_inc *= 1e-100
         bt = 0
         if len(learnt) > 1:
             best = 1
