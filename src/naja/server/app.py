@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from naja import __version__
 from naja.server.bootstrap import prepare
@@ -29,6 +31,19 @@ def create_app(settings: Settings, plugins: Plugins | None = None, *, say=print)
         for router in routers:
             app.include_router(router)
     state.plugins.hook.server_startup(state=state)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        # Browsers on UI pages get an HTML page; API clients keep FastAPI's JSON errors.
+        if request.url.path == "/" or request.url.path.startswith("/ui/"):
+            from naja.server.routes.ui import render
+
+            request.state.ident = None
+            return render(
+                request, "error.html", exc.status_code,
+                code=exc.status_code, detail=exc.detail, title=str(exc.status_code),
+            )
+        return await http_exception_handler(request, exc)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict:

@@ -430,8 +430,11 @@ def post_key(request: Request, body: KeyIn) -> dict:
 
 @router.delete("/api-keys/{key_id}", status_code=204)
 def revoke_key(request: Request, key_id: int) -> Response:
-    state = _state(request)
-    ident = _changing(request)
+    revoke(_state(request), _changing(request), key_id)
+    return Response(status_code=204)
+
+
+def revoke(state, ident: Identity, key_id: int) -> None:
     user = require_user(ident, "manage")
     with state.db.session() as s:
         key = s.get(ApiKey, key_id)
@@ -441,7 +444,6 @@ def revoke_key(request: Request, key_id: int) -> Response:
         audit.record(s, ident.name, "key.revoke", target=key.prefix)
         s.commit()
     forget_cached_credentials()
-    return Response(status_code=204)
 
 
 def login_user(state, request: Request, username: str, password: str) -> tuple[str, str]:

@@ -1,0 +1,131 @@
+"""The web UI end to end in headless Chromium (Debian's, driven by Playwright): sign in,
+create a channel, upload, browse the package page, members, API keys, search, CSRF, sign
+out. Screenshots are kept in the test's tmp dir (printed at the end)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.index.pkgfactory import make_package
+from tests.server.servers import NajaServer
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "alice-password-1"
+
+
+@pytest.fixture(scope="module")
+def usrv(tmp_path_factory):
+    srv = NajaServer(tmp_path_factory.mktemp("ui") / "data")
+    with srv.client() as c:
+        for user in ("alice", "bob"):
+            assert c.post("/api/users", json={"username": user, "password": PASSWORD}).status_code == 201
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def page(tmp_path: Path):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is needed for the web UI tests (dev/system-deps)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        pg = context.new_page()
+        pg.set_default_timeout(15000)
+        yield pg
+        context.close()
+        browser.close()
+
+
+def test_web_ui_end_to_end(usrv, page, tmp_path: Path) -> None:
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    def shot(name: str) -> None:
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+    base = usrv.url
+    page.goto(base + "/")
+    assert page.inner_text("h1") == "Channels"
+    page.click("text=Sign in")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", "wrong")
+    page.click("button:has-text('Sign in')")
+    assert "wrong user name or password" in page.inner_text(".msg")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    assert "signed in as alice" in page.inner_text(".msg")
+    shot("01-home-signed-in")
+
+    page.fill("input[name=name]", "webchan")
+    page.fill("input[name=description]", "Made in the browser")
+    page.click("button:has-text('Create')")
+    assert page.inner_text("h1").startswith("webchan")
+    pkg = make_package(tmp_path / "webpkg-1.2-0.conda", "webpkg", "1.2", depends=["python >=3.9", "zlib"],
+                       files={f"lib/webpkg/mod{i}.py": b"x = 1\n" for i in range(5)})
+    page.set_input_files("input[name=file]", str(pkg))
+    page.click("button:has-text('Upload package')")
+    assert "uploaded noarch/webpkg-1.2-0.conda" in page.inner_text(".msg")
+    bad = tmp_path / "broken-1.0-0.conda"
+    bad.write_bytes(b"not a package")
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("button:has-text('Upload package')")
+    assert "upload refused" in page.inner_text(".msg")
+    shot("02-channel")
+
+    # Download it once, so the statistics plugin has something to show.
+    assert httpx.get(f"{base}/get/webchan/noarch/{pkg.name}").status_code == 200
+    page.click("a:has-text('webpkg')")
+    text = page.inner_text("main")
+    assert "1.2" in text and "noarch" in text and "python >=3.9" in text
+    assert "lib/webpkg/mod3.py" in text and "MIT" in text
+    assert "1 downloads" in page.inner_text(".panel")
+    shot("03-package")
+
+    page.goto(base + "/ui/channels/webchan")
+    page.fill("input[placeholder='user name']", "bob")
+    page.select_option("select[name=role]", "maintainer")
+    page.click("button:has-text('Add / change')")
+    assert "bob is now maintainer" in page.inner_text(".msg")
+    assert "maintainer" in page.inner_text("aside")
+    shot("04-members")
+
+    page.click("header >> text=API keys")
+    page.fill("input[name=description]", "ci key")
+    page.check("input[value=write]")
+    page.click("button:has-text('Create key')")
+    key = page.inner_text("#new-key").strip()
+    shot("05-keys")
+    with httpx.Client(base_url=base, headers={"X-API-Key": key}) as c:
+        assert c.get("/api/me").json()["username"] == "alice"
+        assert c.get("/api/me").json()["scopes"] == ["read", "write"]
+    page.click("button:has-text('Revoke')")
+    assert "key revoked" in page.inner_text(".msg")
+
+    page.fill("input[type=search]", "webp")
+    page.press("input[type=search]", "Enter")
+    assert "webchan" in page.inner_text("table")
+    shot("06-search")
+
+    # A forged form post with the session cookie but without the CSRF token is refused.
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    forged = httpx.post(f"{base}/ui/channels", data={"name": "forged"}, cookies=cookies)
+    assert forged.status_code == 403
+    assert httpx.get(f"{base}/api/channels/forged").status_code == 404
+
+    page.goto(base + "/ui/stats")
+    assert "webpkg-1.2-0.conda" in page.inner_text("table")
+    page.goto(base + "/ui/channels/missing")
+    assert page.inner_text("h1") == "404"
+    page.goto(base + "/")
+    page.click("button:has-text('Sign out')")
+    assert page.is_visible("text=Sign in")
+    print(f"\nscreenshots: {shots}")
