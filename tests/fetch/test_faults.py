@@ -241,3 +241,14 @@ def test_chunked_bodies_and_keep_alive_after_them(faulty, tmp_path) -> None:
         assert dl.download(again).path.read_bytes() == DATA
         # The trailer was consumed: the one connection was reused for the second request.
         assert sum(len(v) for v in dl.pool._idle.values()) == 1
+
+
+def test_a_trickling_server_is_abandoned_and_resumed(faulty, tmp_path) -> None:
+    faulty.add(PATH, DATA)
+    faulty.plan(PATH, Fault("trickle", after=1000, delay=0.05))
+    t0 = time.monotonic()
+    result = fetch(faulty, tmp_path / "p.conda", low_speed_limit=100_000, low_speed_time=0.3)
+    assert time.monotonic() - t0 < 3
+    assert result.path.read_bytes() == DATA
+    second = faulty.requests_for(PATH)[1].headers["range"]
+    assert second.startswith("bytes=") and second != "bytes=0-"

@@ -12,7 +12,8 @@ Fault kinds: `drop` (cut after `after` body bytes), `stall` (send `after` bytes 
 (no Content-Length, close after `after` bytes), `flip` (full length, byte at `after` inverted),
 `norange` (ignore Range, send the whole file as 200), `redirect` (302 to `location`),
 `changed` (serve `data` — another version of the file — with a new ETag), and `chunked` (no
-fault: the body in chunked transfer coding, `after` bytes per chunk).
+fault: the body in chunked transfer coding, `after` bytes per chunk), `trickle` (`after` bytes
+every `delay` s).
 
 PUT/POST bodies are stored in `server.uploads[path]` (201); `status` and `drop` (hang up after
 `after` body bytes) faults apply to them too.
@@ -147,6 +148,16 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "flip" and body:
             pos = min(fault.after, len(body) - 1)
             body = body[:pos] + bytes([body[pos] ^ 0xFF]) + body[pos + 1 :]
+        if fault is not None and fault.kind == "trickle":
+            # `after` bytes every `delay` seconds: alive, but hopelessly slow.
+            for i in range(0, len(body), max(1, fault.after)):
+                if owner.stopping.wait(fault.delay):
+                    break
+                self._write(body[i : i + max(1, fault.after)])
+                if self.close_connection:
+                    break
+            self.close_connection = True
+            return
         if fault is not None and fault.kind in ("drop", "stall"):
             self._write(body[: fault.after])
             if fault.kind == "stall":

@@ -55,6 +55,10 @@ class FetchConfig:
     mirror_cache: Path | None = None
     mirror_cache_ttl: float = 24 * 3600.0
     max_redirects: int = 10
+    # Abort (and retry/resume) a transfer slower than this many bytes/s over
+    # `low_speed_time` seconds; 0 turns it off.
+    low_speed_limit: int = 1024
+    low_speed_time: float = 30.0
     resume: bool = True
     # Report every file's sha256 even when the request gives none to verify (the package
     # cache records it); off saves ~30% CPU per byte on unverified downloads.

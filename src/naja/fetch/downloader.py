@@ -133,7 +133,7 @@ class Downloader:
             bytes_total=request.size,
             interval=self.config.progress_interval,
         )
-        result = fetch(self, Job(request, progress, self.buffer))
+        result = fetch(self, self._job(request, progress))
         if result.error is not None:
             raise result.error
         return result
@@ -317,8 +317,17 @@ class Downloader:
         order = sorted(range(len(requests)), key=lambda i: -(requests[i].size or 0))
         futures: list[Future[DownloadResult] | None] = [None] * len(requests)
         for i in order:
-            futures[i] = executor.submit(fetch, self, Job(requests[i], progress, self.buffer))
+            futures[i] = executor.submit(fetch, self, self._job(requests[i], progress))
         return [f for f in futures if f is not None]
+
+    def _job(self, request: DownloadRequest, progress: ProgressTracker) -> Job:
+        return Job(
+            request,
+            progress,
+            self.buffer,
+            low_speed_limit=self.config.low_speed_limit,
+            low_speed_time=self.config.low_speed_time,
+        )
 
     def _probe(self, url: str) -> tuple[float, float]:
         """Latency (s to first byte) and throughput (B/s) of a small ranged GET of `url`."""

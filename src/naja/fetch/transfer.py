@@ -177,6 +177,8 @@ class Job:
     request: DownloadRequest
     progress: ProgressTracker
     buffer: Callable[[], memoryview]
+    low_speed_limit: int = 0
+    low_speed_time: float = 30.0
     etag: str | None = None
     last_modified: str | None = None
 
@@ -505,9 +507,25 @@ def _handle(job: Job, part: Partial, response: Response, url: str) -> str | None
     fd = part.fd
     digests = part.digests
     progress = job.progress
+    # A server trickling a few bytes now and then never trips the read timeout; this does
+    # (curl's --speed-limit/--speed-time).
+    window = job.low_speed_time
+    floor = job.low_speed_limit * window
+    window_start = time.monotonic()
+    window_bytes = 0
     while n := response.readinto(view):
         chunk = view[:n]
         digests.update(chunk)
         _write_all(fd, chunk)
         progress.advance(job, n)
+        if floor:
+            window_bytes += n
+            now = time.monotonic()
+            if now - window_start >= window:
+                if window_bytes < floor:
+                    raise Retryable(
+                        f"slower than {job.low_speed_limit} bytes/s for {window:g}s",
+                        connection=True,
+                    )
+                window_start, window_bytes = now, 0
     return None
