@@ -358,3 +358,58 @@ def test_gate_command_exit_status(tmp_path: Path) -> None:
     assert main(["--compare", str(base), "--fresh", str(good)]) == 0
     assert main(["--compare", str(base), "--fresh", str(bad), "--margin", "0.2"]) == 1
     assert main(["--compare", str(base), "--fresh", str(bad), "--margin", "0.6"]) == 0
+
+
+def test_gate_warns_when_an_area_changed_mode() -> None:
+    base = {**_summary(a=1.0), "areas": {"solve": {"status": "ok", "mode": "full"}}}
+    fresh = {**_summary(a=1.0), "areas": {"solve": {"status": "ok", "mode": "quick"}}}
+    assert any("solve" in w for w in gate.compare(base, fresh, 0.2).warnings)
+
+
+# --- running an area ------------------------------------------------------------------------
+
+
+def _script(tmp_path: Path, body: str) -> Path:
+    p = tmp_path / "bench_fake.py"
+    p.write_text(
+        "import argparse, sys, time\n"
+        "from pathlib import Path\n"
+        "ap = argparse.ArgumentParser()\n"
+        'ap.add_argument("--out", type=Path)\n'
+        'ap.add_argument("--repeat", type=int, default=5)\n'
+        "a = ap.parse_args()\n" + body
+    )
+    return p
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "note"),
+    [
+        ('a.out.write_text(f"| case | naja | py-rattler |\\n|---|---|---|\\n| x{a.repeat} | 1 ms | 2 ms |\\n")\n',
+         "ok", ""),
+        ('a.out.write_text("# partial\\n")\nsys.exit(3)\n', "ok", "exit code 3 after writing"),
+        ("sys.exit(2)\n", "failed", "exit code 2, no result file"),
+        ("time.sleep(30)\n", "timeout", "stopped after"),
+    ],
+)
+def test_run_area_statuses(tmp_path: Path, body: str, status: str, note: str) -> None:
+    from bench.report.areas import Area
+    from bench.report.runner import load_status, run_area
+
+    area = Area("fake", "Fake", _script(tmp_path, body),
+                lambda quick, _w: ["--repeat", "1" if quick else "9"], timeout=60, quick_timeout=2)
+    st = run_area(area, quick=True, work=tmp_path / "work")
+    assert st["status"] == status
+    assert note in st["note"]
+    assert load_status(tmp_path / "work", "fake") == st
+    if status == "ok" and not note:
+        assert "x1" in (tmp_path / "work" / "fake" / "result.md").read_text()
+
+
+def test_run_area_missing_script(tmp_path: Path) -> None:
+    from bench.report.areas import Area
+    from bench.report.runner import run_area
+
+    area = Area("gone", "Gone", tmp_path / "bench_gone.py", lambda q, w: [], 10, 10)
+    st = run_area(area, quick=False, work=tmp_path)
+    assert st["status"] == "missing" and "does not exist" in st["note"]
