@@ -448,5 +448,9 @@ def send_request(
         except BaseException:
             conn.close()
             raise
-        return Response(conn, pool, status, reason, head, method)
+        try:
+            return Response(conn, pool, status, reason, head, method)
+        except BaseException:
+            conn.close()
+            raise
     raise ProtocolError("the server closed every connection before answering")
