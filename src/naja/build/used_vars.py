@@ -1,14 +1,13 @@
 """Which variant keys an output reads: found statically in the raw recipe, before rendering.
 
-Every name read by a `${{ }}` template or an `if:` condition counts (in all branches, as
-rattler-build does), names of context variables are followed to what they read, and a bare
-package name in `build`/`host` requirements that is also a variant key counts too (it gets pinned
-from the variant).
+The static scan (every name any template or condition could read, in all branches) gives the
+keys whose combinations are rendered; after rendering, the names actually read, bare
+`build`/`host` requirement names that are variant keys, and virtual packages in `run` decide
+what the output's variant records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from naja.build.jinja_env import expression_variables, is_template, template_variables
@@ -57,23 +56,6 @@ def _bare(node: Node | None, out: set[str]) -> None:
     elif isinstance(node, Map):
         for key in ("then", "else"):
             _bare(node.items.get(key), out)
-
-
-def expand_context(names: set[str], context_vars: Mapping[str, frozenset[str]]) -> set[str]:
-    """Follow names that are context variables to the names their templates read."""
-    result = set(names)
-    todo = [n for n in names if n in context_vars]
-    seen: set[str] = set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        for dep in context_vars[name]:
-            result.add(dep)
-            if dep in context_vars and dep not in seen:
-                todo.append(dep)
-    return result
 
 
 def script_variables(node: Node | None, out: set[str], inside: bool = False) -> None:
