@@ -170,3 +170,36 @@ def test_forms_outside_the_layout_are_absent(registry, fn: str) -> None:  # noqa
     reg = registry()
     with Downloader() as dl:
         assert http.get(dl, reg.oci_url(f"ns/chan/noarch/{fn}")).status == 404
+
+
+def test_token_flow_anonymous_pull_and_authenticated_push(registry, tmp_path: Path) -> None:  # noqa: F811
+    """A registry with token auth (as ghcr.io): anyone gets pull tokens from the realm named
+    in the challenge, the user's basic credentials get pull+push tokens."""
+    reg = registry(auth=("alice", "t0ken-Pw"), token=True)
+    url = reg.oci_url("ns/chan")
+    creds = {reg.host: {"BasicHTTP": {"username": "alice", "password": "t0ken-Pw"}}}
+    up = naja(
+        "upload",
+        "--to",
+        url,
+        "--promote",
+        *map(str, PACKAGES),
+        env=isolated_env(tmp_path / "alice", creds),
+    )
+    assert up.returncode == 0, up.stderr
+    assert {"scope": "repository:ns/chan/noarch/dependent:pull,push", "subject": "alice"} in (
+        reg.token_requests
+    )
+
+    anonymous = isolated_env(tmp_path / "anon")
+    before = len(reg.token_requests)
+    prefix = tmp_path / "env"
+    out = create(prefix, url, "dependent", "small-executable", env=anonymous)
+    assert out.returncode == 0, out.stderr
+    assert (prefix / "bin" / "small").is_file()
+    pulls = reg.token_requests[before:]
+    assert {"scope": "repository:ns/chan/noarch/repodata.json:pull", "subject": ""} in pulls
+    assert {"scope": "repository:ns/chan/noarch/small-executable:pull", "subject": ""} in pulls
+
+    push = naja("upload", "--to", url, "--force", str(PACKAGES[0]), env=anonymous)
+    assert push.returncode != 0 and "needs credentials" in push.stderr
