@@ -33,6 +33,10 @@ Examples:
 @click.option(
     "--max-unpacked", default=8 << 30, show_default=True, type=int, help="Largest unpacked package."
 )
+@click.option(
+    "--proxy-ttl", default=600, show_default=True, type=int,
+    help="Seconds a proxy channel's index is served before a background refresh.",
+)
 @click.option("--plugin", "plugins", multiple=True, help="Extra plugin module (repeatable).")
 @click.option("--log-level", default="warning", show_default=True, help="uvicorn log level.")
 def server(
@@ -46,6 +50,7 @@ def server(
     workers: int,
     max_upload: int,
     max_unpacked: int,
+    proxy_ttl: int,
     plugins: tuple[str, ...],
     log_level: str,
 ) -> None:
@@ -70,6 +75,7 @@ def server(
         max_upload=max_upload,
         max_unpacked=max_unpacked,
         plugins=list(plugins),
+        proxy_ttl=proxy_ttl,
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Migrate and create the admin once, here, before any worker starts.

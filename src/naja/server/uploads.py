@@ -65,6 +65,8 @@ def store_package(
             raise HTTPException(404, f"channel {channel_name!r} not found")
         info = create_channel(state, ident, channel_name)
     require(state, ident, info, "write")
+    if info.mode:
+        raise HTTPException(409, f"{info.name} is a {info.mode} of {info.upstream}; upload there")
     try:
         check_filename(filename)
         if path.stat().st_size > state.settings.max_upload:
