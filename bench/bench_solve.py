@@ -1,7 +1,8 @@
 """naja.solve against py-rattler (resolvo) on the shared solver problem set, in one run.
 
-For every problem: load (naja: read + decode the channels' repodata.json into records;
-rattler: open SparseRepoData, which parses lazily inside its solve) and solve, each the
+For every problem: load (naja: read + decode the channels' repodata.json into records and
+index them by name; rattler: open SparseRepoData, which parses lazily inside its solve)
+and solve, each the
 median of --repeat runs, then ratios naja/rattler. Writes bench/results/solve.md.
 
     .venv/bin/python bench/bench_solve.py [--repeat 5] [--only id,id] [--out PATH]
@@ -24,7 +25,7 @@ REPODATA = SHARED / "corpora" / "repodata"
 sys.path.insert(0, str(ROOT / "src"))
 
 from naja.errors import NajaError  # noqa: E402
-from naja.solve import SolveRequest, Unsatisfiable, solve  # noqa: E402
+from naja.solve import ListSource, SolveRequest, Unsatisfiable, solve  # noqa: E402
 from naja.specs.repodata import load_repodata  # noqa: E402
 
 # The pigeonhole sudoku: naja gives up after this many conflicts (see tests/solve).
@@ -44,7 +45,8 @@ def naja_run(p: dict) -> tuple[str, float, float, dict[str, str]]:
             f = REPODATA / c / sub / "repodata.json"
             if f.exists():
                 recs.extend(load_repodata(f.read_bytes(), channel=c, subdir=sub))
-        chans.append(recs)
+        # Indexed by name once, as rattler's SparseRepoData is when opened.
+        chans.append(ListSource(recs))
     t1 = time.perf_counter()
     req = SolveRequest(
         specs=p["specs"],
@@ -193,9 +195,12 @@ def write_report(rows: list[dict], out: Path, repeat: int) -> None:
         "# naja.solve vs py-rattler 0.28 (resolvo)",
         "",
         f"Shared problem set ({len(rows)} problems), both in one process, median of {repeat} "
-        "runs each; 2-core VM. *load* is naja reading + decoding every record of the "
-        "channels, rattler opening its SparseRepoData (it parses the records it needs "
-        "lazily inside *solve*). Ratios are naja / rattler.",
+        "runs each; 2-core VM shared with other work (load average "
+        f"{os.getloadavg()[0]:.1f} at the end of the run: absolute times are noisy, the "
+        "ratios less so since both solvers run interleaved). *load* is naja reading + "
+        "decoding every record of the channels and indexing them by name, rattler opening "
+        "its SparseRepoData (it parses the records it needs lazily inside *solve*). Ratios "
+        "are naja / rattler.",
         "",
         f"- outcome agrees with rattler: **{agree}/{len(rows)}**",
         f"- requested versions vs rattler: better {counts['better']}, tie {counts['tie']}, "
