@@ -119,3 +119,12 @@ def test_hash_and_build_string() -> None:
 )
 def test_dependency_printing(spec: str, printed: str) -> None:
     assert format_dependency(spec) == printed
+
+
+def test_zip_keys_with_unequal_lengths_point_at_the_file(tmp_path: Path) -> None:
+    ci = tmp_path / "ci.yaml"
+    ci.write_text("python: ['3.10', '3.11']\nnumpy: ['2']\nzip_keys:\n  - [python, numpy]\n")
+    with pytest.raises(RecipeError) as info:
+        load_variant_config([ci], platform_variables("linux-64", "linux-64"))
+    assert f"{ci}:4:3" in str(info.value)
+    assert "python: 2, numpy: 1" in str(info.value)

@@ -145,21 +145,37 @@ def load_variant_file(path: Path, platform_vars: Mapping[str, Any]) -> VariantCo
         text = _strip_legacy_selectors(text, variables)
     root = parse_yaml(text, path)
     config = VariantConfig()
+    zip_node: Node | None = None
     if root is None or (isinstance(root, Scalar) and plain_value(root) is None):
         return config
     if not isinstance(root, Map):
         raise root.error("a variant file must be a mapping of keys to lists of values")
     for key, node in root.items.items():
         if key == "zip_keys":
-            groups = _zip_groups(node)
-            config.zip_keys = groups
+            zip_node = node
+            config.zip_keys = _zip_groups(node)
             continue
         if key in _META_KEYS:
             continue
         values = _values(node, variables)
         if values:
             config.values[key] = values
+    _check_zip_lengths(config, zip_node)
     return config
+
+
+def _check_zip_lengths(config: VariantConfig, zip_node: Node | None) -> None:
+    """Keys zipped together in one file must have as many values as each other."""
+    if zip_node is None:
+        return
+    for group in config.zip_keys:
+        lengths = {k: len(config.values[k]) for k in group if k in config.values}
+        if len(set(lengths.values())) > 1:
+            counts = ", ".join(f"{k}: {n}" for k, n in lengths.items())
+            raise zip_node.error(
+                f"zip_keys group {group} zips keys with different numbers of values ({counts})",
+                hint="give every key of a zip group the same number of values",
+            )
 
 
 def _zip_groups(node: Node) -> list[list[str]]:
