@@ -10,9 +10,16 @@ engine knows nothing about packages: it asks its `Brancher` what to decide next 
 when a variable first becomes true (so the brancher can add that variable's clauses lazily).
 
 Pieces: two-watched-literal propagation over clauses, native at-most-one groups and negative
-pairs (`not (x and y)`), 1-UIP conflict analysis with non-chronological backjumping, and a
-proof log (the clauses each learnt clause was resolved from) that `core()` walks to return
-the original constraints behind a level-0 conflict.
+pairs (`not (x and y)`), 1-UIP conflict analysis (with the cheap clause minimisation) and
+non-chronological backjumping, Luby restarts once a search is clearly hard, and a proof log
+(the clauses each learnt clause was resolved from) that `core()` walks to return the
+original constraints behind a level-0 conflict.
+
+Clauses may arrive at any time. One that is unit under the current assignment implies its
+literal at the level of its highest false literal, which may be below the current level;
+such a literal stays on the trail when backtracking to that level (a partial form of
+chronological backtracking). Without this, a refuted candidate would be forgotten by the
+next backjump and re-refuted by a conflict that throws away every decision made since.
 """
 
 from __future__ import annotations
