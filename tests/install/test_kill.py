@@ -39,10 +39,10 @@ def kill_channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_channel(root, pkgs)
 
 
-def _start(prefix: Path, cache: Path, channel: Path) -> subprocess.Popen[str]:
+def _start(prefix: Path, cache: Path, channel: Path, mode: str = "warm") -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]))
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.install.tx_worker", str(prefix), str(cache), str(channel)],
+        [sys.executable, "-m", "tests.install.tx_worker", str(prefix), str(cache), str(channel), mode],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
     )
 
@@ -55,14 +55,16 @@ def test_kill_at_random_points(tmp_path: Path, kill_channel: Path) -> None:
     new_names = {"newx-1.0", "newy-1.0", "newz-1.0"}
     old_names = {"oldx-1.0", "oldy-1.0"}
 
-    # Calibrate: how long does the transaction take in the child?
-    prefix = tmp_path / "calib"
-    install(prefix, old, cache=cache)
-    p = _start(prefix, cache_dir, kill_channel)
-    out, err = p.communicate(timeout=120)
-    assert p.returncode == 0, err
-    duration = float(out.split()[-1])
-    assert consistent(prefix) == new_names
+    # Calibrate: how long does the install take in the child, with and without a warm cache?
+    duration = {}
+    for mode in ("warm", "cold"):
+        prefix = tmp_path / f"calib-{mode}"
+        install(prefix, old, cache=cache)
+        p = _start(prefix, cache_dir if mode == "warm" else tmp_path / "calib-pkgs", kill_channel, mode)
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        duration[mode] = float(out.split()[-1])
+        assert consistent(prefix) == new_names
 
     rng = random.Random(1234)
     outcomes = {"old": 0, "new": 0}
@@ -70,10 +72,14 @@ def test_kill_at_random_points(tmp_path: Path, kill_channel: Path) -> None:
         prefix = tmp_path / f"run{run}"
         install(prefix, old, cache=cache)
         before = snapshot(prefix)
-        p = _start(prefix, cache_dir, kill_channel)
+        # Odd runs are cold: the kill may land while packages are still being extracted (into
+        # a cache of their own, which the next run then has to cope with).
+        mode = "cold" if run % 2 else "warm"
+        run_cache = cache_dir if mode == "warm" else tmp_path / f"pkgs-{run}"
+        p = _start(prefix, run_cache, kill_channel, mode)
         assert p.stdout is not None
         assert p.stdout.readline().strip() == "go"
-        time.sleep(rng.uniform(0, duration * 1.2))
+        time.sleep(rng.uniform(0, duration[mode] * 1.2))
         # Every fourth run is a Ctrl-C (the process rolls back itself), the rest kill -9.
         p.send_signal(signal.SIGINT if run % 4 == 3 else signal.SIGKILL)
         p.communicate(timeout=60)
@@ -88,8 +94,8 @@ def test_kill_at_random_points(tmp_path: Path, kill_channel: Path) -> None:
             outcomes["new"] += 1
         # and the prefix stays usable: the next transaction goes through
         stale = [r for r in installed_records(prefix) if r.name.startswith("old")]
-        install(prefix, [recs["newx"], recs["newy"], recs["newz"]], stale, cache=cache)
+        install(prefix, [recs["newx"], recs["newy"], recs["newz"]], stale, cache=PackageCache([run_cache]))
         assert consistent(prefix) == new_names
     # The random points must have hit both sides of the commit at least once.
-    print(f"transaction {duration:.3f}s; outcomes {outcomes}")
+    print(f"install warm {duration['warm']:.3f}s cold {duration['cold']:.3f}s; outcomes {outcomes}")
     assert outcomes["old"] and outcomes["new"], outcomes

@@ -237,7 +237,7 @@ def test_keyboard_interrupt_rolls_back(tmp_path: Path, channel, cache) -> None:
     assert snapshot(prefix) == before
 
 
-@pytest.mark.parametrize("label", ["journal-written", "unlinked:a", "clobbers-stashed", "linked:a",
+@pytest.mark.parametrize("label", ["journal-written", "unlinked:a", "unlink-done", "linked:a",
                                    "linked:b", "links-done", "meta:a", "history", "committed"])
 def test_recover_after_crash_at(tmp_path: Path, channel, cache, label: str) -> None:
     """A crash (the process vanishing) at each step: the journal lets the next run finish or undo."""

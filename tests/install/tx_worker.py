@@ -1,6 +1,7 @@
-"""Child process for the kill tests: `python -m tests.install.tx_worker PREFIX CACHE CHANNEL`
+"""Child process for the kill tests: `python -m tests.install.tx_worker PREFIX CACHE CHANNEL MODE`
 installs the channel's "new" set into PREFIX, saying `go` on stdout just before it starts and
-the seconds it took at the end."""
+the seconds it took at the end. MODE "warm" fills the package cache first (the install is then
+only the transaction); "cold" leaves the downloads and extraction inside the install."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from tests.install.pkgmaker import channel_records
 
 
 def main() -> None:
-    prefix, cache, channel = sys.argv[1:4]
+    prefix, cache, channel, mode = sys.argv[1:5]
     recs = channel_records(Path(channel))
     new = [r for name, r in sorted(recs.items()) if name.startswith("new")]
     cache_obj = PackageCache([cache])
-    cache_obj.populate(new)  # warm: the transaction itself is what gets killed
+    if mode == "warm":
+        cache_obj.populate(new)
     old = [r for r in installed_records(prefix) if not r.name.startswith("new")]
     print("go", flush=True)
     t0 = time.perf_counter()

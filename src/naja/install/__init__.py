@@ -180,11 +180,15 @@ def install(
         if progress:
             progress(ProgressEvent("download", ev.total_downloaded, ev.total_bytes or 0, ev.name))  # type: ignore[attr-defined]
 
-    packages = cache.populate(
-        todo, jobs=jobs, fetch=fetch, on_done=extracted, on_download=downloaded if progress else None
+    # Packages are fetched and extracted in the background and linked as each one is ready.
+    packages = cache.stream(
+        todo,
+        specs=spec_by_name,
+        on_ready=extracted,
+        jobs=jobs,
+        fetch=fetch,
+        on_download=downloaded if progress else None,
     )
-    for p in packages:
-        p.requested_spec = spec_by_name.get(p.record.name)
     tx = Transaction(
         prefix,
         unlink=unlink,

@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import queue
 import shutil
 import tempfile
+import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -245,10 +247,14 @@ class PackageCache:
         fetch: Fetcher | None = None,
         on_done: Callable[[PackageToLink], None] | None = None,
         on_download: Callable[[Any], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> list[PackageToLink]:
         """Make every record available extracted, in parallel (threads: zstd, bz2, hashing and
-        file writes release the GIL). Returns them in the order given. `on_download` receives
-        the download engine's `naja.fetch.ProgressEvent`s (from its threads)."""
+        file writes release the GIL). Returns them in the order given. `on_done` is called
+        (from worker threads) as each one is ready; `on_download` receives the download
+        engine's `naja.fetch.ProgressEvent`s. Setting `stop` (or a failure) skips the packages
+        not started yet."""
+        stop = stop or threading.Event()
         records = list(records)
         out: list[PackageToLink | None] = [None] * len(records)
         todo: list[int] = []
@@ -264,7 +270,13 @@ class PackageCache:
         todo.sort(key=lambda i: -(records[i].size or 0))
 
         def work(i: int, archive: Path | None = None) -> None:
-            pkg = self.ensure(records[i], fetch=fetch, archive=archive, verified=archive is not None)
+            if stop.is_set():
+                return
+            try:
+                pkg = self.ensure(records[i], fetch=fetch, archive=archive, verified=archive is not None)
+            except BaseException:
+                stop.set()
+                raise
             out[i] = pkg
             if on_done:
                 on_done(pkg)
@@ -284,6 +296,19 @@ class PackageCache:
                 for fut in futures:
                     fut.result()
         return [p for p in out if p is not None]
+
+    def stream(
+        self,
+        records: Sequence[RepoDataRecord],
+        *,
+        specs: dict[str, str] | None = None,
+        on_ready: Callable[[PackageToLink], None] | None = None,
+        **options: Any,
+    ) -> Arrivals:
+        """The records' packages as a LinkSource for `Transaction`: fetched and extracted in
+        the background, handed over one by one as they are ready (`specs` fills in each
+        one's requested_spec by name; `on_ready` sees each as it is handed over)."""
+        return Arrivals(self, records, options, specs or {}, on_ready)
 
     def _download_then(
         self,
@@ -398,3 +423,50 @@ def _disk_size(path: str) -> int:
                 seen.add(st.st_ino)
                 total += st.st_size
     return total
+
+
+class Arrivals:
+    """Packages of `records`, extracted by `PackageCache.populate` in a background thread and
+    yielded as each is ready (in any order); a failure is raised from the iteration."""
+
+    _END = object()
+
+    def __init__(
+        self,
+        cache: PackageCache,
+        records: Sequence[RepoDataRecord],
+        options: dict[str, Any],
+        specs: dict[str, str],
+        on_ready: Callable[[PackageToLink], None] | None,
+    ) -> None:
+        self.records = list(records)
+        self._cache = cache
+        self._options = options
+        self._specs = specs
+        self._on_ready = on_ready
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._stop = threading.Event()
+
+    def _populate(self) -> None:
+        try:
+            self._cache.populate(self.records, on_done=self._queue.put, stop=self._stop, **self._options)
+            self._queue.put(self._END)
+        except BaseException as e:
+            self._queue.put(e)
+
+    def __iter__(self) -> Iterator[PackageToLink]:
+        threading.Thread(target=self._populate, name="naja-populate", daemon=True).start()
+        for _ in range(len(self.records)):
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                raise item
+            if item is self._END:
+                return
+            item.requested_spec = self._specs.get(item.record.name, item.requested_spec)
+            if self._on_ready:
+                self._on_ready(item)
+            yield item
+
+    def cancel(self) -> None:
+        """Skip the packages not started yet (the transaction failed)."""
+        self._stop.set()

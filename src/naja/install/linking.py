@@ -180,6 +180,8 @@ class BulkLinks:
         self._can_reflink = can_reflink
         self._stop = threading.Event()
         self._queue: queue.SimpleQueue[list[tuple[str, str]] | None] = queue.SimpleQueue()
+        self._pending = 0  # batches fed and not yet finished
+        self._idle = threading.Condition()
         workers = max(1, workers)
         # Own completion flags: an interrupted Thread.join() can mark a running thread as
         # stopped (CPython's bpo-45274 handling), so is_alive()/join() cannot be trusted here.
@@ -213,7 +215,17 @@ class BulkLinks:
     def feed(self, pairs: list[tuple[str, str]]) -> None:
         # Small batches let every thread share one big package.
         for i in range(0, len(pairs), self.BATCH):
+            with self._idle:
+                self._pending += 1
             self._queue.put(pairs[i : i + self.BATCH])
+
+    def drain(self) -> None:
+        """Wait until every batch fed so far is linked (or the threads stopped on an error)."""
+        with self._idle:
+            while self._pending and not self._stop.is_set():
+                self._idle.wait(0.05)
+        if self.errors:
+            raise self.errors[0]
 
     def close(self) -> None:
         """No more batches: threads end once the queue is drained."""
@@ -226,7 +238,12 @@ class BulkLinks:
                 batch = self._queue.get()
                 if batch is None:
                     break
-                _link_chunk(self._linker, batch, self._can_reflink, self._stop)
+                try:
+                    _link_chunk(self._linker, batch, self._can_reflink, self._stop)
+                finally:
+                    with self._idle:
+                        self._pending -= 1
+                        self._idle.notify_all()
         except BaseException as e:
             self.errors.append(e)
             self._stop.set()

@@ -1,13 +1,18 @@
 """Applying unlink + link to a prefix so that it ends in the old state or the new one, never half.
 
-Before anything changes, a journal (`conda-meta/.naja-transaction.journal`) lists every path the
-transaction may create and which of them already existed. Files of removed packages, and files
-that a new package overwrites, are not deleted but moved (same-filesystem renames) into
-`conda-meta/.naja-backup/`. Rolling back therefore means: delete what the journal says may be
-new, move the backup back. Committing means: mark the journal committed, drop the backup, drop
-the journal. A process killed at any point leaves the journal behind, and the next naja run on
-the prefix (`recover`) finishes a committed transaction or undoes an uncommitted one — under a
-`flock` on the prefix so two processes never work on it at once.
+The journal (`journal.py`) says, before anything is touched, which packages go and — package by
+package, before that package's first file — every path a new package may create and which of
+those existed. Files of removed packages, and files a new package overwrites, are not deleted
+but moved (same-filesystem renames) into `conda-meta/.naja-backup/`. Rolling back therefore
+means: delete what the journal says may be new, move the backup back. Committing means: mark
+the journal committed, drop the backup, drop the journal. A process killed at any point leaves
+the journal behind, and the next naja run on the prefix (`recover`) finishes a committed
+transaction or undoes an uncommitted one — under a `flock` on the prefix so two processes never
+work on it at once.
+
+New packages are linked in the order they become available (`link` may be a stream that the
+package cache fills while it downloads and extracts), so linking overlaps extraction; where two
+new packages share a path, the later one in link order wins whatever the arrival order.
 """
 
 from __future__ import annotations
@@ -16,14 +21,22 @@ import contextlib
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-
-import msgspec
+from typing import Protocol
 
 from naja.errors import NajaError
 from naja.install.errors import InstallError, TransactionError
 from naja.install.history import append_history, history_block, history_size, truncate_history
+from naja.install.journal import (
+    JOURNAL,
+    JOURNAL_TMP,
+    Header,
+    Journal,
+    JournalWriter,
+    Package,
+    read_journal,
+)
 from naja.install.linking import HARDLINK, PROBE_PREFIX, BulkLinks, Linker
 from naja.install.locks import FileLock
 from naja.install.noarch import PythonInfo, compile_pyc, python_runs
@@ -42,34 +55,10 @@ from naja.install.prefix_records import (
     write_record,
 )
 from naja.install.scripts import run_script
-from naja.specs.records import PrefixRecord
+from naja.specs.records import PrefixRecord, RepoDataRecord
 
-JOURNAL = f"{CONDA_META}/.naja-transaction.journal"
 BACKUP = f"{CONDA_META}/.naja-backup"
 PREFIX_LOCK = f"{CONDA_META}/.naja-prefix.lock"
-
-_JOURNAL_TMP = ".naja-transaction.journal.tmp"
-
-APPLYING = "applying"
-COMMITTED = "committed"
-
-
-class Journal(msgspec.Struct, kw_only=True):
-    """What a crashed transaction needs for the next run to finish or undo it."""
-
-    version: int = 1
-    state: str = APPLYING
-    started: float = 0.0
-    unlink: list[str] = []  # conda-meta file names of removed packages
-    link: list[str] = []  # conda-meta file names of added packages
-    targets: list[str] = []  # every prefix-relative path the link phase may create
-    preexisting: list[str] = []  # those of `targets` that existed before the transaction
-    unlinked_paths: list[str] = []  # paths of removed packages (their folders get pruned)
-    history_size: int = -1  # conda-meta/history size before, for truncating on undo
-
-
-_journal_decoder = msgspec.json.Decoder(Journal)
-
 
 @dataclass
 class ProgressEvent:
@@ -93,30 +82,6 @@ class TransactionResult:
     messages: list[str] = field(default_factory=list)
     # Seconds per step (plan, unlink, link, pyc, meta, ...), for --json output and benchmarks.
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def _write_journal(prefix: str, journal: Journal) -> None:
-    path = os.path.join(prefix, JOURNAL)
-    tmp = os.path.join(prefix, CONDA_META, _JOURNAL_TMP)
-    with open(tmp, "wb") as f:
-        f.write(msgspec.json.encode(journal))
-    os.replace(tmp, path)
-
-
-def _read_journal(prefix: str) -> Journal | None:
-    path = os.path.join(prefix, JOURNAL)
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return None
-    try:
-        return _journal_decoder.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        raise InstallError(
-            f"the transaction journal {path} is damaged",
-            hint="inspect the environment by hand, then delete the journal",
-        ) from None
 
 
 def _remove_path(path: str) -> None:
@@ -175,6 +140,7 @@ def _stash(prefix: str, rel: str, made: set[str]) -> bool:
 
 
 def _rollback(prefix: str, journal: Journal) -> None:
+    """Undo (idempotent: a rollback killed half-way is finished by the next one)."""
     backed_up = set(_backup_files(prefix))
     pre = set(journal.preexisting)
     for t in journal.targets:
@@ -191,13 +157,13 @@ def _rollback(prefix: str, journal: Journal) -> None:
         os.rename(os.path.join(backup, rel), dst)
     _prune_dirs(prefix, journal.targets)
     shutil.rmtree(backup, ignore_errors=True)
-    truncate_history(prefix, journal.history_size)
+    truncate_history(prefix, journal.header.history_size)
     os.unlink(os.path.join(prefix, JOURNAL))
 
 
 def _finish(prefix: str, journal: Journal) -> None:
     shutil.rmtree(os.path.join(prefix, BACKUP), ignore_errors=True)
-    _prune_dirs(prefix, journal.unlinked_paths)
+    _prune_dirs(prefix, journal.header.unlinked_paths)
     os.unlink(os.path.join(prefix, JOURNAL))
 
 
@@ -205,21 +171,21 @@ def _sweep(prefix: str) -> None:
     """Drop the scratch files a killed process can leave in conda-meta (none hold state)."""
     meta = os.path.join(prefix, CONDA_META)
     for name in os.listdir(meta):
-        if name.startswith(PROBE_PREFIX) or name.endswith(".naja-tmp") or name == _JOURNAL_TMP:
+        if name.startswith(PROBE_PREFIX) or name.endswith(".naja-tmp") or name == JOURNAL_TMP:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(os.path.join(meta, name))
 
 
 def _recover_locked(prefix: str) -> str | None:
     _sweep(prefix)
-    journal = _read_journal(prefix)
+    journal = read_journal(prefix)
     if journal is None:
         if os.path.isdir(os.path.join(prefix, BACKUP)):
             # Killed after the journal was removed but before... cannot happen; or a backup
             # from a transaction whose journal write never landed: nothing was moved yet.
             shutil.rmtree(os.path.join(prefix, BACKUP), ignore_errors=True)
         return None
-    if journal.state == COMMITTED:
+    if journal.committed:
         _finish(prefix, journal)
         return "finished"
     _rollback(prefix, journal)
@@ -248,24 +214,49 @@ def recover(prefix: str | os.PathLike[str]) -> str | None:
 
 
 def _python_info(
-    link: Sequence[PackageToLink], keep: Sequence[PrefixRecord]
+    link: Sequence[RepoDataRecord], keep: Sequence[PrefixRecord]
 ) -> PythonInfo | None:
-    for p in link:
-        if p.record.name == "python":
-            return PythonInfo.from_record(p.record.version, p.record.python_site_packages_path)
-    for r in keep:
+    for r in link:
         if r.name == "python":
             return PythonInfo.from_record(r.version, r.python_site_packages_path)
+    for k in keep:
+        if k.name == "python":
+            return PythonInfo.from_record(k.version, k.python_site_packages_path)
     return None
+
+
+class LinkSource(Protocol):
+    """Packages to link, possibly still being fetched: `records` in link order; iterating
+    yields each package once it is extracted (in any order) and raises what went wrong."""
+
+    records: Sequence[RepoDataRecord]
+
+    def __iter__(self) -> Iterator[PackageToLink]: ...
+
+
+class _Ready:
+    """A LinkSource of packages that are all extracted already."""
+
+    def __init__(self, packages: Sequence[PackageToLink]) -> None:
+        self.packages = list(packages)
+        self.records = [p.record for p in self.packages]
+
+    def __iter__(self) -> Iterator[PackageToLink]:
+        return iter(self.packages)
+
+
+def _dist(r: RepoDataRecord) -> str:
+    return f"{r.name}-{r.version}-{r.build}"
 
 
 @dataclass
 class Transaction:
-    """Remove `unlink` (installed records) and add `link` (extracted packages) in `prefix`."""
+    """Remove `unlink` (installed records) and add `link` (extracted packages, or a LinkSource
+    that delivers them as they are extracted) in `prefix`."""
 
     prefix: str
     unlink: Sequence[PrefixRecord] = ()
-    link: Sequence[PackageToLink] = ()
+    link: Sequence[PackageToLink] | LinkSource = ()
     link_mode: str = HARDLINK
     run_scripts: bool = True
     compile_pyc: bool = True
@@ -304,12 +295,12 @@ class Transaction:
 
     def _apply_locked(self) -> TransactionResult:
         prefix = self.prefix
-        result = TransactionResult()
+        result = self._result = TransactionResult()
         self._timings = result.timings
         self._last = time.perf_counter()
+        source: LinkSource = self.link if hasattr(self.link, "records") else _Ready(self.link)  # type: ignore[arg-type]
+        self._source = source
 
-        self._result = result
-        warn = self._warn
         installed = installed_records(prefix)
         unlink_names = {record_filename(r) for r in self.unlink}
         missing = unlink_names - {record_filename(r) for r in installed}
@@ -318,91 +309,179 @@ class Transaction:
                 f"cannot remove {', '.join(sorted(missing))}: not installed in {prefix}"
             )
         keep = [r for r in installed if record_filename(r) not in unlink_names]
-        python = _python_info(self.link, keep)
-        plans = [plan_package(p, python, compile_pyc=self.compile_pyc) for p in self.link]
-        self._check("plan")
-
-        # -- what the link phase will create, and what of it exists already --------------
-        targets: list[str] = []
-        owner_new: dict[str, str] = {}
-        # Paths two new packages share: only the later one creates it (conda: last one wins).
-        self._skip: dict[str, set[str]] = {}
-        for plan in plans:
-            dist = plan.dist
-            for t in plan.all_targets():
-                prev = owner_new.get(t)
-                if prev is not None and prev != dist and not t.startswith(CONDA_META):
-                    warn(f"{t} is in both {prev} and {dist}; {dist} wins")
-                    self._skip.setdefault(prev, set()).add(t)
-                owner_new[t] = dist
-                targets.append(t)
-        preexisting: list[str] = []
-        owner_old = {p: r.name for r in keep for p in record_paths(r)} if self.unlink or installed else {}
+        self._owner_old = {p: r.name for r in keep for p in record_paths(r)}
         # A path a kept package also owns (an earlier clobber) stays: removing the package
         # that overwrote it must not break the one that keeps it.
         self._shared: set[str] = set()
         unlinked_paths: list[str] = []
         for r in self.unlink:
             for p in record_paths(r):
-                if p in owner_old and p not in owner_new:
+                if p in self._owner_old:
                     self._shared.add(p)
-                    warn(f"{p} of the removed {r.name} is also in the installed {owner_old[p]}; kept")
+                    self._warn(f"{p} of the removed {r.name} is also in the installed {self._owner_old[p]}; kept")
                 else:
                     unlinked_paths.append(p)
-        if installed or _has_files(prefix):
-            lexists = os.path.lexists
-            unlinked_set = set(unlinked_paths)
-            for t in dict.fromkeys(targets):
-                if lexists(os.path.join(prefix, t)):
-                    preexisting.append(t)
-                    if t in unlinked_set or t.startswith(CONDA_META):
-                        continue
-                    if t in owner_old:
-                        warn(f"{owner_new[t]} overwrites {t} of the installed {owner_old[t]}")
-                    else:
-                        warn(f"{owner_new[t]} overwrites {t}, which no installed package owns")
+        self._check("plan")
 
-        journal = Journal(
-            started=time.time(),
-            unlink=sorted(unlink_names),
-            link=[p.dist + ".json" for p in plans],
-            targets=list(dict.fromkeys(targets)),
-            preexisting=preexisting,
-            unlinked_paths=unlinked_paths,
-            history_size=history_size(prefix),
+        writer = JournalWriter(
+            prefix,
+            Header(
+                started=time.time(),
+                unlink=sorted(unlink_names),
+                unlinked_paths=unlinked_paths,
+                history_size=history_size(prefix),
+            ),
         )
-        _write_journal(prefix, journal)
         self._check("journal-written")
         self._links: BulkLinks | None = None
         try:
-            self._run(plans, installed, python, preexisting, result)
-        except BaseException as exc:
             try:
-                if self._links is not None:
-                    # No link thread may create a file after the undo removed it.
-                    self._links.cancel()
-                    self._links.wait()
-                _rollback(prefix, journal)
-            except BaseException as rb_exc:  # pragma: no cover - a second failure
-                raise TransactionError(
-                    f"the transaction failed ({exc}) and undoing it failed too ({rb_exc})",
-                    hint="run naja again on this environment: it finishes the undo from the journal",
-                ) from rb_exc
-            if isinstance(exc, NajaError):
+                self._run(source, keep, writer, result)
+            except BaseException as exc:
+                try:
+                    cancel = getattr(source, "cancel", None)
+                    if cancel is not None:
+                        cancel()
+                    if self._links is not None:
+                        # No link thread may create a file after the undo removed it.
+                        self._links.cancel()
+                        self._links.wait()
+                    _rollback(prefix, writer.journal)
+                except BaseException as rb_exc:  # pragma: no cover - a second failure
+                    raise TransactionError(
+                        f"the transaction failed ({exc}) and undoing it failed too ({rb_exc})",
+                        hint="run naja again on this environment: it finishes the undo from the journal",
+                    ) from rb_exc
+                if isinstance(exc, NajaError):
+                    raise
+                if isinstance(exc, OSError):
+                    raise TransactionError(
+                        f"the transaction failed and was rolled back: {exc}",
+                        hint="check free disk space and permissions of " + prefix,
+                    ) from exc
                 raise
-            if isinstance(exc, OSError):
-                raise TransactionError(
-                    f"the transaction failed and was rolled back: {exc}",
-                    hint="check free disk space and permissions of " + prefix,
-                ) from exc
-            raise
-        journal.state = COMMITTED
-        _write_journal(prefix, journal)
+            writer.commit()
+        finally:
+            writer.close()
         self._check("committed")
-        _finish(prefix, journal)
+        _finish(prefix, writer.journal)
         self._check("finish")
         self._report("commit", 1, 1)
         return result
+
+    def _unlink_phase(self, result: TransactionResult) -> None:
+        prefix = self.prefix
+        if self.run_scripts:
+            for r in self.unlink:
+                msg = run_script(prefix, r, "pre-unlink")
+                if msg:
+                    result.messages.append(msg)
+        made: set[str] = set()
+        for i, r in enumerate(self.unlink):
+            for p in record_paths(r):
+                if p not in self._shared:
+                    _stash(prefix, p, made)
+            _stash(prefix, f"{CONDA_META}/{record_filename(r)}", made)
+            result.unlinked.append(r)
+            self._report("unlink", i + 1, len(self.unlink), r.name)
+            self._check(f"unlinked:{r.name}")
+        self._stash_made = made
+        self._check("unlink-done")
+
+    def _claim(self, plan: LinkPlan, order: int) -> tuple[Package, set[str], set[str]]:
+        """Decide, for each path of a newly arrived package, whether it creates it, leaves it
+        to a later package, or replaces an earlier one's; and what existed before."""
+        prefix = self.prefix
+        dist = plan.dist
+        targets = list(dict.fromkeys(plan.all_targets()))
+        skip: set[str] = set()
+        replace: set[str] = set()
+        preexisting: list[str] = []
+        created = self._created
+        lexists = os.path.lexists
+        check_disk = self._check_disk
+        for t in targets:
+            prev = created.get(t)
+            if prev is not None:
+                if t.startswith(CONDA_META):
+                    continue
+                if prev[0] < order:
+                    replace.add(t)
+                    self._warn(f"{t} is in both {prev[1]} and {dist}; {dist} wins")
+                else:
+                    skip.add(t)
+                    self._warn(f"{t} is in both {dist} and {prev[1]}; {prev[1]} wins")
+            elif check_disk and lexists(f"{prefix}/{t}"):
+                preexisting.append(t)
+                if not t.startswith(CONDA_META):
+                    owner = self._owner_old.get(t)
+                    if owner is not None:
+                        self._warn(f"{dist} overwrites {t} of the installed {owner}")
+                    else:
+                        self._warn(f"{dist} overwrites {t}, which no installed package owns")
+        for t in targets:
+            if t not in skip:
+                created[t] = (order, dist)
+        return Package(dist=dist, targets=targets, preexisting=preexisting), skip, replace
+
+    def _run(
+        self,
+        source: LinkSource,
+        keep: list[PrefixRecord],
+        writer: JournalWriter,
+        result: TransactionResult,
+    ) -> None:
+        prefix = self.prefix
+        # Removal first: it needs no package file, so it overlaps the downloads.
+        self._unlink_phase(result)
+
+        order = {_dist(r): i for i, r in enumerate(source.records)}
+        total = len(order)
+        python = _python_info(source.records, keep)
+        self._created: dict[str, tuple[int, str]] = {}
+        # In an empty prefix nothing can be overwritten: skip the per-path existence checks.
+        self._check_disk = bool(keep) or _has_files(prefix)
+        linker = Linker(prefix, self.link_mode, warn=self._warn)
+        made_dirs: set[str] = set()
+        # Plain hardlinks go to background threads package by package, while this thread does
+        # the rest (folders, prefix replacement, symlinks, records); assigned before any thread
+        # starts, so an interrupt cannot orphan one.
+        self._links = BulkLinks(linker, workers=self.jobs or os.cpu_count() or 1)
+        self._links.start()
+        plans: list[LinkPlan | None] = [None] * total
+        records: list[PrefixRecord | None] = [None] * total
+        done = 0
+        for pkg in source:
+            plan = plan_package(pkg, python, compile_pyc=self.compile_pyc)
+            k = order[plan.dist]
+            entry, skip, replace = self._claim(plan, k)
+            writer.package(entry)  # from here on this package's paths may change
+            for t in entry.preexisting:
+                _stash(prefix, t, self._stash_made)
+            if replace:
+                # An earlier package made these (maybe still queued): let its links land first.
+                self._links.drain()
+                for t in replace:
+                    _remove_path(f"{prefix}/{t}")
+            deferred: list[tuple[str, str]] = []
+            rec = execute_plan(plan, prefix, linker, made_dirs, skip=skip, deferred=deferred)
+            self._links.feed(deferred)
+            plans[k], records[k] = plan, rec
+            done += 1
+            self._report("link", done, total, plan.pkg.record.name)
+            self._check(f"linked:{plan.pkg.record.name}")
+        if done != total:
+            raise InstallError(f"only {done} of {total} packages arrived for linking")
+        ready_plans = [p for p in plans if p is not None]
+        ready = [r for r in records if r is not None]
+        self._finish_link(ready_plans, ready, python, result, self._links.join)
+        result.linked = ready
+        if self.unlink or ready:
+            append_history(
+                prefix,
+                history_block(self.unlink, ready, cmd=self.history_cmd, specs=self.requested_specs),
+            )
+        self._check("history")
 
     def _write_records(self, plans: list[LinkPlan], records: list[PrefixRecord]) -> None:
         by_name = {p.pkg.record.name: p.pkg.requested_spec for p in plans}
@@ -451,66 +530,6 @@ class Transaction:
                 self._report("scripts", i + 1, len(plans), plan.pkg.record.name)
         if pyc_plans:
             self._write_records(plans, records)
-
-    def _run(
-        self,
-        plans: list[LinkPlan],
-        installed: list[PrefixRecord],
-        python: PythonInfo | None,
-        preexisting: list[str],
-        result: TransactionResult,
-    ) -> None:
-        prefix = self.prefix
-        made: set[str] = set()
-        # -- unlink ------------------------------------------------------------------------
-        if self.run_scripts:
-            for r in self.unlink:
-                msg = run_script(prefix, r, "pre-unlink")
-                if msg:
-                    result.messages.append(msg)
-        for i, r in enumerate(self.unlink):
-            for p in record_paths(r):
-                if p not in self._shared:
-                    _stash(prefix, p, made)
-            _stash(prefix, f"{CONDA_META}/{record_filename(r)}", made)
-            result.unlinked.append(r)
-            self._report("unlink", i + 1, len(self.unlink), r.name)
-            self._check(f"unlinked:{r.name}")
-        # Paths the new packages overwrite (clobbers) move aside too, so undo can restore them.
-        lexists = os.path.lexists
-        for t in preexisting:
-            if lexists(os.path.join(prefix, t)):
-                _stash(prefix, t, made)
-        self._check("clobbers-stashed")
-
-        # -- link ----------------------------------------------------------------------------
-        linker = Linker(prefix, self.link_mode, warn=self._warn)
-        made_dirs: set[str] = set()
-        # Plain hardlinks go to background threads package by package, while this thread does
-        # the rest (folders, prefix replacement, symlinks, records); assigned before any thread
-        # starts, so an interrupt cannot orphan one.
-        self._links = BulkLinks(linker, workers=self.jobs or os.cpu_count() or 1)
-        self._links.start()
-        records: list[PrefixRecord] = []
-        for i, plan in enumerate(plans):
-            deferred: list[tuple[str, str]] = []
-            rec = execute_plan(
-                plan, prefix, linker, made_dirs, skip=self._skip.get(plan.dist, set()), deferred=deferred
-            )
-            self._links.feed(deferred)
-            records.append(rec)
-            self._report("link", i + 1, len(plans), plan.pkg.record.name)
-            self._check(f"linked:{plan.pkg.record.name}")
-        self._finish_link(plans, records, python, result, self._links.join)
-        result.linked = records
-        if self.unlink or records:
-            append_history(
-                prefix,
-                history_block(
-                    self.unlink, records, cmd=self.history_cmd, specs=self.requested_specs
-                ),
-            )
-        self._check("history")
 
 
 def _has_files(prefix: str) -> bool:
