@@ -110,3 +110,20 @@ def test_closest_names() -> None:
     assert closest_names("scikit_image", names)[0] == "scikit-image"
     assert closest_names("nunpy", names)[0] == "numpy"
     assert closest_names("zzz", names) == []
+
+
+def test_installed_package_in_the_way_is_named_with_a_hint() -> None:
+    chan = [
+        PackageRecord(name="python", version="3.11.2", build="0"),
+        PackageRecord(name="python", version="3.12.0", build="0"),
+    ]
+    installed = [
+        PackageRecord(name="python", version="3.11.2", build="0"),
+        PackageRecord(name="oldlib", version="1.0", build="0", depends=["python 3.11.*"]),
+    ]
+    with pytest.raises(Unsatisfiable) as info:
+        solve(SolveRequest(specs=["python 3.12.*"], channels=[chan], installed=installed))
+    text = info.value.explanation
+    assert "oldlib 1.0 (installed)" in text
+    assert "requires python 3.11.*" in text
+    assert info.value.hint is not None and "oldlib" in info.value.hint

@@ -265,6 +265,10 @@ class _Core:
                         f"{name}{now} on this system does not fit; set {var} if that is "
                         "wrong, or ask for an older build"
                     )
+        if self.keeps:
+            # Installed packages are only ever kept, never removed unasked: say so.
+            which = ", ".join(self.keeps)
+            return f"installed {which} cannot stay: update or remove {which} first"
         return None
 
 
