@@ -17,6 +17,15 @@ PACKAGES = [
     NOARCH / "dependency-1.0-0.conda",
     NOARCH / "small-executable-1.0-0.conda",
 ]
+# A .tar.bz2 package (noarch: generic).
+CLOBBER = (
+    SHARED
+    / "corpora"
+    / "packages"
+    / "rattler-tests"
+    / "clobber"
+    / "clobber-1-0.1.0-h4616a5c_0.tar.bz2"
+)
 
 
 def isolated_env(home: Path, auth: dict | None = None, extra: dict | None = None) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
 from pathlib import Path
 
 import httpx
@@ -16,7 +18,7 @@ from naja.oci.reference import (
     unmangle_tag,
 )
 from naja.oci.token import parse_challenge
-from tests.oci.helpers import PACKAGES, create, installed, isolated_env, naja
+from tests.oci.helpers import CLOBBER, PACKAGES, create, installed, isolated_env, naja
 from tests.servers.registry import registry  # noqa: F401
 
 MANIFEST_ACCEPT = "application/vnd.oci.image.manifest.v1+json"
@@ -81,6 +83,16 @@ def test_round_trip_anonymous_with_staging(registry, tmp_path: Path) -> None:  #
         "application/vnd.conda.info.v1.tar+gzip",
         "application/vnd.conda.info.index.v1+json",
     ]
+    # A .tar.bz2 is a v1 package layer; the info layer is a tar.gz of info/.
+    up = naja("upload", "--to", url, str(CLOBBER), env=env)
+    assert up.returncode == 0, up.stderr
+    manifest = _manifest(reg.http_url, "ns/chan/noarch/clobber-1", "0.1.0-h4616a5c_0")
+    assert manifest["layers"][0]["mediaType"] == "application/vnd.conda.package.v1"
+    info = httpx.get(
+        f"{reg.http_url}/v2/ns/chan/noarch/clobber-1/blobs/{manifest['layers'][1]['digest']}"
+    )
+    with tarfile.open(fileobj=io.BytesIO(info.content), mode="r:gz") as tar:
+        assert "info/index.json" in tar.getnames()
     # Staged, not yet visible: there is no `latest` index.
     index = _manifest(reg.http_url, "ns/chan/noarch/repodata.json", "staging")
     assert [layer["mediaType"] for layer in index["layers"]] == [
@@ -95,9 +107,14 @@ def test_round_trip_anonymous_with_staging(registry, tmp_path: Path) -> None:  #
     assert "noarch" in promoted.stdout
 
     prefix = tmp_path / "env"
-    out = create(prefix, url, "dependent", "small-executable", env=env)
+    out = create(prefix, url, "dependent", "small-executable", "clobber-1", env=env)
     assert out.returncode == 0, out.stderr
-    assert {"dependent-1.0-0", "dependency-1.0-0", "small-executable-1.0-0"} <= installed(prefix)
+    assert {
+        "dependent-1.0-0",
+        "dependency-1.0-0",
+        "small-executable-1.0-0",
+        "clobber-1-0.1.0-h4616a5c_0",
+    } <= installed(prefix)
     assert (prefix / "bin" / "small").is_file()
 
 
