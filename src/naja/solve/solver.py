@@ -82,7 +82,8 @@ def build(
 
 
 def solve(request: SolveRequest) -> Solution:
-    """Solve `request`; raises `Unsatisfiable` (with an explanation) when it cannot be met."""
+    """Solve `request`; raises `Unsatisfiable` (with an explanation) when it cannot be met,
+    `SolverLimitError` when `max_conflicts` ran out first (no answer either way)."""
     t0 = time.perf_counter()
     enc, specs = build(request)
     ok = enc.sat.solve(enc, limit=request.max_conflicts)
