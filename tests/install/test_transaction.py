@@ -286,3 +286,41 @@ def test_removing_a_clobberer_keeps_the_shared_file(tmp_path: Path, channel, cac
     assert {r.name for r in installed_records(prefix)} == {"c"}
     remove(prefix, ["c"])
     assert not (prefix / "share").exists()
+
+
+class _InOrder:
+    """A LinkSource delivering packages in a chosen arrival order."""
+
+    def __init__(self, packages, arrival):
+        self.records = [p.record for p in packages]
+        self._arrival = [packages[i] for i in arrival]
+
+    def __iter__(self):
+        return iter(self._arrival)
+
+
+@pytest.mark.parametrize("arrival", [[0, 1], [1, 0]])
+def test_shared_path_goes_to_the_later_package_whatever_arrives_first(
+    tmp_path: Path, channel, cache, arrival
+) -> None:
+    prefix = tmp_path / "env"
+    pkgs = cache.populate([channel["c-1.0"], channel["d-1.0"]])  # link order: c, then d
+    res = Transaction(str(prefix), link=_InOrder(pkgs, arrival)).apply()
+    assert (prefix / "share/common.txt").read_bytes() == b"from d"
+    assert any("d-1.0-0 wins" in w for w in res.warnings)
+    assert [r.name for r in res.linked] == ["c", "d"]
+    assert consistent(prefix) == {"c-1.0", "d-1.0"}
+
+
+def test_bad_package_arriving_mid_stream_undoes_everything(tmp_path: Path, channel, cache) -> None:
+    import msgspec
+
+    prefix = tmp_path / "env"
+    install(prefix, [channel["a-1.0"], channel["b-1.0"]], cache=cache)
+    before = snapshot(prefix)
+    broken = msgspec.structs.replace(channel["c-1.0"], sha256="0" * 64)
+    with pytest.raises(InstallError, match="sha256"):
+        # a-1.0 is already removed (and a-2.0 maybe linked) when the broken one is found out
+        install(prefix, [channel["a-2.0"], broken], cache=cache)
+    assert snapshot(prefix) == before
+    assert consistent(prefix) == {"a-1.0", "b-1.0"}
