@@ -1,8 +1,9 @@
 """Loads channel x subdir indexes in priority order, every subdir in parallel.
 
 For each remote subdir: with `specs`, the CEP-16 shard index if the server has one, then only
-the shards reachable from the specs' names; otherwise (or without shards) the whole index from
-`full.py`. Local `file://` channels are read in place. All of it shares one progress feed.
+the shards reachable from the specs' names, else the whole index from `full.py` read lazily
+(records decoded per name); without specs, the whole index decoded (and parsed-cached).
+Local `file://` channels are read in place. All of it shares one progress feed.
 """
 
 from __future__ import annotations
