@@ -19,13 +19,15 @@ The entry point for the CLI is `install`::
     result.linked, result.unlinked, result.warnings, result.messages
 
 What happens: every record's archive is fetched into the package cache (`file://` and plain
-paths are hardlinked or copied, `http(s)://` downloaded; a `fetch` callable can be passed to use
-the download engine) and extracted in parallel — each member validated, each package renamed
-into place only when complete. Then one `Transaction` removes and adds packages: files are
-hardlinked (or copied/reflinked/softlinked), prefixes replaced, noarch: python packages placed
-into site-packages with entry points and `.pyc` files, scripts run, `conda-meta/<dist>.json`
-and `conda-meta/history` written. A journal makes the whole change all-or-nothing even across
-Ctrl-C or `kill -9`: the next call on the prefix (or `recover(prefix)`) finishes or undoes it.
+paths are hardlinked or copied, `http(s)://` downloaded by `naja.fetch`, or by a `fetch`
+callable) and extracted by a worker pool sized to the cores — each member validated, each
+package renamed into place only when complete. Meanwhile one `Transaction` removes the old
+packages and links each new one as soon as it is extracted: files hardlinked (or
+copied/reflinked/softlinked), prefixes replaced, noarch: python packages placed into
+site-packages with entry points and `.pyc` files; then scripts run and `conda-meta/<dist>.json`
+and `conda-meta/history` are written. A journal makes the whole change all-or-nothing even
+across a bad package, a failing script, a full disk, Ctrl-C or `kill -9`: the next call on the
+prefix (or `recover(prefix)`) finishes or undoes it.
 
 An installed package whose name is also in `records_to_link` is replaced (unlinked first)
 even if not listed in `records_to_unlink`; one already installed with the identical record is
