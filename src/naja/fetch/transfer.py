@@ -3,8 +3,10 @@
 Bytes go to `<target>.part` beside the target; only a file whose size and digests check out
 is renamed onto the target, so a fault can leave a `.part` file but never a corrupt target.
 A cut transfer resumes with `Range` + `If-Range` (strong ETag or Last-Modified) when the
-server gave a validator, and `<target>.part.json` remembers the validator so a later run can
-resume too; a server that ignores the range (200) or whose file changed restarts from zero.
+server gave a validator, and for files of 4 MiB and more `<target>.part.json` remembers the
+validator so a later run can resume too; a server that ignores the range (200) or whose file
+changed restarts from zero. Retries follow `RetryPolicy`; a digest mismatch gets one retry
+from scratch of its own; a transfer slower than `low_speed_limit` is abandoned and resumed.
 """
 
 from __future__ import annotations
