@@ -80,7 +80,7 @@ def _fixed(full: list[str], quick: list[str]) -> Callable[[bool, Path], list[str
 
 
 AREAS: list[Area] = [
-    Area("solve", "Solver: 53 shared problems", BENCH / "bench_solve.py", _solve_args, 1500, 400),
+    Area("solve", "Solver: the shared problem set", BENCH / "bench_solve.py", _solve_args, 1500, 400),
     Area("install", "Install, cold and warm, in process", BENCH / "bench_install_naja.py",
          _install_args, 900, 400, needs_bench_channel=True),
     Area("install-cli", "Install as a fresh process: `naja create` vs rattler's CLI path",

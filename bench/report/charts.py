@@ -46,7 +46,8 @@ def bar_chart(headlines: list[Headline], path: Path, title: str, subtitle: str =
     ax.set_yticks(y)
     ax.set_yticklabels(labels, fontsize=8.5)
     for yi, r in zip(y, ratios, strict=True):
-        ax.text(r * 1.06, yi, f"{r:.2f}x", va="center", fontsize=8.5)
+        ax.text(r * 1.06, yi, f"{r:.2f}x", va="center", fontsize=8.5,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.8})
     ax.set_xlabel("naja / peer (log scale; < 1: naja faster or cheaper, > 1: slower)")
     ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200)
              if lo <= t <= hi]
