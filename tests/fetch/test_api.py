@@ -222,3 +222,19 @@ def test_config_from_condarc_style_settings(tmp_path) -> None:
     assert config.retry.attempts == 3 and config.offline
     assert config.mirrors["https://conda.anaconda.org/conda-forge"][1] == "https://m2/cf"
     assert not config_from_mapping({"ssl_verify": False}).ssl_verify
+
+
+def test_md5_only_records_are_verified_with_md5(served, tmp_path) -> None:
+    import hashlib
+
+    from naja.fetch import ChecksumMismatchError
+
+    url, data = served[1]
+    good = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    with Downloader(fast_config()) as dl:
+        result = dl.download(DownloadRequest(url, tmp_path / "a", md5=good))
+        assert result.md5 == good and result.sha256 == sha256(data)
+        with pytest.raises(ChecksumMismatchError) as info:
+            dl.download(DownloadRequest(url, tmp_path / "b", md5="f" * 32))
+    assert "md5 mismatch" in str(info.value) and good in str(info.value)
+    assert not (tmp_path / "b").exists()
