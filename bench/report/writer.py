@@ -146,7 +146,15 @@ def write(work: Path, out_dir: Path, command: str, areas: list[Area] = AREAS) ->
     ]
     if overview:
         lines += [f"![headline ratios]({overview.name})", ""]
-    lines += [*_headline_rows(key_h, True), ""] if key_h else ["No area produced numbers.", ""]
+    if key_h:
+        ahead = sum(h.ratio < 1 for h in key_h)
+        areas_with = len({h.area for h in key_h})
+        lines += [*_headline_rows(key_h, True), "",
+                  f"naja is ahead (ratio < 1) on {ahead} of these {len(key_h)} headline ratios "
+                  f"from {areas_with} areas; every ratio of every area, {len(all_h)} in all, is in "
+                  "the sections below and in `summary.json`.", ""]
+    else:
+        lines += ["No area produced numbers.", ""]
     lines += ["## Areas", "", "| area | status | mode | took | load at start (1 min) | note |",
               "|---|---|---|---:|---:|---|"]
     for area in areas:
