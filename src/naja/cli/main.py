@@ -94,7 +94,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 def _install_credentials() -> None:
     """Every download of this process uses naja.auth's lookup (read lazily on first use)."""
     from naja.auth.lookup import default_provider
-    from naja.fetch.credentials import set_default_provider
+    from naja.credential_hook import set_default_provider
 
     set_default_provider(default_provider())
 

@@ -33,18 +33,8 @@ class CredentialProvider(Protocol):
     def lookup(self, url: str) -> Credential | None: ...
 
 
-_default_provider: CredentialProvider | None = None
-
-
-def set_default_provider(provider: CredentialProvider | None) -> None:
-    """Make `provider` the one every Downloader uses when given none (the CLI installs
-    naja.auth's here, so the engine itself does not depend on the credential stores)."""
-    global _default_provider
-    _default_provider = provider
-
-
-def default_provider() -> CredentialProvider | None:
-    return _default_provider
+# The default provider lives in naja.credential_hook (registered by the CLI).
+from naja.credential_hook import default_provider, set_default_provider  # noqa: E402,F401
 
 
 class StaticCredentials:
