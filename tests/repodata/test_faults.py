@@ -161,3 +161,37 @@ def test_token_never_reaches_messages_or_cache_names(demo_server, tmp_path):
         assert "sekrit-token" not in path.name
         if path.is_file():
             assert b"sekrit-token" not in path.read_bytes()
+
+
+def test_index_comes_from_a_configured_mirror(demo_server, nginx, tmp_path):
+    from naja.fetch import FetchConfig
+
+    _server, root = demo_server("json", "zst")
+    mirror = nginx(root.parent, access_log=True)
+    canonical = "http://127.0.0.1:9/demo"  # nothing listens there
+    config = FetchConfig(mirrors={canonical: [f"{mirror.url}/demo"]})
+    from naja.specs.channel import Channel
+
+    got = load_indexes(
+        [Channel.parse(canonical)], ["linux-64"], cache_dir=tmp_path, fetch_config=config
+    )
+    assert got[0].form == "zst" and got[0].records
+    assert got[0].records[0].url.startswith(canonical)
+    assert any(p == "/demo/linux-64/repodata.json.zst" for _, p, _ in requests_seen(mirror))
+
+
+def test_private_channel_with_basic_auth(demo_server, tmp_path):
+    import base64
+
+    from naja.fetch import Credential, StaticCredentials
+
+    token = base64.b64encode(b"me:pw").decode()
+    server, _ = demo_server(
+        "json", "shards",
+        extra=f'if ($http_authorization != "Basic {token}") {{ return 401; }}',
+    )  # fmt: skip
+    with pytest.raises(IndexFetchError, match="credentials"):
+        _load(server, tmp_path)
+    creds = StaticCredentials({server.url: Credential(kind="basic", username="me", password="pw")})
+    got = _load(server, tmp_path, specs=["python"], credentials=creds)
+    assert got[0].by_name("python")

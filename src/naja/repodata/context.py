@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from naja.fetch import Downloader, FetchConfig
+from naja.fetch import CredentialProvider, Downloader, FetchConfig
 from naja.repodata.progress import ProgressFeed
 from naja.repodata.state import SubdirState, save_state
 from naja.specs.channel import Channel
@@ -31,6 +31,7 @@ class Context:
     use_zst: bool = True
     use_zchunk: bool = True
     use_shards: bool = True
+    credentials: CredentialProvider | None = None
     _dl: Downloader | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -41,7 +42,7 @@ class Context:
     def downloader(self) -> Downloader:
         with self._lock:
             if self._dl is None:
-                self._dl = Downloader(self.config)
+                self._dl = Downloader(self.config, credentials=self.credentials)
             return self._dl
 
     def close(self) -> None:

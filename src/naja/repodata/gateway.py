@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from naja.fetch import FetchConfig
+from naja.fetch import CredentialProvider, FetchConfig
 from naja.repodata.cache_dir import index_cache_dir
 from naja.repodata.context import Context
 from naja.repodata.errors import ChannelNotFound, OfflineIndexMissing
@@ -102,6 +102,7 @@ def load_indexes(
     use_zst: bool = True,
     use_zchunk: bool = True,
     use_shards: bool = True,
+    credentials: CredentialProvider | None = None,
 ) -> list[SubdirIndex]:
     """One SubdirIndex per channel and subdir (the platforms plus noarch), channel order kept.
 
@@ -112,7 +113,8 @@ def load_indexes(
     contributes no records for it; a channel missing all of them is an error, since that is
     almost always a wrong URL. `run_exports` also reads each subdir's run_exports.json
     (where the channel has one) into the records' `run_exports`. `use_zst`, `use_zchunk` and
-    `use_shards` turn index forms off (config `repodata_use_zst`, `repodata_use_shards`).
+    `use_shards` turn index forms off (config `repodata_use_zst`, `repodata_use_shards`);
+    `credentials` (tokens, user/password for private channels) go to the download engine.
     """
     wanted = list(platforms)
     jobs = [(channel, subdir) for channel in channels for subdir in channel.subdirs(wanted)]
@@ -127,6 +129,7 @@ def load_indexes(
         use_zst=use_zst,
         use_zchunk=use_zchunk,
         use_shards=use_shards,
+        credentials=credentials,
     )
     try:
         with ThreadPoolExecutor(max(1, min(max_workers, 32))) as pool:
@@ -191,7 +194,13 @@ def _finish_shards(
     groups = closure.run(roots)
     if closure.offline_missing:
         raise OfflineIndexMissing(closure.offline_missing)
-    lazy_ctx = Context(ctx.cache_root, offline=ctx.offline, ttl=ctx.ttl, config=ctx.config)
+    lazy_ctx = Context(
+        ctx.cache_root,
+        offline=ctx.offline,
+        ttl=ctx.ttl,
+        config=ctx.config,
+        credentials=ctx.credentials,
+    )
     for k, i in enumerate(where):
         sub = closure.subs[k][0]
         out[i] = SubdirIndex(

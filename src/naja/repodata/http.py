@@ -105,11 +105,22 @@ def get(
         current = resolved.url
         headers.update(resolved.headers)
     redirects = 0
+    exclude: set[str] = set()
     while True:
         attempt += 1
+        # Mirrors configured for the channel serve its index files too: one is picked per
+        # attempt, and one that fails is left out of the next.
+        chosen = None
+        if dl.mirrors.groups and resolved is None and not redirects:
+            chosen = dl.mirrors.choose(url, exclude)
+            if chosen is not None:
+                current = chosen[0]
         try:
             status, reason, head, body = _once(dl, current, headers)
         except (OSError, ProtocolError) as exc:
+            if chosen is not None:
+                dl.mirrors.failed(chosen[1], connection=True)
+                exclude.add(chosen[1].base)
             if attempt >= policy.attempts:
                 raise IndexFetchError(
                     url,
@@ -120,6 +131,8 @@ def get(
             if dl.sleep(backoff_delay(policy, attempt)):
                 raise IndexFetchError(url, "cancelled") from None
             continue
+        if chosen is not None:
+            dl.mirrors.done(chosen[1], nbytes=len(body))
         if status in _REDIRECTS and head["location"] and redirects < dl.config.max_redirects:
             redirects += 1
             current = urljoin(current, head["location"])
