@@ -19,7 +19,15 @@ Examples:
   naja install -n sci scipy
   naja install -p ./env -c conda-forge "pandas>=2" --dry-run"""
 )
-@click.argument("specs", nargs=-1, required=True, shell_complete=complete_package_names)
+@click.argument("specs", nargs=-1, shell_complete=complete_package_names)
+@click.option(
+    "-f",
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="environment.yml or specs .txt to add (repeatable).",
+)
 @prefix_options
 @channel_options
 @transaction_options
@@ -32,6 +40,7 @@ Examples:
 def install(
     ctx: click.Context,
     specs: tuple[str, ...],
+    files: tuple[str, ...],
     name: str | None,
     prefix: str | None,
     channels: tuple[str, ...],
@@ -51,6 +60,18 @@ def install(
     """Install SPECS into an environment; installed packages change only when needed."""
     from naja.cli.transact import apply_plan, existing_prefix
 
+    from naja.env.env_file import EnvSpec, merge, read_env_file
+    from naja.errors import UserInputError
+
+    env_spec = merge([read_env_file(f) for f in files]) if files else EnvSpec()
+    if env_spec.explicit:
+        raise UserInputError(
+            "explicit files describe a whole environment", hint="use them with `naja create -f`"
+        )
+    specs = (*env_spec.specs, *specs)
+    channels = (*channels, *(c for c in env_spec.channels if c not in channels))
+    if not specs:
+        raise UserInputError("nothing to install", hint="give match specs or -f FILE")
     target = existing_prefix(name, prefix)
     apply_plan(
         ctx,
@@ -73,3 +94,7 @@ def install(
         history_cmd="naja install " + " ".join(specs),
         requested=list(specs),
     )
+    if env_spec.pip and not dry_run:
+        from naja.env.pip_install import pip_install
+
+        pip_install(target, env_spec.pip)
