@@ -96,3 +96,12 @@ def test_export_lists_pip_installed_packages(naja, tmp_path: Path) -> None:  # n
 
     (tmp_path / "exported.yml").write_text(out)
     assert read_env_file(tmp_path / "exported.yml").pip == ["fast==1.0", "requests==2.32.3"]
+
+
+def test_install_from_a_file(naja, tmp_path: Path) -> None:  # noqa: F811
+    naja("create", "-y", "-n", "grow", "-c", CHANNEL, "--platform", "linux-64", "dependency=1.0")
+    f = tmp_path / "more.yml"
+    f.write_text(f"channels: [{CHANNEL}]\ndependencies:\n  - dependent=1.0\n")
+    naja("install", "-y", "-n", "grow", "-f", str(f), "--platform", "linux-64")
+    listed = json.loads(naja("list", "-n", "grow", "--json").stdout)
+    assert {(e["name"], e["version"]) for e in listed} == {("dependency", "1.0"), ("dependent", "1.0")}

@@ -59,7 +59,6 @@ def install(
 ) -> None:
     """Install SPECS into an environment; installed packages change only when needed."""
     from naja.cli.transact import apply_plan, existing_prefix
-
     from naja.env.env_file import EnvSpec, merge, read_env_file
     from naja.errors import UserInputError
 
