@@ -238,3 +238,11 @@ def test_md5_only_records_are_verified_with_md5(served, tmp_path) -> None:
             dl.download(DownloadRequest(url, tmp_path / "b", md5="f" * 32))
     assert "md5 mismatch" in str(info.value) and good in str(info.value)
     assert not (tmp_path / "b").exists()
+
+
+def test_leaving_iter_completed_early_cancels_the_rest(faulty, served, tmp_path) -> None:
+    with Downloader(fast_config(max_connections=1)) as dl:
+        for _result in dl.iter_completed(requests(served, tmp_path)):
+            break
+    # The one running when the loop ended may finish; nothing after it starts.
+    assert len(faulty.requests) <= 2
