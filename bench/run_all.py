@@ -66,15 +66,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="gate: largest allowed relative worsening of a ratio (default 0.2)")
     ap.add_argument("--strict", action="store_true",
                     help="gate: also fail when a baseline metric is missing from the fresh run")
+    ap.add_argument("--verbose", action="store_true", help="gate: list unchanged ratios too")
     ap.add_argument("--fresh", type=Path, default=None, metavar="SUMMARY",
                     help="gate: compare this summary.json instead of running anything")
     return ap.parse_args(argv)
 
 
-def run_gate(base_path: Path, fresh: dict, margin: float, strict: bool) -> int:
+def run_gate(base_path: Path, fresh: dict, margin: float, strict: bool, verbose: bool = False) -> int:
     base = json.loads(base_path.read_text())
     res = gate.compare(base, fresh, margin)
-    print(gate.render(res, strict, everything=True))
+    print(gate.render(res, strict, everything=verbose))
     return 1 if res.failed(strict) else 0
 
 
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.fresh is not None:
         if a.compare is None:
             raise SystemExit("--fresh needs --compare BASELINE")
-        return run_gate(a.compare, json.loads(a.fresh.read_text()), a.margin, a.strict)
+        return run_gate(a.compare, json.loads(a.fresh.read_text()), a.margin, a.strict, a.verbose)
     # Read the baseline before anything is written: it may be the file this run replaces.
     baseline = a.compare.read_text() if a.compare else None
     only, skip = _names(a.only), set(_names(a.skip))
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         assert a.compare is not None
         tmp = a.work / "baseline-summary.json"
         tmp.write_text(baseline)
-        return run_gate(tmp, summ, a.margin, a.strict)
+        return run_gate(tmp, summ, a.margin, a.strict, a.verbose)
     return 0
 
 

@@ -86,10 +86,13 @@ def _fmt(x: float | None) -> str:
 
 
 def render(res: GateResult, strict: bool = False, everything: bool = False) -> str:
-    """A Markdown account: what worsened (and, with `everything`, every row)."""
+    """A Markdown account: what worsened first, then what vanished, improved or is new (with
+    `everything`, the unchanged rows too)."""
     lines = [f"Regression gate: margin {res.margin:.0%} (a ratio may grow by at most this much)."]
     lines += [f"- warning: {w}" for w in res.warnings]
-    shown = res.rows if everything else [r for r in res.rows if r.status in ("worse", "missing")]
+    # By default the rows that moved beyond the margin or vanished; `everything` adds the rest.
+    shown = res.rows if everything else [r for r in res.rows if r.status != "same"]
+    shown = sorted(shown, key=lambda r: ("worse", "missing", "better", "new", "same").index(r.status))
     if shown:
         lines += ["", "| area | metric | baseline | fresh | change | status |",
                   "|---|---|---:|---:|---:|---|"]
