@@ -47,14 +47,21 @@ def shard_bytes(entries: Mapping[str, Mapping[str, Mapping[str, Any]]], level: i
 
 
 def write_shards(
-    folder: Path, repodata: Mapping[str, Any], *, base_url: str = "./", level: int = 3
+    folder: Path,
+    repodata: Mapping[str, Any],
+    *,
+    base_url: str = "./",
+    level: int = 3,
+    shards_base_url: str = "./shards/",
+    shards_dir: Path | None = None,
 ) -> dict[str, bytes]:
-    """The CEP-16 files of one subdir; returns name -> shard sha256."""
+    """The CEP-16 files of one subdir; returns name -> shard sha256. `shards_dir` is where
+    the shard files go when `shards_base_url` points somewhere else than `./shards/`."""
     groups: dict[str, dict[str, dict[str, Any]]] = {}
     for key in ("packages", "packages.conda"):
         for fn, rec in (repodata.get(key) or {}).items():
             groups.setdefault(rec.get("name") or name_of(fn), {}).setdefault(key, {})[fn] = rec
-    shards_dir = folder / "shards"
+    shards_dir = shards_dir or folder / "shards"
     shards_dir.mkdir(parents=True, exist_ok=True)
     hashes: dict[str, bytes] = {}
     for name, entries in groups.items():
@@ -65,7 +72,7 @@ def write_shards(
     subdir = (repodata.get("info") or {}).get("subdir") or folder.name
     index = {
         "version": 1,
-        "info": {"base_url": base_url, "shards_base_url": "./shards/", "subdir": subdir},
+        "info": {"base_url": base_url, "shards_base_url": shards_base_url, "subdir": subdir},
         "shards": hashes,
     }
     (folder / "repodata_shards.msgpack.zst").write_bytes(

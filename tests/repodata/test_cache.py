@@ -134,3 +134,19 @@ def test_index_forms_can_be_turned_off(demo_server, tmp_path):
     assert [i.form for i in got] == ["json+lazy", "json+lazy"]
     paths = {p for _, p, _ in requests_seen(server, n)}
     assert paths == {"/demo/linux-64/repodata.json", "/demo/noarch/repodata.json"}
+
+
+def test_shard_garbage_collection(demo_server, tmp_path):
+    from naja.repodata.gc import collect_shards
+
+    server, _ = demo_server("json", "shards")
+    _load(server, tmp_path, specs=["python"])
+    shards = sorted((tmp_path / "shards").iterdir())
+    orphan = tmp_path / "shards" / ("0" * 64 + ".msgpack.zst")
+    orphan.write_bytes(b"old")
+    assert collect_shards(tmp_path).removed == 0  # too young to go
+    result = collect_shards(tmp_path, min_age=0)
+    assert (result.removed, result.kept) == (1, len(shards))
+    assert sorted((tmp_path / "shards").iterdir()) == shards
+    # Still loads offline from what is left.
+    assert _load(server, tmp_path, specs=["python"], offline=True)[0].by_name("python")

@@ -218,3 +218,25 @@ def test_constrained_names_are_fetched_but_not_followed(demo_server, tmp_path) -
     loaded = {r.name for i in got for r in i.records}
     assert {"zlib", "sqlite", "libgcc-ng"} <= loaded
     assert "libedit" not in loaded  # sqlite's own dependencies are not followed
+
+
+def test_shards_base_url_is_resolved_against_the_index(demo_server, tmp_path) -> None:
+    import json
+    import shutil
+
+    from tests.repodata.channel_writer import write_shards
+
+    server, root = demo_server("json")
+    for subdir in ("linux-64", "noarch"):
+        data = json.loads((root / subdir / "repodata.json").read_bytes())
+        (root / subdir / "repodata.json").unlink()
+        # Shards in a store shared by the subdirs, two levels up, as a CDN layout might be.
+        write_shards(
+            root / subdir, data, shards_base_url="../../store/", shards_dir=root.parent / "store"
+        )
+    assert not (root / "linux-64" / "shards").exists()
+    got = load_indexes(
+        [channel(server, "demo")], ["linux-64"], specs=["python"], cache_dir=tmp_path
+    )
+    assert got[0].form == "shards" and got[0].by_name("python")
+    shutil.rmtree(root.parent / "store")
