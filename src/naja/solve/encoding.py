@@ -33,6 +33,9 @@ CON = "con"  # ("con", var, spec_text): a record's constraint on another name
 PIN = "pin"  # ("pin", pin_index): a pinned spec
 GROUP = "group"  # ("group", x, y): two records of one name
 
+# A dependency excluding at most this many records of its name also gets "not both" pairs.
+EXCLUDE_PAIRS_MAX = 4
+
 
 _SPEC_CACHE: dict[str, Any] = {}
 _SPEC_CACHE_LIMIT = 1 << 17
@@ -228,6 +231,17 @@ class Encoding:
         if parent:
             lits.append(2 * parent + 1)
         self.sat.add_clause(lits, tag)
+        if parent and n is not None and 0 < len(n.cands) - len(vars_) <= EXCLUDE_PAIRS_MAX:
+            # A dependency that rules out only a few records of a name (`b !=3`) also says
+            # "not both" for each of them: implied by the clause and the name's at-most-one,
+            # but as direct pairs it propagates as soon as the parent is chosen, and the
+            # conflicts learnt from it are short. (Pigeonhole-like puzzles go from hopeless
+            # to a few thousand conflicts; most conda dependencies rule out too many
+            # records for this to pay.)
+            base = n.base
+            for v in n.vars:
+                if not (bits >> (v - base)) & 1:
+                    self.sat.add_pair(parent, v, tag)
         if n is not None and vars_:
             req = Requirement(parent, n, vars_, bits)
             if parent:
