@@ -96,3 +96,24 @@ def test_lock_then_create_from_it(naja, tmp_path: Path) -> None:  # noqa: F811
     pkgs = env.conda_repodata_records()["linux-64"]
     assert sorted(p.name.normalized for p in pkgs) == ["dependency", "dependent"]
     assert {str(p.version) for p in pkgs} == {"2.0"}
+
+
+def test_lockfiles_never_hold_conda_tokens(tmp_path: Path) -> None:
+    from naja.env.lockfile import write_pixi_lock
+    from naja.specs.records import RepoDataRecord
+
+    url = "https://h.org/t/SECRET-TOKEN-123/chan/noarch/a-1-0.conda"
+    rec = RepoDataRecord(
+        name="a",
+        version="1",
+        build="0",
+        build_number=0,
+        subdir="noarch",
+        fn="a-1-0.conda",
+        url=url,
+        sha256="ab",
+    )
+    lock = tmp_path / "pixi.lock"
+    write_pixi_lock(lock, ["https://h.org/t/SECRET-TOKEN-123/chan"], {"linux-64": [rec]})
+    assert "SECRET-TOKEN-123" not in lock.read_text()
+    assert read_lockfile(lock, "linux-64").conda[0].url == "https://h.org/chan/noarch/a-1-0.conda"

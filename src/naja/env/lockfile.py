@@ -15,6 +15,7 @@ from typing import Any
 from naja.env.explicit import record_from_url
 from naja.errors import NajaError
 from naja.specs.records import RepoDataRecord
+from naja.specs.url import split_conda_token
 
 
 class LockfileError(NajaError):
@@ -176,6 +177,11 @@ def _read_pixi_lock(
     return LockedEnvironment(channels, conda, pypi)
 
 
+def _public(channel: str) -> str:
+    url = split_conda_token(channel)[0]
+    return url if url.endswith("/") else url + "/"
+
+
 def write_pixi_lock(
     path: str | Path,
     channels: Sequence[str],
@@ -194,9 +200,11 @@ def write_pixi_lock(
         for r in sorted(records, key=lambda r: r.name):
             if not r.url:
                 continue
-            urls.append({"conda": r.url})
+            # A lockfile is shared: conda tokens never go into it (naja.auth adds them back).
+            url = split_conda_token(r.url)[0]
+            urls.append({"conda": url})
             # rattler's reader wants the subdir spelled out even though the URL holds it.
-            entry: dict[str, Any] = {"conda": r.url, "subdir": r.subdir}
+            entry: dict[str, Any] = {"conda": url, "subdir": r.subdir}
             for key in (
                 "sha256",
                 "md5",
@@ -212,13 +220,13 @@ def write_pixi_lock(
                     entry[key] = list(value) if isinstance(value, (list, tuple)) else value
             if r.noarch:
                 entry["noarch"] = r.noarch
-            packages[r.url] = entry
+            packages[url] = entry
         env_packages[platform] = urls
     doc = {
         "version": 6,
         "environments": {
             environment: {
-                "channels": [{"url": c if c.endswith("/") else c + "/"} for c in channels],
+                "channels": [{"url": _public(c)} for c in channels],
                 "packages": env_packages,
             }
         },
