@@ -39,17 +39,25 @@ def _run(cmd: list[str], log: Path, timeout: float, cwd: Path = ROOT) -> tuple[i
             rc: int | None = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             rc = None
-            for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 15)):
-                try:
-                    os.killpg(proc.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    proc.wait(timeout=wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
+            _stop(proc)
+        except KeyboardInterrupt:
+            _stop(proc)  # Ctrl-C must not leave a benchmark (and its nginx) running
+            raise
     return rc, time.monotonic() - t0
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """End the process group we started for `proc`: SIGTERM, then SIGKILL if it lingers."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=15)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def ensure_bench_channel(log: Path) -> str | None:
