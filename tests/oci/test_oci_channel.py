@@ -220,3 +220,33 @@ def test_token_flow_anonymous_pull_and_authenticated_push(registry, tmp_path: Pa
 
     push = naja("upload", "--to", url, "--force", str(PACKAGES[0]), env=anonymous)
     assert push.returncode != 0 and "needs credentials" in push.stderr
+
+
+def test_concurrent_upload_is_merged_not_lost(registry, monkeypatch) -> None:  # noqa: F811
+    """Another upload that moves `staging` while this one pushes its packages is merged in."""
+    import naja.upload.oci as upload_oci_module
+    from naja.oci.client import client_for
+    from naja.oci.layout import read_repodata
+    from naja.oci.reference import OciChannel
+
+    reg = registry()
+    url = reg.oci_url("ns/chan")
+    upload_oci_module.upload_oci(url, [PACKAGES[1]])
+    real_push = upload_oci_module.push_package
+    raced = []
+
+    def push_and_race(*args, **kwargs):  # type: ignore[no-untyped-def]
+        digest = real_push(*args, **kwargs)
+        if not raced:
+            raced.append(True)
+            # The "other" uploader finishes while we are between reading and writing.
+            monkeypatch.setattr(upload_oci_module, "push_package", real_push)
+            upload_oci_module.upload_oci(url, [PACKAGES[2]])
+        return digest
+
+    monkeypatch.setattr(upload_oci_module, "push_package", push_and_race)
+    upload_oci_module.upload_oci(url, [PACKAGES[0]])
+    channel = OciChannel.parse(url)
+    got = read_repodata(client_for(channel, None), channel, "noarch", "staging")
+    assert got is not None
+    assert set(got[0]["packages.conda"]) == {p.name for p in PACKAGES}

@@ -221,7 +221,8 @@ class RegistryClient:
                 f"the manifest of {self._where(repository)}:{reference} is not JSON"
             ) from None
 
-    def manifest_exists(self, repository: str, reference: str) -> bool:
+    def manifest_digest(self, repository: str, reference: str) -> str | None:
+        """The digest `repository:reference` points at (a HEAD), or None if it does not exist."""
         response = self.request(
             "HEAD",
             f"/v2/{repository}/manifests/{reference}",
@@ -229,10 +230,13 @@ class RegistryClient:
             headers={"Accept": ", ".join(MANIFEST_TYPES)},
         )
         if response.status_code == 404:
-            return False
+            return None
         if response.status_code != 200:
             raise self._error("look up", f"{repository}:{reference}", response)
-        return True
+        return response.headers.get("docker-content-digest") or ""
+
+    def manifest_exists(self, repository: str, reference: str) -> bool:
+        return self.manifest_digest(repository, reference) is not None
 
     def put_manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> str:
         response = self.request(

@@ -92,12 +92,14 @@ def timestamp_tag(now: float | None = None) -> str:
 
 def read_repodata(
     client: RegistryClient, channel: OciChannel, subdir: str, reference: str
-) -> dict[str, Any] | None:
-    """The subdir's repodata.json under `reference` (a tag), or None if there is none."""
+) -> tuple[dict[str, Any], str] | None:
+    """The subdir's repodata.json under `reference` (a tag) and the digest of the manifest
+    it came from, or None if there is none."""
     repository = channel.repodata_repository(subdir)
     got = client.get_manifest(repository, reference)
     if got is None:
         return None
+    digest = "sha256:" + hashlib.sha256(got[1]).hexdigest()
     layer = find_layer(got[0], REPODATA_TYPE)
     if layer is None:
         raise OciError(
@@ -108,7 +110,9 @@ def read_repodata(
         data = json.loads(client.get_blob(repository, layer["digest"]))
     except ValueError:
         raise OciError(f"{channel.registry}/{repository}:{reference} is not valid JSON") from None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise OciError(f"{channel.registry}/{repository}:{reference} is not a repodata object")
+    return data, digest
 
 
 def push_repodata(

@@ -2,7 +2,9 @@
 
 Each package becomes its own artifact (`naja.oci.push`); then each touched subdir's index is
 rebuilt from the current `staging` index (else `latest`) plus the new records and pushed under
-`staging` and a timestamp tag. Installers read `latest`, so nothing they see changes until
+`staging` and a timestamp tag. Registries have no conditional tag update, so just before
+pushing, `staging` is looked up again: if another upload moved it meanwhile, the merge is
+redone on top of theirs (this narrows the race to a few milliseconds; it cannot close it). Installers read `latest`, so nothing they see changes until
 `naja upload --promote` (or `--promote` on the upload itself) points `latest` at `staging`.
 """
 
@@ -25,10 +27,22 @@ def _client(target: str) -> tuple[OciChannel, RegistryClient]:
     return channel, client_for(channel, login_for(channel.url))
 
 
-def _records(index: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-    if not index:
-        return {}
-    return {**(index.get("packages") or {}), **(index.get("packages.conda") or {})}
+# Index merges redone when another upload moved `staging` in between.
+MERGE_ATTEMPTS = 5
+
+
+def _current(
+    client: RegistryClient, channel: OciChannel, subdir: str
+) -> tuple[dict[str, dict[str, Any]], str | None]:
+    """The records of the staged index (else the latest), and the staging digest seen."""
+    got = read_repodata(client, channel, subdir, STAGING)
+    staged = got[1] if got is not None else None
+    if got is None:
+        got = read_repodata(client, channel, subdir, LATEST)
+    if got is None:
+        return {}, None
+    index = got[0]
+    return {**(index.get("packages") or {}), **(index.get("packages.conda") or {})}, staged
 
 
 def upload_oci(
@@ -48,10 +62,7 @@ def upload_oci(
     results: list[dict[str, Any]] = []
     tag = timestamp_tag()
     for subdir, local in read_packages(packages).items():
-        current = read_repodata(client, channel, subdir, STAGING)
-        if current is None:
-            current = read_repodata(client, channel, subdir, LATEST)
-        records = _records(current)
+        records, staged = _current(client, channel, subdir)
         for pkg in local:
             digest = push_package(client, channel, subdir, pkg.path, pkg.record, force=force)
             records[pkg.filename] = pkg.record
@@ -63,6 +74,11 @@ def upload_oci(
                     "digest": digest,
                 }
             )
+        for _ in range(MERGE_ATTEMPTS):
+            if client.manifest_digest(channel.repodata_repository(subdir), STAGING) == staged:
+                break
+            records, staged = _current(client, channel, subdir)
+            records.update({pkg.filename: pkg.record for pkg in local})
         index = build_subdir_index(subdir, records)
         push_repodata(client, channel, subdir, index.repodata, index.repodata_zst, [tag, STAGING])
         if promote_now:
