@@ -36,6 +36,7 @@ class ServerState:
         self.settings = settings
         self.db = Database(settings.database_url)
         self.storage: Storage = make_storage(settings)
+        self.local_storage = not settings.storage.startswith("s3://")
         self.plugins = plugins or Plugins(settings.plugins)
         self.plugins.state = self
         self.indexer = Indexer(self)
@@ -58,6 +59,13 @@ class ServerState:
                 self._channels.clear()
             self._channels[name] = (time.monotonic() + _CHANNEL_TTL, info)
         return info
+
+    def channel_if_cached(self, name: str) -> ChannelInfo | None:
+        """The channel when a fresh cached copy exists, else None (no database access)."""
+        hit = self._channels.get(name)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return None
 
     def forget_channel(self, name: str) -> None:
         with self._lock:

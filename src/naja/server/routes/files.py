@@ -11,6 +11,7 @@ import re
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from naja.index.writer import REPODATA, REPODATA_ZST, SHARD_INDEX, build_subdir_index
 from naja.server.auth import require, resolve
@@ -46,6 +47,38 @@ def _split(rest: str) -> tuple[str, str]:
     return subdir, name
 
 
+_SMALL = 4 << 20
+_immutable_cache: dict[str, bytes] = {}
+_immutable_bytes = 0
+
+
+def _small_local(request: Request, path, media: str, headers: dict, immutable: bool) -> Response | None:
+    """Small files are answered from memory or one read, without a thread hop per request;
+    ETags let clients revalidate their cached index with a 304."""
+    global _immutable_bytes
+    key = str(path)
+    if immutable and key in _immutable_cache:
+        return Response(_immutable_cache[key], media_type=media, headers=headers)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    if st.st_size > _SMALL:
+        return None
+    etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
+    headers["ETag"] = etag
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    data = path.read_bytes()
+    if immutable:
+        if _immutable_bytes + len(data) > 64 << 20:
+            _immutable_cache.clear()
+            _immutable_bytes = 0
+        _immutable_cache[key] = data
+        _immutable_bytes += len(data)
+    return Response(data, media_type=media, headers=headers)
+
+
 def serve(request: Request, channel: str, rest: str, token: str | None = None) -> Response:
     state = request.app.state.naja
     info = state.channel(channel)
@@ -60,16 +93,20 @@ def serve(request: Request, channel: str, rest: str, token: str | None = None) -
         from naja.server.proxy import serve_proxy
 
         return serve_proxy(state, info, subdir, name)
-    immutable = name.startswith("shards/") or name.endswith((".conda", ".tar.bz2"))
+    is_package = name.endswith((".conda", ".tar.bz2"))
+    immutable = name.startswith("shards/") or is_package
     headers = {
         "Cache-Control": ("private" if info.private else "public")
         + (", max-age=31536000, immutable" if immutable else ", max-age=0, must-revalidate")
     }
     media = _TYPES.get(name, "application/octet-stream")
     key = f"{channel}/{subdir}/{name}"
+    resp: Response | None = None
     local = state.storage.local_path(key)
     if local is not None:
-        resp: Response = FileResponse(local, media_type=media, headers=headers)
+        resp = _small_local(request, local, media, headers, immutable) if not is_package else None
+        if resp is None:
+            resp = FileResponse(local, media_type=media, headers=headers)
     else:
         opened = state.storage.open_stream(key)
         if opened is None:
@@ -79,16 +116,34 @@ def serve(request: Request, channel: str, rest: str, token: str | None = None) -
         chunks, size = opened
         headers["Content-Length"] = str(size)
         resp = StreamingResponse(chunks, media_type=media, headers=headers)
-    if name.endswith((".conda", ".tar.bz2")):
+    if is_package:
         state.plugins.hook.package_served(state=state, channel=channel, subdir=subdir, filename=name)
     return resp
 
 
+async def _dispatch(request: Request, channel: str, rest: str, token: str | None = None) -> Response:
+    state = request.app.state.naja
+    info = state.channel_if_cached(channel)
+    # Index files of a known, local, hosted channel are served on the event loop: the
+    # channel and credential lookups are cached in memory and the files are small. Anything
+    # that may touch the database, S3, upstream or the statistics plugin goes to a thread.
+    if (
+        info is not None
+        and not info.mode
+        and state.local_storage
+        and not rest.endswith((".conda", ".tar.bz2"))
+        and (not info.private and not token and "authorization" not in request.headers
+             and "x-api-key" not in request.headers)
+    ):
+        return serve(request, channel, rest, token)
+    return await run_in_threadpool(serve, request, channel, rest, token)
+
+
 @router.api_route("/get/{channel}/{rest:path}", methods=["GET", "HEAD"])
-def get_file(request: Request, channel: str, rest: str) -> Response:
-    return serve(request, channel, rest)
+async def get_file(request: Request, channel: str, rest: str) -> Response:
+    return await _dispatch(request, channel, rest)
 
 
 @router.api_route("/t/{token}/get/{channel}/{rest:path}", methods=["GET", "HEAD"])
-def get_file_token(request: Request, token: str, channel: str, rest: str) -> Response:
-    return serve(request, channel, rest, token)
+async def get_file_token(request: Request, token: str, channel: str, rest: str) -> Response:
+    return await _dispatch(request, channel, rest, token)
