@@ -279,14 +279,33 @@ def _join(items: list[str], sep: str, limit: int = 3) -> str:
     return sep.join(items[:limit]) + f" (and {len(items) - limit} more)"
 
 
-def _render(nodes: list[dict[str, Any]], prefix: str, lines: list[str]) -> None:
-    for k, node in enumerate(nodes):
-        last = k == len(nodes) - 1
+MAX_CHILDREN = 5
+MAX_DEPTH = 6
+MAX_CONFLICT_LINES = 6
+
+
+def _count(nodes: list[dict[str, Any]]) -> int:
+    return sum(1 + _count(n["children"]) for n in nodes)
+
+
+def _render(nodes: list[dict[str, Any]], prefix: str, lines: list[str], depth: int = 0) -> None:
+    # Big conflicts (puzzles, not package stacks) are cut to a readable overview; the
+    # JSON form keeps every node.
+    shown = nodes if len(nodes) <= MAX_CHILDREN else nodes[: MAX_CHILDREN - 1]
+    hidden = nodes[len(shown) :]
+    for k, node in enumerate(shown):
+        last = k == len(shown) - 1 and not hidden
         text = node["label"]
         if node.get("detail"):
             text += f": {node['detail']}"
         lines.append(f"{prefix}{'└─ ' if last else '├─ '}{text}")
-        _render(node["children"], prefix + ("   " if last else "│  "), lines)
+        below = prefix + ("   " if last else "│  ")
+        if depth + 1 < MAX_DEPTH:
+            _render(node["children"], below, lines, depth + 1)
+        elif node["children"]:
+            lines.append(f"{below}└─ … {_count(node['children'])} more below")
+    if hidden:
+        lines.append(f"{prefix}└─ … {len(hidden) + _count(hidden)} more requirements")
 
 
 def explain(request: SolveRequest, enc: Encoding) -> Unsatisfiable:
@@ -305,9 +324,11 @@ def explain(request: SolveRequest, enc: Encoding) -> Unsatisfiable:
         head = "the installed packages and the request cannot be reconciled:"
     lines = [head]
     _render(tree, "  ", lines)
-    for c in conflicts:
+    for c in conflicts[:MAX_CONFLICT_LINES]:
         reqs = _join([f"{r['spec']} ({r['from']})" for r in c["requirements"]], "; ", 4)
         lines.append(f"  conflict: {c['name']} cannot be all of: {reqs}")
+    if len(conflicts) > MAX_CONFLICT_LINES:
+        lines.append(f"  … and {len(conflicts) - MAX_CONFLICT_LINES} more names in conflict")
     if len(lines) > MAX_LINES:
         extra = len(lines) - MAX_LINES + 1
         lines = [*lines[: MAX_LINES - 1], f"  … {extra} more lines (see the JSON form)"]
