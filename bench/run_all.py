@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import tempfile
@@ -112,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{time.strftime('%H:%M:%S')}] {area.name}: {st['status']}{took}"
                   + (f" — {st['note']}" if st.get("note") else ""), flush=True)
         print(f"all areas done in {time.monotonic() - t0:.0f} s; work dir {a.work}")
+        machine = json.loads((a.work / "machine.json").read_text())
+        machine["load_end"] = [round(x, 2) for x in os.getloadavg()]
+        machine["minutes"] = round((time.monotonic() - t0) / 60, 1)
+        (a.work / "machine.json").write_text(json.dumps(machine, indent=1))
     command = " ".join([".venv/bin/python bench/run_all.py",
                         *(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))])
     summ = write(a.work, out_dir, command)

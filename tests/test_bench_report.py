@@ -416,3 +416,20 @@ def test_run_area_missing_script(tmp_path: Path) -> None:
     area = Area("gone", "Gone", tmp_path / "bench_gone.py", lambda q, w: [], 10, 10)
     st = run_area(area, quick=False, work=tmp_path)
     assert st["status"] == "missing" and "does not exist" in st["note"]
+
+
+def test_report_shows_the_ratio_of_the_report_it_replaces(tmp_path: Path) -> None:
+    from bench.report.writer import write
+
+    work, out = tmp_path / "work", tmp_path / "out"
+    work.mkdir()
+    _area_dir(work, "solve", "ok", SOLVE_MD)
+    (work / "machine.json").write_text(json.dumps({"date": "day 1", "cores": 2}))
+    write(work, out, "first")
+    assert "previous report" not in (out / "REPORT.md").read_text()
+    write(work, out, "first again, --report-only")  # same run: no previous column
+    assert "previous report" not in (out / "REPORT.md").read_text()
+    (work / "machine.json").write_text(json.dumps({"date": "day 2", "cores": 2}))
+    write(work, out, "second")
+    report = (out / "REPORT.md").read_text()
+    assert "| **0.50x** | 0.50x |" in report and "day 1, quick run" in report

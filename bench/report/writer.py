@@ -94,19 +94,43 @@ def _machine_table(m: dict[str, Any]) -> list[str]:
         f"| naja | {m.get('naja')} (commit {m.get('naja_commit')}) |",
         "| load average at start | "
         + (" / ".join(f"{x:.2f}" for x in load) + " (1 / 5 / 15 min)" if load else "?") + " |",
-    ]
+    ] + ([f"| load average at the end | {' / '.join(f'{x:.2f}' for x in m['load_end'])} |"]
+         if m.get("load_end") else []) + (
+        [f"| the run took | {m['minutes']} min |"] if m.get("minutes") is not None else [])
 
 
-def _headline_rows(headlines: list[Headline], with_area: bool) -> list[str]:
-    head = ("| area " if with_area else "") + "| metric | naja | peer | naja / peer |"
-    sep = ("|---" if with_area else "") + "|---|---:|---:|---:|"
+def _headline_rows(headlines: list[Headline], with_area: bool,
+                   previous: dict[tuple[str, str], float] | None = None) -> list[str]:
+    """The ratios as a table; with `previous` (the summary this report replaces) a column with
+    the ratio it had then."""
+    prev_col = previous is not None
+    head = (("| area " if with_area else "") + "| metric | naja | peer | naja / peer |"
+            + (" previous report |" if prev_col else ""))
+    sep = ("|---" if with_area else "") + "|---|---:|---:|---:|" + ("---:|" if prev_col else "")
     lines = [head, sep]
     for h in headlines:
         peer = fmt_value(h.peer, h.unit)
         peer = f"{peer} ({h.peer_name})" if peer and h.peer_name else peer or h.peer_name
-        lines.append(("| " + h.area + " " if with_area else "")
-                     + f"| {h.metric} | {fmt_value(h.naja, h.unit)} | {peer} | **{h.ratio:.2f}x** |")
+        row = (("| " + h.area + " " if with_area else "")
+               + f"| {h.metric} | {fmt_value(h.naja, h.unit)} | {peer} | **{h.ratio:.2f}x** |")
+        if previous is not None:
+            old = previous.get((h.area, h.metric))
+            row += f" {old:.2f}x |" if old is not None else " |"
+        lines.append(row)
     return lines
+
+
+def _previous(out_dir: Path, date: object) -> tuple[dict[tuple[str, str], float] | None, str]:
+    """Ratios of the summary.json about to be replaced, and when/how it was made; None when
+    there is none or it is this same run (a `--report-only` rewrite)."""
+    try:
+        old = json.loads((out_dir / "summary.json").read_text())
+        ratios = {(h["area"], h["metric"]): float(h["ratio"]) for h in old["headlines"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, ""
+    if old.get("generated") == date:
+        return None, ""
+    return ratios, f"{old.get('generated')}, {old.get('mode')} run"
 
 
 def write(work: Path, out_dir: Path, command: str, areas: list[Area] = AREAS) -> dict[str, Any]:
@@ -114,6 +138,7 @@ def write(work: Path, out_dir: Path, command: str, areas: list[Area] = AREAS) ->
     machine_file = work / "machine.json"
     machine = json.loads(machine_file.read_text()) if machine_file.exists() else {}
     statuses, extracted = collect(work, areas)
+    previous, previous_what = _previous(out_dir, machine.get("date"))
     summ = summary(machine, statuses, extracted)
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("area-*.png"):
@@ -149,7 +174,9 @@ def write(work: Path, out_dir: Path, command: str, areas: list[Area] = AREAS) ->
     if key_h:
         ahead = sum(h.ratio < 1 for h in key_h)
         areas_with = len({h.area for h in key_h})
-        lines += [*_headline_rows(key_h, True), "",
+        lines += [*_headline_rows(key_h, True, previous), "",
+                  *([f"*previous report*: the ratio in the report this one replaced ({previous_what}).", ""]
+                    if previous is not None else []),
                   f"naja is ahead (ratio < 1) on {ahead} of these {len(key_h)} headline ratios "
                   f"from {areas_with} areas; every ratio of every area, {len(all_h)} in all, is in "
                   "the sections below and in `summary.json`.", ""]
