@@ -195,3 +195,23 @@ def test_private_channel_with_basic_auth(demo_server, tmp_path):
     creds = StaticCredentials({server.url: Credential(kind="basic", username="me", password="pw")})
     got = _load(server, tmp_path, specs=["python"], credentials=creds)
     assert got[0].by_name("python")
+
+
+def test_unwritable_cache_is_a_clear_error(demo_server, tmp_path):
+    from naja.repodata.errors import IndexCacheError
+
+    server, _ = demo_server("json")
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(IndexCacheError, match="cannot write the channel index cache"):
+        _load(server, blocker)
+
+
+def test_concurrent_loads_share_one_cache(demo_server, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    server, _ = demo_server("json", "zst", "shards")
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda s: _load(server, tmp_path, specs=s), [["python"], None] * 3))
+    sizes = {len(r[0].by_name("python")) for r in runs}
+    assert len(sizes) == 1 and sizes.pop() > 0

@@ -41,3 +41,13 @@ class OfflineIndexMissing(NajaError):
             hint="run once without --offline to fill the cache "
             "(or remove the channels you cannot reach)",
         )
+
+
+class IndexCacheError(NajaError):
+    """The index cache cannot be written (permissions, disk full, a file where a folder goes)."""
+
+    def __init__(self, path: object, what: str) -> None:
+        super().__init__(
+            f"cannot write the channel index cache at {path}: {what}",
+            hint="check its permissions and free space, or point NAJA_CACHE_DIR elsewhere",
+        )

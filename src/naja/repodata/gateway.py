@@ -15,7 +15,7 @@ from pathlib import Path
 from naja.fetch import CredentialProvider, FetchConfig
 from naja.repodata.cache_dir import index_cache_dir
 from naja.repodata.context import Context
-from naja.repodata.errors import ChannelNotFound, OfflineIndexMissing
+from naja.repodata.errors import ChannelNotFound, IndexCacheError, OfflineIndexMissing
 from naja.repodata.full import OfflineMiss, load_full, load_local
 from naja.repodata.index import SubdirIndex
 from naja.repodata.progress import IndexProgressCallback, ProgressFeed
@@ -35,12 +35,15 @@ _Prepared = SubdirIndex | tuple[ShardedSubdir, SubdirState] | None
 def _prepare(
     ctx: Context, channel: Channel, subdir: Platform, has_specs: bool, run_exports: bool
 ) -> _Prepared | OfflineMiss:
-    got = _prepare_index(ctx, channel, subdir, has_specs)
-    if run_exports and isinstance(got, SubdirIndex):
-        state = load_state(ctx.subdir_dir(channel, subdir))
-        table = load_run_exports(ctx, channel, subdir, state)
-        if table:
-            got.attach_run_exports(table)
+    try:
+        got = _prepare_index(ctx, channel, subdir, has_specs)
+        if run_exports and isinstance(got, SubdirIndex):
+            state = load_state(ctx.subdir_dir(channel, subdir))
+            table = load_run_exports(ctx, channel, subdir, state)
+            if table:
+                got.attach_run_exports(table)
+    except OSError as exc:
+        raise IndexCacheError(exc.filename or ctx.cache_root, exc.strerror or str(exc)) from None
     return got
 
 

@@ -20,6 +20,7 @@ from urllib.parse import urljoin
 import msgspec
 
 from naja.repodata.records import finish
+from naja.repodata.state import tmp_name
 from naja.specs.records import RepoDataRecord
 
 
@@ -112,7 +113,7 @@ class LazyJsonIndex:
         as big as the JSON, and held in memory twice)."""
         conda, legacy = self._conda, self._legacy
         encode = _ENC.encode
-        tmp = directory / f".{LAZY_FILE}.{os.getpid()}.tmp"
+        tmp = directory / tmp_name(LAZY_FILE)
         try:
             directory.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as fh:

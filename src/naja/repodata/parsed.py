@@ -16,6 +16,7 @@ from pathlib import Path
 
 import msgspec
 
+from naja.repodata.state import tmp_name
 from naja.specs.records import RepoDataRecord
 
 PARSED_FILE = "parsed.msgpack"
@@ -48,7 +49,7 @@ def write_parsed(directory: Path, key: str, groups: Mapping[str, list[RepoDataRe
         )
     )
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f".{PARSED_FILE}.{os.getpid()}.tmp"
+    tmp = directory / tmp_name(PARSED_FILE)
     try:
         tmp.write_bytes(blob)
         os.replace(tmp, directory / PARSED_FILE)

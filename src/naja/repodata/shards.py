@@ -21,6 +21,7 @@ import msgspec
 import zstandard
 
 from naja.repodata.records import ShardRecord, finish
+from naja.repodata.state import tmp_name
 from naja.specs.records import RepoDataRecord
 
 SHARD_INDEX_FILE = "repodata_shards.msgpack.zst"
@@ -136,7 +137,7 @@ def read_cached_shard(cache: Path, digest: bytes) -> bytes | None:
 
 def store_shard(cache: Path, digest: bytes, data: bytes) -> None:
     path = shard_path(cache, digest)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{id(data)}.tmp")
+    tmp = path.with_name(tmp_name(path.name))
     try:
         cache.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(data)

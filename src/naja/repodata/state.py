@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -85,10 +86,15 @@ def load_state(directory: Path) -> SubdirState:
         return SubdirState()
 
 
+def tmp_name(name: str) -> str:
+    """A temporary name beside `name` that no other process or thread uses right now."""
+    return f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+
+
 def save_state(directory: Path, state: SubdirState) -> None:
     """Write atomically: a reader never sees half a state file."""
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f".{STATE_FILE}.{os.getpid()}.tmp"
+    tmp = directory / tmp_name(STATE_FILE)
     tmp.write_bytes(msgspec.json.format(msgspec.json.encode(state), indent=2))
     os.replace(tmp, directory / STATE_FILE)
 
@@ -97,7 +103,7 @@ def store_file(directory: Path, name: str, data: bytes) -> tuple[int, int]:
     """Write `data` as `directory/name` atomically; (size, mtime_ns) for the state."""
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / name
-    tmp = directory / f".{name}.{os.getpid()}.tmp"
+    tmp = directory / tmp_name(name)
     try:
         tmp.write_bytes(data)
         os.replace(tmp, target)
