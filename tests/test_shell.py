@@ -144,3 +144,25 @@ def test_fish_completion(env_root: dict[str, str]) -> None:
         env_root,
     )
     assert out.split()[0] == "web"
+
+
+def test_xonsh_activate(env_root: dict[str, str]) -> None:
+    xonsh = str(Path(sys.executable).parent / "xonsh")
+    root = env_root["NAJA_ROOT_PREFIX"]
+    script = (
+        f"execx($({NAJA} shell hook -s xonsh)); naja activate web; print($CONDA_PREFIX); "
+        "naja deactivate; print(${...}.get('CONDA_PREFIX', 'none'))"
+    )
+    out = subprocess.run([xonsh, "--no-rc", "-c", script], capture_output=True, text=True, env=env_root, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [f"{root}/envs/web", "none"]
+
+
+@pytest.mark.parametrize("shell", ["powershell", "cmd"])
+def test_scripts_for_shells_not_on_this_machine(shell: str) -> None:
+    # PowerShell and cmd do not run on Debian: check the generated text instead.
+    text = render_changes(shell, {"CONDA_PREFIX": "C:\\envs\\it's"}, ["OLD"])
+    if shell == "powershell":
+        assert text == "Remove-Item Env:OLD -ErrorAction SilentlyContinue\n$Env:CONDA_PREFIX = 'C:\\envs\\it''s'\n"
+    else:
+        assert text == '@SET "OLD="\n@SET "CONDA_PREFIX=C:\\envs\\it\'s"\n'

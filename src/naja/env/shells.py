@@ -124,13 +124,14 @@ _NAJA_COMPLETE=fish_source "$NAJA_EXE" 2>/dev/null | source
 def _naja(args):
     import subprocess
     if args and args[0] in ('activate', 'deactivate', 'reactivate'):
-        out = subprocess.run([$NAJA_EXE, 'shell', *args, '-s', 'xonsh'], capture_output=True, text=True)
+        # xonsh keeps its environment apart from os.environ: pass it on explicitly.
+        out = subprocess.run([$NAJA_EXE, 'shell', *args, '-s', 'xonsh'], capture_output=True, text=True, env=${{...}}.detype())
         if out.returncode:
             print(out.stderr, end='')
             return out.returncode
         execx(out.stdout)
     else:
-        return subprocess.run([$NAJA_EXE, *args]).returncode
+        return subprocess.run([$NAJA_EXE, *args], env=${{...}}.detype()).returncode
 aliases['naja'] = _naja
 """
     if shell == "powershell":
