@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import struct
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -39,19 +40,20 @@ def parsed_key(digest: str, channel: str, files_url: str) -> str:
 
 
 def write_parsed(directory: Path, key: str, groups: Mapping[str, list[RepoDataRecord]]) -> None:
-    """Store `groups` (name -> finished records) under `key`, atomically."""
+    """Store `groups` (name -> finished records) under `key`, atomically.
+
+    Written name by name as the msgpack of a `_Parsed` (a 3-element array whose last element
+    is a map32), so the whole file is never held in memory next to the records.
+    """
     encode = _ENCODER.encode
-    blob = _ENCODER.encode(
-        _Parsed(
-            PARSED_VERSION,
-            key,
-            {name: msgspec.Raw(encode(recs)) for name, recs in groups.items()},
-        )
-    )
-    directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / tmp_name(PARSED_FILE)
     try:
-        tmp.write_bytes(blob)
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(b"\x93" + encode(PARSED_VERSION) + encode(key))
+            fh.write(b"\xdf" + struct.pack(">I", len(groups)))
+            for name, recs in groups.items():
+                fh.write(encode(name) + encode(recs))
         os.replace(tmp, directory / PARSED_FILE)
     except OSError:
         # A read-only or full cache only costs the next run a parse.
