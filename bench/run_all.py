@@ -97,13 +97,16 @@ def main(argv: list[str] | None = None) -> int:
     areas = [x for x in AREAS if (not only or x.name in only) and x.name not in skip]
     out_dir = a.out_dir or (a.work / "report" if a.compare else ROOT / "bench" / "results")
     a.work.mkdir(parents=True, exist_ok=True)
+    command = " ".join([".venv/bin/python bench/run_all.py",
+                        *(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))])
     if not a.report_only:
         if not only:
             # A whole run starts clean: no area's result of an earlier run may leak in.
             for area in AREAS:
                 (a.work / area.name / "status.json").unlink(missing_ok=True)
         if not only or not (a.work / "machine.json").exists():
-            (a.work / "machine.json").write_text(json.dumps(describe(ROOT), indent=1))
+            machine = describe(ROOT) | {"command": command}
+            (a.work / "machine.json").write_text(json.dumps(machine, indent=1))
         t0 = time.monotonic()
         for area in areas:
             print(f"[{time.strftime('%H:%M:%S')}] {area.name}: running "
@@ -117,8 +120,6 @@ def main(argv: list[str] | None = None) -> int:
         machine["load_end"] = [round(x, 2) for x in os.getloadavg()]
         machine["minutes"] = round((time.monotonic() - t0) / 60, 1)
         (a.work / "machine.json").write_text(json.dumps(machine, indent=1))
-    command = " ".join([".venv/bin/python bench/run_all.py",
-                        *(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:]))])
     summ = write(a.work, out_dir, command)
     print(f"wrote {out_dir / 'REPORT.md'} and {out_dir / 'summary.json'} "
           f"({len(summ['headlines'])} ratios)")

@@ -151,7 +151,11 @@ def write(work: Path, out_dir: Path, command: str, areas: list[Area] = AREAS) ->
     lines = [
         "# naja benchmark report",
         "",
-        f"Made by `{command}` ({summ['mode']} run) starting {machine.get('date')}. Every "
+        f"Made by `{machine.get('command') or command}` ({summ['mode']} run) starting "
+        f"{machine.get('date')}"
+        + ("" if not machine.get("command") or machine["command"] == command
+           else f"; areas added or rebuilt by `{command}`")
+        + ". Every "
         "figure below is naja next to a peer installed from PyPI, measured **in the same run on "
         "the same machine**; the ratios are naja / peer, so **lower is better** (< 1: naja is "
         "faster or uses less CPU). How to run it and the regression gate: "
