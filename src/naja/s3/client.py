@@ -8,28 +8,16 @@ other's packages or index.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
-from naja.s3.errors import S3AuthError, S3Error
+from naja.s3.errors import S3AuthError, S3Error, error_code, refused
 from naja.s3.settings import S3Location, S3Settings
 from naja.s3.sigv4 import sign_headers
 
-_CODE_RE = re.compile(rb"<Code>([^<]*)</Code>")
 CHUNK = 1 << 20
-# 403 codes that mean "these credentials are wrong" rather than "no such key / not allowed".
-AUTH_CODES = frozenset(
-    {
-        "SignatureDoesNotMatch",
-        "InvalidAccessKeyId",
-        "ExpiredToken",
-        "InvalidToken",
-        "AuthorizationHeaderMalformed",
-    }
-)
 
 
 def _file_chunks(path: Path) -> Iterator[bytes]:
@@ -58,7 +46,6 @@ class S3Client:
         headers: dict[str, str] | None = None,
         content: bytes | Path | None = None,
         payload_sha256: str | None = None,
-        refuse_403: bool = True,
     ) -> httpx.Response:
         url = self.settings.object_url(location)
         sent = dict(headers or {})
@@ -86,38 +73,24 @@ class S3Client:
                 f"{type(exc).__name__} {exc}",
                 hint="check the endpoint (AWS_ENDPOINT_URL_S3) and your network",
             ) from None
-        if response.status_code == 401 or (
-            response.status_code == 403 and (refuse_403 or _code(response) in AUTH_CODES)
-        ):
+        if response.status_code in (401, 403):
             raise self._auth_error(location, response)
         return response
 
     def _auth_error(self, location: S3Location, response: httpx.Response) -> S3AuthError:
-        code = _code(response)
         creds = self.settings.credentials
-        source = f" (credentials from {creds.source})" if creds else " (no credentials)"
-        return S3AuthError(
-            f"{self.settings.endpoint} refused access to {location.url}: HTTP "
-            f"{response.status_code} {code}{source}".rstrip(),
-            hint=f"check the access key stored for s3://{location.bucket} (`naja auth list`) or "
-            "your AWS credentials, and that they may read and write this bucket",
+        return refused(
+            self.settings.endpoint,
+            location.url,
+            response.status_code,
+            _code(response),
+            creds.source if creds else None,
         )
 
     def _error(self, doing: str, location: S3Location, response: httpx.Response) -> S3Error:
         return S3Error(
             f"could not {doing} {location.url}: HTTP {response.status_code} {_code(response)}"
         )
-
-    def exists(self, location: S3Location) -> bool:
-        """Whether the object is there (a one-byte GET). Wrong credentials raise; a plain
-        403 AccessDenied counts as absent, since S3 answers that for a missing key to anyone
-        without s3:ListBucket."""
-        response = self._request("GET", location, headers={"Range": "bytes=0-0"}, refuse_403=False)
-        if response.status_code in (200, 206, 416):
-            return True
-        if response.status_code in (403, 404):
-            return False
-        raise self._error("read", location, response)
 
     def get(self, location: S3Location) -> tuple[bytes, str | None] | None:
         response = self._request("GET", location)
@@ -164,5 +137,4 @@ class S3Client:
 
 
 def _code(response: httpx.Response) -> str:
-    m = _CODE_RE.search(response.content or b"")
-    return m.group(1).decode(errors="replace") if m else response.reason_phrase
+    return error_code(response.content, response.reason_phrase)

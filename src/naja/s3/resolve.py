@@ -12,9 +12,9 @@ import threading
 from typing import TYPE_CHECKING
 
 from naja.fetch.errors import DownloadError
+from naja.fetch.http11 import ProtocolError
 from naja.fetch.schemes import Resolved, SchemeNotFound
-from naja.s3.client import S3Client
-from naja.s3.errors import S3Error
+from naja.s3.errors import AUTH_CODES, error_code, refused
 from naja.s3.settings import S3Location, S3Settings, settings_for
 from naja.s3.sigv4 import sign_headers
 
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 # Settings per (provider, bucket): reading the AWS chain can mean file reads or botocore.
 _cache: dict[tuple[int, str], S3Settings] = {}
-_clients: dict[S3Settings, S3Client] = {}
 _lock = threading.Lock()
 INDEX_FILES = frozenset(
     {
@@ -47,26 +46,52 @@ def settings_cached(location: S3Location, provider: object) -> S3Settings:
     return hit
 
 
-def _client(settings: S3Settings) -> S3Client:
-    with _lock:
-        client = _clients.get(settings)
-        if client is None:
-            client = _clients[settings] = S3Client(settings)
-        return client
+def exists(dl: Downloader, settings: S3Settings, location: S3Location) -> bool:
+    """Whether the object is there: a signed one-byte GET on the engine's connections.
+
+    Wrong credentials raise; a plain 403 AccessDenied counts as absent, since S3 answers that
+    for a missing key to anyone without s3:ListBucket.
+    """
+    url = settings.object_url(location)
+    assert settings.credentials is not None
+    headers = sign_headers(
+        "GET", url, {"Range": "bytes=0-0"}, settings.credentials, settings.region
+    )
+    headers["User-Agent"] = dl.config.user_agent
+    try:
+        with dl.host_slot(url):
+            response = dl.send(url, headers)
+            try:
+                status, reason = response.status, response.reason
+                body = response.read(1 << 16)
+            finally:
+                response.close()
+    except (OSError, ProtocolError) as exc:
+        raise DownloadError(
+            location.url,
+            f"cannot reach {settings.endpoint}: {exc}",
+            hint="check the endpoint (AWS_ENDPOINT_URL_S3) and your network",
+        ) from None
+    if status in (200, 206, 416):
+        return True
+    code = error_code(body, reason)
+    if status == 401 or (status == 403 and code in AUTH_CODES):
+        error = refused(settings.endpoint, location.url, status, code, settings.credentials.source)
+        raise DownloadError(location.url, error.message, hint=error.hint)
+    if status in (403, 404):
+        return False
+    raise DownloadError(location.url, f"HTTP {status} {code}".rstrip())
 
 
 def resolve(dl: Downloader, url: str, *, sha256: str | None = None) -> Resolved:
     location = S3Location.parse(url)
     settings = settings_cached(location, dl.credentials)
     target = settings.object_url(location)
-    if settings.credentials is not None and location.key.rpartition("/")[2] in INDEX_FILES:
-        # The index layer reads 403 as "this form is absent"; check first, so that wrong
-        # credentials are named as such instead of "the channel has no repodata.json".
-        try:
-            if not _client(settings).exists(location):
-                raise SchemeNotFound(f"{location.url} does not exist")
-        except S3Error as exc:
-            raise DownloadError(url, exc.message, hint=exc.hint) from None
+    # The index layer reads 403 as "this form is absent"; check first, so that wrong
+    # credentials are named as such instead of "the channel has no repodata.json".
+    is_index = location.key.rpartition("/")[2] in INDEX_FILES
+    if settings.credentials is not None and is_index and not exists(dl, settings, location):
+        raise SchemeNotFound(f"{location.url} does not exist")
     if settings.credentials is None:
         return Resolved(target)
     return Resolved(target, sign_headers("GET", target, {}, settings.credentials, settings.region))
