@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import rattler_build as rb  # noqa: E402
 
+from naja.build import jinja_env  # noqa: E402
 from naja.build.conformance import load_comparer  # noqa: E402
 from naja.build.output_json import output_document  # noqa: E402
 from naja.build.render import RecipeRenderer  # noqa: E402
@@ -59,6 +60,14 @@ def naja_render(tests: Path, case: dict) -> None:
     output_document(RecipeRenderer(recipe, files, tp, "linux-64").render())
 
 
+def naja_render_cold(tests: Path, case: dict) -> None:
+    # Forget every compiled expression first: each case pays its own parsing, as a fresh
+    # process would (without the interpreter start-up).
+    jinja_env._expr_cache.clear()
+    jinja_env._vars_cache.clear()
+    naja_render(tests, case)
+
+
 def rattler_render(tests: Path, case: dict) -> None:
     recipe, files, tp = case_paths(tests, case)
     all_files = [*recipe_variant_files(recipe.parent), *files]
@@ -70,33 +79,39 @@ def rattler_render(tests: Path, case: dict) -> None:
     r.render(vc, rc)
 
 
-def in_process(fn, tests: Path, cases: list[dict]) -> tuple[list[float], int]:
-    times: list[float] = []
-    errors = 0
-    for case in cases:
-        t0 = time.perf_counter()
+def interleaved(runners, cases: list[dict]) -> list[tuple[str, list[float], int]]:
+    """Time every runner on each case in turn (rotating who starts), so load changes on this
+    shared machine and cold file caches hit all tools alike. A runner returns False on failure."""
+    times: dict[str, list[float]] = {label: [] for label, _ in runners}
+    errors: dict[str, int] = dict.fromkeys(times, 0)
+    for index, case in enumerate(cases):
+        # Rotate who goes first: the first reader of a case pays for cold file caches.
+        shift = index % len(runners)
+        for label, fn in (*runners[shift:], *runners[:shift]):
+            t0 = time.perf_counter()
+            ok = fn(case)
+            times[label].append(time.perf_counter() - t0)
+            errors[label] += not ok
+    return [(label, times[label], errors[label]) for label, _ in runners]
+
+
+def in_process(fn, tests: Path):
+    def run(case: dict) -> bool:
         try:
             fn(tests, case)
         except Exception:
-            errors += 1
-        times.append(time.perf_counter() - t0)
-    return times, errors
+            return False
+        return True
+
+    return run
 
 
-def per_process(
-    argv_for, tests: Path, cases: list[dict], env: dict[str, str]
-) -> tuple[list[float], int]:
-    times: list[float] = []
-    errors = 0
-    # One untimed run first, so both tools start from cached bytecode as installed tools do.
-    subprocess.run(argv_for(tests, cases[0]), capture_output=True, env=env)
-    for case in cases:
-        argv = argv_for(tests, case)
-        t0 = time.perf_counter()
-        proc = subprocess.run(argv, capture_output=True, env=env)
-        times.append(time.perf_counter() - t0)
-        errors += proc.returncode != 0
-    return times, errors
+def per_process(argv_for, tests: Path, env: dict[str, str]):
+    def run(case: dict) -> bool:
+        proc = subprocess.run(argv_for(tests, case), capture_output=True, env=env)
+        return proc.returncode == 0
+
+    return run
 
 
 def naja_argv(out_dir: Path):
@@ -141,22 +156,30 @@ def main() -> None:
     sample = rng.sample(cases, args.proc_sample)
 
     rows = []
-    for label, fn in (("naja", naja_render), ("py-rattler-build 0.73", rattler_render)):
-        times, errors = in_process(fn, tests, inproc)
-        rows.append((label, times, errors))
+    runners = (
+        ("naja", in_process(naja_render, tests)),
+        ("naja, expression caches cleared per case", in_process(naja_render_cold, tests)),
+        ("py-rattler-build 0.73", in_process(rattler_render, tests)),
+    )
+    rows = interleaved(runners, inproc)
+    for label, times, errors in rows:
         print(f"in process {label}: {sum(times):.2f} s, {errors} errors", flush=True)
     # This machine sets PYTHONDONTWRITEBYTECODE, which would make every fresh process recompile
     # every Python module it imports; an installed tool has its bytecode cached.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
-    prows = []
-    for label, argv in (("naja", naja_argv(tmp)), ("py-rattler-build 0.73", rattler_argv)):
-        times, errors = per_process(argv, tests, sample, env)
-        prows.append((label, times, errors))
+    proc_runners = (
+        ("naja", per_process(naja_argv(tmp), tests, env)),
+        ("py-rattler-build 0.73", per_process(rattler_argv, tests, env)),
+    )
+    for _, run in proc_runners:
+        run(sample[0])  # untimed: writes the bytecode cache
+    prows = interleaved(proc_runners, sample)
+    for label, times, _ in prows:
         print(f"per process {label}: median {statistics.median(times) * 1000:.1f} ms", flush=True)
 
     def table(title: str, data: list[tuple[str, list[float], int]], n: int) -> list[str]:
-        base = data[1][1]
+        base = data[-1][1]
         lines = [
             f"### {title} ({n} cases)",
             "",
@@ -183,7 +206,8 @@ def main() -> None:
         "Per process: `naja build --render-only` vs `python -c 'import rattler_build; ...'`,",
         "both including interpreter start-up and imports, with bytecode cached (the machine's",
         "PYTHONDONTWRITEBYTECODE is lifted for the children, as for an installed tool).",
-        "Other jobs shared the 2 cores while this ran, so wall times are noisy; ratios are fair.",
+        "Other jobs shared the 2 cores while this ran, so wall times are noisy; the tools run",
+        "interleaved case by case, so load changes hit them alike and the ratios stay fair.",
         "",
         *table("In process", rows, len(inproc)),
         *table("Per fresh process", prows, len(sample)),
