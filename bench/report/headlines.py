@@ -359,6 +359,41 @@ def startup(text: str) -> Extracted:
     return out
 
 
+# --- server --------------------------------------------------------------------------------
+
+UPLOAD_GOAL_S = 1.0  # issue 12: an upload to a 10k-package channel is installable within 1 s
+
+
+def server(text: str) -> Extracted:
+    """The server has no peer installed from PyPI: its ratios are against issue 12's goal
+    (upload installable within 1 s) and 2 workers against 1 in the same run."""
+    out = Extracted()
+    t = find_table(parse_tables(text), "workers", "req/s")
+    if t is not None:
+        rps = {w: parse_number(t.cell(_one(t, workers=rf"^{w}$"), "req/s")) for w in (1, 2)}
+        if rps[1] and rps[2]:
+            out.headlines.append(Headline(
+                "server", "GET under load, time per request: 2 workers vs 1", 1 / rps[2],
+                1 / rps[1], rps[1] / rps[2], "s", "1 worker (same run)", key=True))
+        for row in t.rows:
+            errors = parse_number(t.cell(row, "errors"))
+            out.notes.append(
+                f"{t.cell(row, 'workers')} worker(s): {t.cell(row, 'requests')} requests, "
+                f"{t.cell(row, 'req/s')} req/s, p50 {t.cell(row, 'p50')} ms, p99 "
+                f"{t.cell(row, 'p99')} ms, errors {t.cell(row, 'errors')}"
+                + (" — the goal is zero errors" if errors else ""))
+    m = re.search(r"median ([\d.,]+) ?ms, max ([\d.,]+) ?ms over (\d+) uploads", text)
+    if m:
+        median = float(m.group(1).replace(",", "")) / 1e3
+        out.headlines.append(Headline(
+            "server", f"upload to a 10k-package channel until installable, median vs the "
+            f"{UPLOAD_GOAL_S:g} s goal", median, UPLOAD_GOAL_S, median / UPLOAD_GOAL_S, "s",
+            "goal (no peer server)", key=True))
+    if not out.headlines:
+        raise ExtractError("no load table with 'workers' and 'req/s', no upload median")
+    return out
+
+
 # --- any other area: columns that are ratios ------------------------------------------------
 
 _RATIO_COL = re.compile(r"ratio|naja ?/ ?|vs (rattler|peer|quetz)|/ ?(rattler|peer|quetz)")
@@ -400,6 +435,7 @@ EXTRACTORS: dict[str, Callable[[str], Extracted]] = {
     "matchspec": matchspec,
     "repodata-load": repodata_load,
     "startup": startup,
+    "server": server,
 }
 
 
