@@ -269,17 +269,15 @@ class Sat:
             ws = watches[fl]
             if not ws:
                 continue
-            keep: list[Clause] = []
-            i, n = 0, len(ws)
-            while i < n:
-                cl = ws[i]
-                i += 1
+            # Most visited clauses stay put (satisfied, or no other free literal yet): note
+            # the few that move and rebuild the list only then.
+            moved: list[int] | None = None
+            for i, cl in enumerate(ws):
                 if cl[0] == fl:
                     cl[0] = cl[1]
                     cl[1] = fl
                 other = cl[0]
                 if val[other] == 1:
-                    keep.append(cl)
                     continue
                 for k in range(2, len(cl)):
                     lk = cl[k]
@@ -287,15 +285,21 @@ class Sat:
                         cl[1] = lk
                         cl[k] = fl
                         watches[lk].append(cl)
+                        if moved is None:
+                            moved = [i]
+                        else:
+                            moved.append(i)
                         break
                 else:
-                    keep.append(cl)
                     if val[other] == -1:
-                        keep.extend(ws[i:])
-                        watches[fl] = keep
+                        if moved is not None:
+                            gone = set(moved)
+                            watches[fl] = [c for j, c in enumerate(ws) if j not in gone]
                         return cl
                     self._assign(other, cl)
-            watches[fl] = keep
+            if moved is not None:
+                gone = set(moved)
+                watches[fl] = [c for j, c in enumerate(ws) if j not in gone]
         return None
 
     def _search_propagate(self) -> Clause | None:
