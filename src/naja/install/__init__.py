@@ -202,6 +202,7 @@ def install(
         warn=warn,
         history_cmd=history_cmd,
         requested_specs=requested_specs,
+        jobs=jobs,
     )
     return tx.apply()
 
