@@ -228,6 +228,7 @@ def test_concurrent_upload_is_merged_not_lost(registry, monkeypatch) -> None:  #
     from naja.oci.client import client_for
     from naja.oci.layout import read_repodata
     from naja.oci.reference import OciChannel
+    from naja.oci.transport import HttpxTransport
 
     reg = registry()
     url = reg.oci_url("ns/chan")
@@ -247,6 +248,6 @@ def test_concurrent_upload_is_merged_not_lost(registry, monkeypatch) -> None:  #
     monkeypatch.setattr(upload_oci_module, "push_package", push_and_race)
     upload_oci_module.upload_oci(url, [PACKAGES[0]])
     channel = OciChannel.parse(url)
-    got = read_repodata(client_for(channel, None), channel, "noarch", "staging")
+    got = read_repodata(client_for(channel, None, HttpxTransport()), channel, "noarch", "staging")
     assert got is not None
     assert set(got[0]["packages.conda"]) == {p.name for p in PACKAGES}

@@ -1,35 +1,43 @@
 """Talking to one registry: manifests and blobs over the distribution API, with its auth.
 
-Small requests (manifests, tokens, uploads) go through httpx here; package blobs are
-downloaded by naja's download engine (`naja.oci.resolve` gives it the blob URL and the
-`Authorization` header from `auth_headers`), so they are verified and resumable like any file.
-One client per registry and credential is shared by all threads of a process (`client_for`).
+API requests go through a `Transport` (`naja.oci.transport`); package blobs are downloaded by
+naja's download engine (`naja.oci.resolve` gives it the blob URL and the `Authorization`
+header from `auth_headers`), so they are verified and resumable like any file. What a
+registry said about auth (its challenge, the tokens it gave) is shared by every client for
+the same registry and credential in the process (`client_for`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
-
-import httpx
+from urllib.parse import urlencode, urljoin
 
 from naja.oci.errors import OciAuthError, OciError, OciNotFound
 from naja.oci.reference import OciChannel
 from naja.oci.token import Challenge, Login, TokenCache, parse_challenge, scope_for
+from naja.oci.transport import Reply, Transport
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.v2+json",
 )
 _UNKNOWN = Challenge("unknown", {})
-CHUNK = 1 << 20
 
 
-def _registry_error(response: httpx.Response) -> str:
+@dataclass
+class AuthState:
+    """What one registry said about auth, for one credential: its challenge and tokens."""
+
+    challenge: Challenge | None = _UNKNOWN
+    tokens: TokenCache = field(default_factory=TokenCache)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _registry_error(response: Reply) -> str:
     """The registry's own words (`{"errors": [{"code": ..., "message": ...}]}`), if any."""
     try:
         errors = response.json().get("errors") or []
@@ -39,64 +47,47 @@ def _registry_error(response: httpx.Response) -> str:
         return ""
 
 
-def _file_chunks(path: Path) -> Iterator[bytes]:
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            yield chunk
-
-
 class RegistryClient:
     """The distribution API of `channel.registry`, authenticated as `login` (or anonymously)."""
 
     def __init__(
         self,
         channel: OciChannel,
-        login: Login | None = None,
-        *,
-        verify: bool | str = True,
-        timeout: float = 30.0,
-        user_agent: str = "naja",
+        login: Login | None,
+        transport: Transport,
+        state: AuthState | None = None,
     ) -> None:
         self.channel = channel
         self.login = login
-        self.http = httpx.Client(
-            verify=verify,
-            timeout=timeout,
-            headers={"User-Agent": user_agent},
-            transport=httpx.HTTPTransport(retries=2, verify=verify),
-        )
-        self.tokens = TokenCache()
-        self._challenge = _UNKNOWN
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        self.http.close()
+        self.transport = transport
+        self.state = state or AuthState()
+        self.tokens = self.state.tokens
 
     # -- auth -----------------------------------------------------------------------------
 
     def _where(self, repository: str | None = None) -> str:
         return f"{self.channel.registry}/{repository}" if repository else self.channel.registry
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return self.http.request(method, url, **kwargs)
-        except httpx.HTTPError as exc:
-            raise OciError(
-                f"cannot reach the registry {self.channel.registry}: {type(exc).__name__} {exc}",
-                hint="check the registry address and your network (and NAJA_OCI_PLAIN_HTTP for "
-                "a registry without TLS)",
-            ) from None
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str] | None = None,
+        content: bytes | Path | None = None,
+    ) -> Reply:
+        return self.transport.send(method, url, headers or {}, content)
 
     def challenge(self) -> Challenge | None:
         """How the registry wants to be authenticated (asked once: `GET /v2/`)."""
-        with self._lock:
-            if self._challenge is _UNKNOWN:
+        state = self.state
+        with state.lock:
+            if state.challenge is _UNKNOWN:
                 response = self._send("GET", f"{self.channel.base}/v2/")
                 if response.status_code == 401:
-                    self._challenge = parse_challenge(response.headers.get("www-authenticate"))
+                    state.challenge = parse_challenge(response.headers.get("www-authenticate"))
                 else:
-                    self._challenge = None
-            return self._challenge
+                    state.challenge = None
+            return state.challenge
 
     def _token(self, challenge: Challenge, scope: str) -> str:
         login = self.login
@@ -114,9 +105,9 @@ class RegistryClient:
         if challenge.params.get("service"):
             params["service"] = challenge.params["service"]
         headers = {"Authorization": login.basic_header()} if login is not None else {}
-        response = self._send(
-            "GET", urljoin(self.channel.base, realm), params=params, headers=headers
-        )
+        realm_url = urljoin(self.channel.base, realm)
+        realm_url += ("&" if "?" in realm_url else "?") + urlencode(params)
+        response = self._send("GET", realm_url, headers)
         if response.status_code in (401, 403):
             raise self._auth_error(response.status_code, scope.split(":")[1])
         if response.status_code != 200:
@@ -173,22 +164,18 @@ class RegistryClient:
         actions: str = "pull",
         headers: dict[str, str] | None = None,
         content: bytes | Path | None = None,
-    ) -> httpx.Response:
+    ) -> Reply:
         """One API request with auth; a 401 refreshes the challenge and token once."""
         url = urljoin(self.channel.base, path_or_url)
-        response: httpx.Response | None = None
+        response: Reply | None = None
         for attempt in range(2):
             sent_headers = {**self.auth_headers(repository, actions), **(headers or {})}
-            body: Any = content
-            if isinstance(content, Path):
-                sent_headers["Content-Length"] = str(content.stat().st_size)
-                body = _file_chunks(content)
-            response = self._send(method, url, headers=sent_headers, content=body)
+            response = self._send(method, url, sent_headers, content)
             if response.status_code != 401 or attempt:
                 break
             # A stale token, or a registry whose auth we had not seen yet: ask again.
-            with self._lock:
-                self._challenge = parse_challenge(response.headers.get("www-authenticate"))
+            with self.state.lock:
+                self.state.challenge = parse_challenge(response.headers.get("www-authenticate"))
             key = (
                 self.channel.registry,
                 scope_for(repository, actions),
@@ -272,7 +259,8 @@ class RegistryClient:
         response = self.request("GET", f"/v2/{repository}/blobs/{digest}", repository=repository)
         if response.status_code in (301, 302, 303, 307, 308):
             # Blob storage elsewhere (S3 behind the registry): no registry credentials there.
-            response = self._send("GET", urljoin(self.channel.base, response.headers["location"]))
+            location = response.headers.get("location") or ""
+            response = self._send("GET", urljoin(self.channel.base, location))
         if response.status_code == 404:
             raise OciNotFound(f"blob {digest} is missing from {self._where(repository)}")
         if response.status_code != 200:
@@ -313,15 +301,15 @@ class RegistryClient:
             raise self._error("upload a blob to", repository, response)
         return True
 
-    def _error(self, doing: str, what: str, response: httpx.Response) -> OciError:
+    def _error(self, doing: str, what: str, response: Reply) -> OciError:
         return OciError(
             f"could not {doing} {self.channel.registry}/{what}: HTTP "
             f"{response.status_code}{_registry_error(response)}"
         )
 
 
-_clients: dict[tuple[str, str, str, str], RegistryClient] = {}
-_clients_lock = threading.Lock()
+_states: dict[tuple[str, str], AuthState] = {}
+_states_lock = threading.Lock()
 
 
 def login_for(url: str, provider: Any = None) -> Login | None:
@@ -342,24 +330,11 @@ def login_for(url: str, provider: Any = None) -> Login | None:
     return None
 
 
-def client_for(
-    channel: OciChannel,
-    login: Login | None,
-    *,
-    verify: bool | str = True,
-    timeout: float = 30.0,
-    user_agent: str = "naja",
-) -> RegistryClient:
-    """The shared client for this registry, credential and TLS setting."""
-    key = (channel.base, login.identity() if login else "", str(verify), user_agent)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = _clients[key] = RegistryClient(
-                OciChannel(channel.registry, "", channel.plain_http),
-                login,
-                verify=verify,
-                timeout=timeout,
-                user_agent=user_agent,
-            )
-        return client
+def client_for(channel: OciChannel, login: Login | None, transport: Transport) -> RegistryClient:
+    """A client for this registry and credential, sharing what is known about its auth."""
+    key = (channel.base, login.identity() if login else "")
+    with _states_lock:
+        state = _states.setdefault(key, AuthState())
+    return RegistryClient(
+        OciChannel(channel.registry, "", channel.plain_http), login, transport, state
+    )

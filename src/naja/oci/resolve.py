@@ -16,6 +16,7 @@ from naja.oci.client import client_for, login_for
 from naja.oci.errors import OciError
 from naja.oci.layout import LATEST, PACKAGE_TYPES, REPODATA_TYPE, REPODATA_ZST_TYPE, find_layer
 from naja.oci.reference import package_tag, split_file_url, split_package_filename
+from naja.oci.transport import EngineTransport
 
 if TYPE_CHECKING:
     from naja.fetch.downloader import Downloader
@@ -32,17 +33,7 @@ def resolve(dl: Downloader, url: str, *, sha256: str | None = None) -> Resolved:
 
 def _resolve(dl: Downloader, url: str, sha256: str | None) -> Resolved:
     channel, subdir, filename = split_file_url(url)
-    config = dl.config
-    verify: bool | str = config.ssl_verify
-    if config.ssl_verify and config.ca_bundle is not None:
-        verify = str(config.ca_bundle)
-    client = client_for(
-        channel,
-        login_for(url, dl.credentials),
-        verify=verify,
-        timeout=max(config.connect_timeout, config.read_timeout),
-        user_agent=config.user_agent,
-    )
+    client = client_for(channel, login_for(url, dl.credentials), EngineTransport(dl))
     media_type = _INDEX_LAYERS.get(filename)
     if media_type is not None:
         repository = channel.repodata_repository(subdir)

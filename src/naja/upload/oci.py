@@ -23,8 +23,12 @@ from naja.upload.packages import read_packages
 
 
 def _client(target: str) -> tuple[OciChannel, RegistryClient]:
+    from naja.fetch.config import DEFAULT_USER_AGENT
+    from naja.oci.transport import HttpxTransport
+
     channel = OciChannel.parse(target)
-    return channel, client_for(channel, login_for(channel.url))
+    transport = HttpxTransport(user_agent=DEFAULT_USER_AGENT)
+    return channel, client_for(channel, login_for(channel.url), transport)
 
 
 # Index merges redone when another upload moved `staging` in between.
