@@ -62,8 +62,14 @@ def upload(
         return
     extra = {"promote_now": True} if promote else {}
     fn = getattr(importlib.import_module(entry[0]), entry[1])
-    # A credential store (`naja auth`) can fill this in later; env and flag work today.
+    # The flag, then $NAJA_TOKEN, then what `naja auth login HOST --token` stored for the URL.
     token = token or os.environ.get("NAJA_TOKEN")
+    if not token and target.startswith(("http://", "https://")):
+        from naja.auth.lookup import default_provider
+
+        entry = default_provider().entry_for(target)
+        if entry is not None and entry.kind in ("bearer", "conda_token"):
+            token = entry.token
     results = fn(target, [Path(p) for p in packages], token=token, force=force, **extra)
     if as_json:
         from naja.cli.output import print_json
