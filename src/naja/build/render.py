@@ -252,7 +252,7 @@ class RecipeRenderer:
         else:
             string = default_build_string(prefix, hash_, number)
         recipe = stage1.assemble(
-            context if "context" in self.root.items else None,
+            context,
             package,
             sources,
             build,

@@ -417,7 +417,7 @@ def _url(text: str) -> str:
 
 
 def assemble(
-    context: dict[str, Any] | None,
+    context: dict[str, Any],
     package_: dict[str, Any],
     sources_: Any,
     build_: dict[str, Any],
@@ -429,9 +429,8 @@ def assemble(
     extra: Any,
 ) -> dict[str, Any]:
     """The stage-1 recipe of one output, sections in rattler-build's shapes."""
-    recipe: dict[str, Any] = {"schema_version": 1}
-    if context is not None:
-        recipe["context"] = context
+    # The evaluated context is always written, `{}` for a recipe without one.
+    recipe: dict[str, Any] = {"schema_version": 1, "context": context}
     recipe["package"] = package(package_)
     srcs = sources(sources_)
     if srcs:
