@@ -45,7 +45,9 @@ def replace_text(data: bytes, placeholder: bytes, new_prefix: bytes) -> bytes:
     return replace_long_shebang(data.replace(placeholder, new_prefix))
 
 
-def replace_binary(data: bytes, placeholder: bytes, new_prefix: bytes, *, path: str = "") -> bytes:
+def replace_binary(
+    data: bytes, placeholder: bytes, new_prefix: bytes, *, path: str = ""
+) -> bytes | bytearray:
     """Replace inside each NUL-terminated string, keeping the total length."""
     if len(new_prefix) > len(placeholder):
         raise LinkError(
@@ -54,29 +56,26 @@ def replace_binary(data: bytes, placeholder: bytes, new_prefix: bytes, *, path: 
             hint="use a shorter prefix path",
         )
     pad = len(placeholder) - len(new_prefix)
-    out = bytearray()
-    pos = 0
     find = data.find
-    while True:
-        start = find(placeholder, pos)
-        if start < 0:
-            break
+    start = find(placeholder)
+    if start < 0:
+        return data
+    # Same length in and out: copy once, then rewrite each affected C string in place.
+    out = bytearray(data)
+    while start >= 0:
         end = find(b"\0", start)
         if end < 0:
             end = len(data)
         segment = data[start:end]
         count = segment.count(placeholder)
-        out += data[pos:start]
-        out += segment.replace(placeholder, new_prefix)
-        out += b"\0" * (pad * count)
-        pos = end
-    if pos == 0:
-        return data
-    out += data[pos:]
-    return bytes(out)
+        out[start:end] = segment.replace(placeholder, new_prefix) + b"\0" * (pad * count)
+        start = find(placeholder, end)
+    return out
 
 
-def replace_prefix(data: bytes, placeholder: str, new_prefix: str, file_mode: str, *, path: str = "") -> bytes:
+def replace_prefix(
+    data: bytes, placeholder: str, new_prefix: str, file_mode: str, *, path: str = ""
+) -> bytes | bytearray:
     ph = placeholder.encode("utf-8")
     np = new_prefix.encode("utf-8")
     if file_mode == "binary":
