@@ -10,7 +10,7 @@ import boto3
 
 from naja.s3.settings import S3Location, settings_for
 from naja.s3.sigv4 import AwsCredentials, presign, sign_headers
-from tests.oci.helpers import PACKAGES, create, installed, isolated_env, naja
+from tests.oci.helpers import CLOBBER, NOARCH, PACKAGES, create, installed, isolated_env, naja
 from tests.servers.moto import moto_s3  # noqa: F401
 
 # The example credentials and request of AWS's "Signature Calculations for the Authorization
@@ -124,6 +124,16 @@ def test_round_trip_with_aws_env_credentials(moto_s3, tmp_path: Path) -> None:  
     assert again.returncode != 0 and "--force" in again.stderr
     forced = naja("upload", "--to", url, "--force", str(PACKAGES[0]), env=env)
     assert forced.returncode == 0, forced.stderr
+
+    # A package file already in the bucket but not in the index is refused too, and a
+    # refused upload writes nothing (the first, new package is not left behind).
+    s3 = _boto(server)
+    s3.put_object(Bucket="chan", Key=f"team/channel/noarch/{CLOBBER.name}", Body=b"stray")
+    other = NOARCH / "dependency-2.0-0.conda"
+    stray = naja("upload", "--to", url, str(other), str(CLOBBER), env=env)
+    assert stray.returncode != 0 and "not in its index yet" in stray.stderr
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="chan")["Contents"]}
+    assert f"team/channel/noarch/{other.name}" not in keys
 
 
 def test_naja_auth_entry_wins_and_wrong_secret_is_clear(moto_s3, tmp_path: Path) -> None:  # noqa: F811

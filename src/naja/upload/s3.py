@@ -44,23 +44,32 @@ def _read_index(client: S3Client, sub: S3Location) -> tuple[dict[str, dict[str, 
 def _put_packages(
     client: S3Client, sub: S3Location, local: list[LocalPackage], known: set[str], force: bool
 ) -> None:
+    if not force:
+        # All checked before any is written, so a refused upload leaves nothing behind. The
+        # HEAD also covers stores that ignore If-None-Match (older S3-compatible servers).
+        for pkg in local:
+            if pkg.filename in known:
+                raise S3ExistsError(
+                    f"{pkg.filename} is already in {sub.url}", hint="pass --force to replace it"
+                )
+            if client.head(sub.child(pkg.filename)) is not None:
+                raise S3ExistsError(
+                    f"{pkg.filename} is already in {sub.url} (not in its index yet)",
+                    hint="pass --force to replace and index it",
+                )
     for pkg in local:
-        target = sub.child(pkg.filename)
-        if not force and pkg.filename in known:
-            raise S3ExistsError(
-                f"{pkg.filename} is already in {sub.url}", hint="pass --force to replace it"
-            )
         try:
+            # S3 checks the body against x-amz-content-sha256: a corrupted upload is refused.
             client.put(
-                target,
+                sub.child(pkg.filename),
                 pkg.path,
                 payload_sha256=pkg.record["sha256"],
                 if_none_match=not force,
             )
         except PreconditionFailed:
             raise S3ExistsError(
-                f"{pkg.filename} is already in {sub.url} (not yet in its index)",
-                hint="pass --force to replace it",
+                f"{pkg.filename} appeared in {sub.url} during this upload",
+                hint="another upload is writing the same package; check it, or pass --force",
             ) from None
 
 
@@ -112,8 +121,7 @@ def upload_s3(
                 except PreconditionFailed:
                     if attempt == COMMIT_ATTEMPTS - 1:
                         raise S3ConflictError(
-                            f"{sub.child(REPODATA).url} kept changing while this upload "
-                            "rewrote it",
+                            f"{sub.child(REPODATA).url} kept changing while this upload rewrote it",
                             hint="the packages are uploaded; run the upload again with --force "
                             "to index them",
                         ) from None
