@@ -93,7 +93,7 @@ class Lazy(FirstFree):
 
     def expand(self, var: int) -> None:
         for cl in self.deferred.pop(var, []):
-            self.sat.add_clause(cl, ("c", cl))
+            self.sat.add_clause(cl, ("c", tuple(cl)))
 
 
 @pytest.mark.parametrize("seed", range(200))
@@ -113,7 +113,7 @@ def test_lazily_added_clauses(seed: int) -> None:
         if negs:
             deferred.setdefault(negs[0] >> 1, []).append(cl)
         else:
-            sat.add_clause(cl, ("c", cl))
+            sat.add_clause(cl, ("c", tuple(cl)))
     got = sat.solve(Lazy(sat, seed, deferred))
     assert got == brute(n, clauses, [], [])
     if got:
@@ -122,4 +122,4 @@ def test_lazily_added_clauses(seed: int) -> None:
             model[t] = True
         assert all(any(model[q >> 1] != bool(q & 1) for q in cl) for cl in clauses)
     else:
-        assert not brute(n, [t[1] for t in sat.core()], [], [])
+        assert not brute(n, [list(t[1]) for t in sat.core()], [], [])

@@ -17,6 +17,9 @@ from naja.solve.request import SolveRequest
 
 MINIMIZE_BUDGET_S = 1.5
 MINIMIZE_CONFLICTS = 2000
+# A core this large comes from a puzzle, not a dependency clash: one re-solve per statement
+# would cost far more than the solve, and no person reads hundreds of statements anyway.
+MINIMIZE_MAX_STATEMENTS = 200
 
 
 def statements(enc: Encoding, core: list[Any]) -> list[Any]:
@@ -34,6 +37,8 @@ def minimize(request: SolveRequest, enc: Encoding) -> Encoding:
 
     deadline = time.perf_counter() + MINIMIZE_BUDGET_S
     current = statements(enc, enc.sat.core())
+    if len(current) > MINIMIZE_MAX_STATEMENTS:
+        return enc
     # Cut plumbing first (dependencies), keep what the user asked for as long as possible.
     order = sorted(current, key=lambda s: s[0] == ROOT)
     best = enc

@@ -166,7 +166,8 @@ class Sat:
         return None
 
     def add_clause(self, lits: list[int], tag: Any) -> Clause | None:
-        """Add an original clause under the current assignment.
+        """Add an original clause under the current assignment; `tag` (hashable) is what
+        `core()` reports for it.
 
         Returns the clause if it is already falsified (a conflict); assigns its last free
         literal if it is unit. Duplicate literals are the caller's business.
@@ -541,8 +542,4 @@ class Sat:
                 else:
                     tags.append(tag)
         # The same constraint can be reached along several paths; keep the first.
-        unique: list[Any] = []
-        for tag in tags:
-            if tag not in unique:
-                unique.append(tag)
-        return unique
+        return list(dict.fromkeys(tags))
