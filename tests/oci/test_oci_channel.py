@@ -126,9 +126,14 @@ def test_round_trip_htpasswd_and_refused_overwrite(registry, tmp_path: Path) -> 
     up = naja("upload", "--to", url, "--promote", *map(str, PACKAGES[:2]), env=env)
     assert up.returncode == 0, up.stderr
 
-    again = naja("upload", "--to", url, str(PACKAGES[0]), env=env)
+    # small-executable is new, dependent exists: refused as a whole, nothing pushed.
+    again = naja("upload", "--to", url, str(PACKAGES[2]), str(PACKAGES[0]), env=env)
     assert again.returncode != 0
     assert "already in" in again.stderr and "--force" in again.stderr
+    pushed = httpx.get(
+        f"{reg.http_url}/v2/team/chan/noarch/small-executable/tags/list", auth=reg.auth
+    )
+    assert pushed.status_code == 404
     forced = naja("upload", "--to", url, "--force", "--promote", str(PACKAGES[0]), env=env)
     assert forced.returncode == 0, forced.stderr
 

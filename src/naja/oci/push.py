@@ -83,6 +83,19 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def refuse_existing(client: RegistryClient, channel: OciChannel, subdir: str, path: Path) -> None:
+    """OciExistsError when the channel already has this package's tag."""
+    name, version, build, _ = split_package_filename(path.name)
+    repository = channel.repository(subdir, name)
+    tag = package_tag(version, build)
+    if client.manifest_exists(repository, tag):
+        raise OciExistsError(
+            f"{path.name} is already in {channel.url}/{subdir} ({channel.registry}/"
+            f"{repository}:{tag})",
+            hint="pass --force to replace it",
+        )
+
+
 def push_package(
     client: RegistryClient,
     channel: OciChannel,
@@ -99,12 +112,8 @@ def push_package(
     name, version, build, ext = split_package_filename(path.name)
     repository = channel.repository(subdir, name)
     tag = package_tag(version, build)
-    if not force and client.manifest_exists(repository, tag):
-        raise OciExistsError(
-            f"{path.name} is already in {channel.url}/{subdir} ({channel.registry}/"
-            f"{repository}:{tag})",
-            hint="pass --force to replace it",
-        )
+    if not force:
+        refuse_existing(client, channel, subdir, path)
     sha256 = record.get("sha256") or file_sha256(path)
     package_digest = f"sha256:{sha256}"
     index_json = json.dumps(

@@ -16,7 +16,7 @@ from typing import Any
 from naja.index.writer import build_subdir_index
 from naja.oci.client import RegistryClient, client_for, login_for
 from naja.oci.layout import LATEST, STAGING, promote, push_repodata, read_repodata, timestamp_tag
-from naja.oci.push import push_package
+from naja.oci.push import push_package, refuse_existing
 from naja.oci.reference import OciChannel
 from naja.specs.platform import Platform
 from naja.upload.packages import read_packages
@@ -65,10 +65,16 @@ def upload_oci(
     channel, client = _client(target)
     results: list[dict[str, Any]] = []
     tag = timestamp_tag()
-    for subdir, local in read_packages(packages).items():
+    grouped = read_packages(packages)
+    if not force:
+        # Every package checked before any is pushed: a refused upload leaves nothing behind.
+        for subdir, local in grouped.items():
+            for pkg in local:
+                refuse_existing(client, channel, subdir, pkg.path)
+    for subdir, local in grouped.items():
         records, staged = _current(client, channel, subdir)
         for pkg in local:
-            digest = push_package(client, channel, subdir, pkg.path, pkg.record, force=force)
+            digest = push_package(client, channel, subdir, pkg.path, pkg.record, force=True)
             records[pkg.filename] = pkg.record
             results.append(
                 {
