@@ -268,3 +268,33 @@ def test_bulk_links_errors_and_cancel(tmp_path: Path) -> None:
     # reflink: False (and no file left) where the filesystem cannot clone
     if not reflink(str(src / "f"), str(tmp_path / "clone"), 0o644):
         assert not (tmp_path / "clone").exists()
+
+
+def test_crash_after_compiling_pyc_is_undone(tmp_path: Path, py_channel) -> None:
+    """.pyc files are journaled before compiling, so a crash right after leaves nothing behind."""
+    import naja.install.transaction as tx
+    from naja.install import Transaction, recover
+
+    prefix = tmp_path / "env"
+    cache = PackageCache([tmp_path / "pkgs"])
+    install(prefix, [py_channel["python"]], cache=cache)
+    before = snapshot(prefix)
+    pkgs = cache.populate([py_channel["purelib"]])
+
+    class Crash(BaseException):
+        pass
+
+    def crash(label: str) -> None:
+        if label == "pyc":
+            assert list((prefix / f"lib/python{PY}/site-packages/purelib/__pycache__").iterdir())
+            raise Crash
+
+    orig = tx._rollback
+    tx._rollback = lambda *a: None
+    try:
+        with pytest.raises(Crash):
+            Transaction(str(prefix), link=pkgs, checkpoint=crash).apply()
+    finally:
+        tx._rollback = orig
+    assert recover(prefix) == "rolled back"
+    assert snapshot(prefix) == before

@@ -37,7 +37,7 @@ class LinkPlan:
     targets: list[str]
     entry_points: list[EntryPoint] = field(default_factory=list)
     python: PythonInfo | None = None
-    pyc: list[tuple[str, str]] = field(default_factory=list)  # (py target, pyc target)
+    compile_pyc: bool = False
 
     @property
     def dist(self) -> str:
@@ -53,10 +53,24 @@ class LinkPlan:
             return []
         return [f"{self.python.bin_dir}/{ep.name}" for ep in self.entry_points]
 
+    def pyc_pairs(self) -> list[tuple[str, str]]:
+        """(`.py` target, `.pyc` target) for each module to compile (noarch: python only).
+
+        Not part of `all_targets`: they are journaled only once the interpreter is known to
+        run, just before compiling."""
+        py = self.python
+        if py is None or not self.compile_pyc:
+            return []
+        sp = py.site_packages + "/"
+        return [
+            (t, pyc_path(t, py))
+            for t, e in zip(self.targets, self.entries, strict=True)
+            if t.endswith(".py") and t.startswith(sp) and e.path_type != "softlink"
+        ]
+
     def all_targets(self) -> list[str]:
         out = list(self.targets)
         out += self.entry_point_targets()
-        out += [pyc for _, pyc in self.pyc]
         out.append(self.meta_path)
         return out
 
@@ -80,14 +94,7 @@ def plan_package(pkg: PackageToLink, python: PythonInfo | None, *, compile_pyc: 
         targets = [target_path(e.path, py) for e in entries]
     else:
         targets = [e.path for e in entries]
-    plan = LinkPlan(pkg, entries, targets, eps, py)
-    if py is not None and compile_pyc:
-        sp = py.site_packages + "/"
-        plan.pyc = [
-            (t, pyc_path(t, py))
-            for t, e in zip(targets, entries, strict=True)
-            if t.endswith(".py") and t.startswith(sp) and e.path_type != "softlink"
-        ]
+    plan = LinkPlan(pkg, entries, targets, eps, py, compile_pyc=compile_pyc)
     return plan
 
 

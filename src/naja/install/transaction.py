@@ -474,7 +474,7 @@ class Transaction:
             raise InstallError(f"only {done} of {total} packages arrived for linking")
         ready_plans = [p for p in plans if p is not None]
         ready = [r for r in records if r is not None]
-        self._finish_link(ready_plans, ready, python, result, self._links.join)
+        self._finish_link(ready_plans, ready, python, result, self._links.join, writer)
         result.linked = ready
         if self.unlink or ready:
             append_history(
@@ -498,10 +498,11 @@ class Transaction:
         python: PythonInfo | None,
         result: TransactionResult,
         join_links: Callable[[], None],
+        writer: JournalWriter,
     ) -> None:
         """pyc, scripts and conda-meta, overlapping the background hardlinks where possible."""
         prefix = self.prefix
-        pyc_plans = [p for p in plans if p.pyc] if python is not None else []
+        pyc_plans = [p for p in plans if p.python is not None and p.compile_pyc]
         if not pyc_plans:
             # Nothing needs the files yet: write conda-meta while the links are being made.
             self._write_records(plans, records)
@@ -510,7 +511,14 @@ class Transaction:
         if pyc_plans and python is not None:
             exe = os.path.join(prefix, python.executable)
             if python_runs(exe):
-                files = [py for p in pyc_plans for py, _ in p.pyc]
+                pairs = {p.dist: p.pyc_pairs() for p in pyc_plans}
+                pyc_targets = [pyc for ps in pairs.values() for _, pyc in ps]
+                lexists = os.path.lexists
+                pre = [t for t in pyc_targets if lexists(f"{prefix}/{t}")]
+                writer.package(Package(dist="(compiled .pyc)", targets=pyc_targets, preexisting=pre))
+                for t in pre:
+                    _stash(prefix, t, self._stash_made)
+                files = [py for ps in pairs.values() for py, _ in ps]
                 done = 0
 
                 def on_batch(n: int) -> None:
@@ -520,7 +528,7 @@ class Transaction:
 
                 compile_pyc(prefix, python.executable, files, progress=on_batch)
                 for plan, rec in zip(plans, records, strict=True):
-                    add_pyc_to_record(rec, prefix, plan.pyc)
+                    add_pyc_to_record(rec, prefix, pairs.get(plan.dist, []))
             self._check("pyc")
         if self.run_scripts:
             for i, plan in enumerate(plans):
