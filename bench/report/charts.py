@@ -37,7 +37,13 @@ def bar_chart(headlines: list[Headline], path: Path, title: str, subtitle: str =
     fig, ax = plt.subplots(figsize=(11, height))
     y = list(range(len(items)))[::-1]
     colors = [FASTER if r <= 1 else SLOWER for r in ratios]
-    ax.barh(y, ratios, color=colors, height=0.65)
+    bars = ax.barh(y, ratios, color=colors, height=0.65)
+    # A ratio against a goal (a constant) is not a side-by-side measurement: hatch it.
+    goal = [h.peer_name.startswith("goal") for h in items]
+    for bar, is_goal in zip(bars, goal, strict=True):
+        if is_goal:
+            bar.set_hatch("//")
+            bar.set_edgecolor("white")
     ax.set_xscale("log")
     lo = min(min(ratios), 1.0) / 1.6
     hi = max(max(ratios), 1.0) * 2.2
@@ -48,7 +54,8 @@ def bar_chart(headlines: list[Headline], path: Path, title: str, subtitle: str =
     for yi, r in zip(y, ratios, strict=True):
         ax.text(r * 1.06, yi, f"{r:.2f}x", va="center", fontsize=8.5,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.8})
-    ax.set_xlabel("naja / peer (log scale; < 1: naja faster or cheaper, > 1: slower)")
+    ax.set_xlabel("naja / peer (log scale; < 1: naja faster or cheaper, > 1: slower)"
+                  + ("; hatched: against a goal, not a peer" if any(goal) else ""))
     ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200)
              if lo <= t <= hi]
     ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))

@@ -341,7 +341,7 @@ def startup(text: str) -> Extracted:
         row = _one(t, command=rf"^{re.escape(cmd)}$")
         h = pair("startup", f"`{cmd}` vs the {STARTUP_GOAL_MS:.0f} ms goal",
                  parse_seconds(t.cell(row, "median"), unit), STARTUP_GOAL_MS / 1e3, "s",
-                 "goal (no peer CLI)", key)
+                 "goal; no peer CLI", key)
         if h:
             out.headlines.append(h)
     floor = parse_seconds(t.cell(_one(t, command=r"floor|python -c pass"), "median"), unit)
@@ -349,7 +349,7 @@ def startup(text: str) -> Extracted:
     # interpreter measured in the same run is a steadier yardstick.
     h = pair("startup", "`naja --version` vs bare `python -c pass`",
              parse_seconds(t.cell(_one(t, command=r"^naja --version$"), "median"), unit), floor,
-             "s", "python -c pass (same run)")
+             "s", "python -c pass, same run")
     if h:
         out.headlines.append(h)
     if floor is not None:
@@ -374,7 +374,7 @@ def server(text: str) -> Extracted:
         if rps[1] and rps[2]:
             out.headlines.append(Headline(
                 "server", "GET under load, time per request: 2 workers vs 1", 1 / rps[2],
-                1 / rps[1], rps[1] / rps[2], "s", "1 worker (same run)", key=True))
+                1 / rps[1], rps[1] / rps[2], "s", "1 worker, same run", key=True))
         for row in t.rows:
             errors = parse_number(t.cell(row, "errors"))
             out.notes.append(
@@ -388,7 +388,7 @@ def server(text: str) -> Extracted:
         out.headlines.append(Headline(
             "server", f"upload to a 10k-package channel until installable, median vs the "
             f"{UPLOAD_GOAL_S:g} s goal", median, UPLOAD_GOAL_S, median / UPLOAD_GOAL_S, "s",
-            "goal (no peer server)", key=True))
+            "goal; no peer server", key=True))
     if not out.headlines:
         raise ExtractError("no load table with 'workers' and 'req/s', no upload median")
     return out
