@@ -33,6 +33,7 @@ class Pkg:
     extra_info: dict[str, bytes] = field(default_factory=dict)  # info/<name> -> bytes
     modes: dict[str, int] = field(default_factory=dict)
     subdir: str = "linux-64"
+    legacy: bool = False  # info/files + info/has_prefix instead of info/paths.json
 
     @property
     def dist(self) -> str:
@@ -70,10 +71,14 @@ class Pkg:
         return {"paths": paths, "paths_version": 1}
 
     def info_files(self) -> dict[str, bytes]:
-        info = {
-            "info/index.json": json.dumps(self.index_json()).encode(),
-            "info/paths.json": json.dumps(self.paths_json()).encode(),
-        }
+        info = {"info/index.json": json.dumps(self.index_json()).encode()}
+        if self.legacy:
+            info["info/files"] = "".join(f"{p}\n" for p in sorted(self.files)).encode()
+            info["info/has_prefix"] = "".join(
+                f"{PLACEHOLDER} {mode} {p}\n" for p, mode in sorted(self.prefix_files.items())
+            ).encode()
+        else:
+            info["info/paths.json"] = json.dumps(self.paths_json()).encode()
         if self.noarch == "python":
             info["info/link.json"] = json.dumps(
                 {"noarch": {"type": "python", "entry_points": self.entry_points}, "package_metadata_version": 1}

@@ -298,3 +298,22 @@ def test_crash_after_compiling_pyc_is_undone(tmp_path: Path, py_channel) -> None
         tx._rollback = orig
     assert recover(prefix) == "rolled back"
     assert snapshot(prefix) == before
+
+
+def test_legacy_package_without_paths_json(tmp_path: Path) -> None:
+    pkg = Pkg(
+        "old-style",
+        legacy=True,
+        files={"bin/tool": f"#!{PLACEHOLDER}/bin/sh\n".encode(), "lib/data": b"d", "lib/link": ("symlink", "data")},
+        prefix_files={"bin/tool": "text"},
+    )
+    recs = channel_records(make_channel(tmp_path / "ch", [pkg]))
+    prefix = tmp_path / "env"
+    install(prefix, [recs["old-style"]], cache=PackageCache([tmp_path / "pkgs"]))
+    assert (prefix / "bin/tool").read_text() == f"#!{prefix}/bin/sh\n"
+    assert os.readlink(prefix / "lib/link") == "data"
+    meta = json.loads((prefix / "conda-meta/old-style-1.0-0.json").read_text())
+    by_path = {e["_path"]: e for e in meta["paths_data"]["paths"]}
+    assert by_path["lib/link"]["path_type"] == "softlink"
+    assert by_path["bin/tool"]["prefix_placeholder"] == PLACEHOLDER
+    assert consistent(prefix) == {"old-style-1.0"}
