@@ -60,6 +60,7 @@ from naja.specs.records import PrefixRecord, RepoDataRecord
 BACKUP = f"{CONDA_META}/.naja-backup"
 PREFIX_LOCK = f"{CONDA_META}/.naja-prefix.lock"
 
+
 @dataclass
 class ProgressEvent:
     """Reported to the `progress` callback: `stage` is one of download, extract, unlink, link,
@@ -181,8 +182,8 @@ def _recover_locked(prefix: str) -> str | None:
     journal = read_journal(prefix)
     if journal is None:
         if os.path.isdir(os.path.join(prefix, BACKUP)):
-            # Killed after the journal was removed but before... cannot happen; or a backup
-            # from a transaction whose journal write never landed: nothing was moved yet.
+            # A finished commit removes the backup before the journal, so a backup without a
+            # journal holds nothing anyone needs.
             shutil.rmtree(os.path.join(prefix, BACKUP), ignore_errors=True)
         return None
     if journal.committed:
