@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run_all.py                      # everything, full inputs
     .venv/bin/python bench/run_all.py --quick              # reduced inputs where supported
+    .venv/bin/python bench/run_all.py --quick=render       # only render reduced, the rest full
     .venv/bin/python bench/run_all.py --only solve,render  # some areas (others kept from the work dir)
     .venv/bin/python bench/run_all.py --report-only        # rebuild the report from the work dir
     .venv/bin/python bench/run_all.py --compare bench/results/summary.json --margin 0.2
@@ -46,7 +47,8 @@ def _names(values: list[str]) -> list[str]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    ap.add_argument("--quick", action="store_true", help="reduced inputs where the area supports it")
+    ap.add_argument("--quick", nargs="?", const="all", default="", metavar="AREA[,AREA]",
+                    help="reduced inputs where the area supports it: every area, or only those named")
     ap.add_argument("--only", action="append", default=[], metavar="AREA[,AREA]",
                     help="run only these areas (repeatable); results of other areas already in the "
                          "work dir stay in the report")
@@ -94,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     # Read the baseline before anything is written: it may be the file this run replaces.
     baseline = a.compare.read_text() if a.compare else None
     only, skip = _names(a.only), set(_names(a.skip))
+    quick_areas = set(_names([a.quick])) if a.quick not in ("", "all") else set()
+
+    def quick(name: str) -> bool:
+        return a.quick == "all" or name in quick_areas
+
     areas = [x for x in AREAS if (not only or x.name in only) and x.name not in skip]
     out_dir = a.out_dir or (a.work / "report" if a.compare else ROOT / "bench" / "results")
     a.work.mkdir(parents=True, exist_ok=True)
@@ -110,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.monotonic()
         for area in areas:
             print(f"[{time.strftime('%H:%M:%S')}] {area.name}: running "
-                  f"({'quick' if a.quick else 'full'}) ...", flush=True)
-            st = run_area(area, a.quick, a.work, a.timeout_scale)
+                  f"({'quick' if quick(area.name) else 'full'}) ...", flush=True)
+            st = run_area(area, quick(area.name), a.work, a.timeout_scale)
             took = f" in {st['seconds']:.0f} s" if st.get("seconds") is not None else ""
             print(f"[{time.strftime('%H:%M:%S')}] {area.name}: {st['status']}{took}"
                   + (f" — {st['note']}" if st.get("note") else ""), flush=True)

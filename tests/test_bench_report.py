@@ -479,3 +479,11 @@ def test_committed_area_results_still_yield_headlines(area: str, filename: str) 
     ex = extract(area, path.read_text())
     assert any(h.key for h in ex.headlines)
     assert all(h.ratio > 0 for h in ex.headlines)
+
+
+def test_quick_for_all_or_some_areas() -> None:
+    from bench.run_all import parse_args
+
+    assert parse_args(["--quick", "--only", "solve"]).quick == "all"
+    assert parse_args(["--quick=render,server"]).quick == "render,server"
+    assert parse_args([]).quick == ""
