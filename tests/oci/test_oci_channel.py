@@ -256,3 +256,52 @@ def test_concurrent_upload_is_merged_not_lost(registry, monkeypatch) -> None:  #
     got = read_repodata(client_for(channel, None, HttpxTransport()), channel, "noarch", "staging")
     assert got is not None
     assert set(got[0]["packages.conda"]) == {p.name for p in PACKAGES}
+
+
+_FAULTY_BASE: list[str] = []
+
+
+def _fake_resolver(dl, url, *, sha256=None):  # type: ignore[no-untyped-def]
+    from naja.fetch.schemes import Resolved
+
+    # Like oci:// and s3://: a different HTTP URL than the canonical one, made per attempt.
+    return Resolved(_FAULTY_BASE[0] + "/" + url.split("/", 3)[3])
+
+
+def test_scheme_downloads_resume_across_runs(monkeypatch, tmp_path: Path) -> None:
+    """A cut transfer of a resolved-scheme URL leaves a `.part` that the next run continues
+    (its `.part.json` names the canonical URL, not the per-attempt HTTP one)."""
+    import hashlib
+    import os
+
+    from naja.fetch import (
+        Downloader,
+        DownloadError,
+        DownloadRequest,
+        FetchConfig,
+        RetryPolicy,
+        schemes,
+    )
+    from tests.servers.faulty import Fault, FaultyServer
+
+    server = FaultyServer().start()
+    try:
+        data = os.urandom(6 << 20)
+        sha = hashlib.sha256(data).hexdigest()
+        server.add("/blobs/big-1.0-0.conda", data)
+        server.plan("/blobs/big-1.0-0.conda", Fault("drop", after=5 << 20))
+        monkeypatch.setitem(schemes.RESOLVERS, "oci", f"{__name__}:_fake_resolver")
+        _FAULTY_BASE[:] = [server.url]
+        url = "oci://registry.example/blobs/big-1.0-0.conda"
+        target = tmp_path / "big-1.0-0.conda"
+        one_try = FetchConfig(retry=RetryPolicy(attempts=1))
+        with Downloader(one_try) as dl, pytest.raises(DownloadError):
+            dl.download(DownloadRequest(url, target, sha256=sha))
+        assert (tmp_path / "big-1.0-0.conda.part").stat().st_size == 5 << 20
+        with Downloader() as dl:
+            result = dl.download(DownloadRequest(url, target, sha256=sha))
+        assert result.resumed_bytes == 5 << 20
+        assert target.read_bytes() == data
+    finally:
+        _FAULTY_BASE.clear()
+        server.stop()

@@ -41,7 +41,7 @@ from naja.fetch.http11 import IncompleteBody, ProtocolError, ProxyError, Respons
 from naja.fetch.progress import ProgressTracker
 from naja.fetch.request import DownloadRequest, DownloadResult
 from naja.fetch.retry import backoff_delay, is_retryable_status, parse_retry_after
-from naja.fetch.schemes import SchemeNotFound
+from naja.fetch.schemes import SchemeNotFound, is_resolved_scheme
 from naja.fetch.schemes import resolve as resolve_scheme
 from naja.specs.url import redact_text, redact_url, url_to_path
 
@@ -492,7 +492,9 @@ def _handle(job: Job, part: Partial, response: Response, url: str) -> str | None
         if part.offset:
             # Range ignored, or If-Range said the file changed: the body is the whole file.
             _restart(job, part, "the server sent the whole file")
-        part.remember(validator_of(response), url, response.length)
+        # oci:// and s3:// resolve to a new request per attempt: their own URL names the file.
+        canonical = job.request.url if is_resolved_scheme(job.request.url) else url
+        part.remember(validator_of(response), canonical, response.length)
         job.etag = response.headers.get("etag")
         job.last_modified = response.headers.get("last-modified")
     elif is_retryable_status(status):
