@@ -189,3 +189,24 @@ def test_upload_is_installable_immediately(server, admin, pkgs, tmp_path: Path) 
     assert admin.post("/api/channels/fast/files/", files={"files": (p.name, p.read_bytes())}).status_code == 201
     assert p.name in _repodata(admin, "fast")["packages.conda"]
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_rattler_build_upload_quetz_protocol(server, admin, pkgs) -> None:
+    """rattler-build's (and pixi's) `upload quetz` speaks to the server unchanged."""
+    import subprocess
+    import sys
+
+    p = pkgs("viaquetz", "1.0")
+    code = (
+        "import os, sys, rattler_build\n"
+        "try:\n"
+        f"    rattler_build.upload_package_to_quetz([{str(p)!r}], {server.url!r}, 'quetzchan', api_key={ADMIN_TOKEN!r})\n"
+        "except Exception as e:\n"
+        "    print(e); sys.stdout.flush(); os._exit(1)\n"
+        "os._exit(0)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert p.name in _repodata(admin, "quetzchan")["packages.conda"]
+    res = subprocess.run([sys.executable, "-c", code.replace(ADMIN_TOKEN, "wrong")], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1

@@ -107,3 +107,44 @@ def test_proxy_channel(tmp_path: Path) -> None:
     finally:
         srv.stop()
         up.stop() if up.thread.is_alive() else None
+
+
+def test_mirror_channel_sync_job(tmp_path: Path) -> None:
+    root = tmp_path / "upstream"
+    make_package(root / "noarch" / "alpha-1.0-0.conda", "alpha")
+    make_package(root / "linux-64" / "beta-1.0-0.tar.bz2", "beta", subdir="linux-64", depends=["alpha"])
+    make_package(root / "noarch" / "tampered-1.0-0.conda", "tampered")
+    index_channel(root)
+    # Upstream serves a file that does not match its own index: the mirror must refuse it.
+    make_package(root / "noarch" / "tampered-1.0-0.conda", "tampered", files={"x": b"changed"})
+    up = Upstream(root)
+    srv = NajaServer(tmp_path / "data")
+    try:
+        with srv.client() as c:
+            assert c.post("/api/channels", json={"name": "mir", "mode": "mirror", "upstream": up.url}).status_code == 201
+            res = c.post("/api/channels/mir/sync", params={"wait": "true"}).json()
+            assert res["state"] == "done" and res["added"] == 2, res
+            assert [f.split(":")[0] for f in res["failed"]] == ["noarch/tampered-1.0-0.conda"]
+            records, _ = rattler_install(tmp_path / "r", srv.channel("mir"), "beta")
+            assert {r.name.normalized for r in records} == {"alpha", "beta"}
+
+            (root / "noarch" / "alpha-1.0-0.conda").unlink()
+            make_package(root / "noarch" / "alpha-2.0-0.conda", "alpha", "2.0")
+            (root / "noarch" / "tampered-1.0-0.conda").unlink()
+            index_channel(root)
+            job = c.post("/api/channels/mir/sync", json={"subdirs": ["noarch"]}).json()["job"]
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                status = c.get(f"/api/jobs/{job}").json()
+                if status["state"] in ("done", "failed"):
+                    break
+                time.sleep(0.2)
+            assert status["state"] == "done" and status["added"] == 1 and status["kept"] == 1, status
+            rd = c.get("/get/mir/noarch/repodata.json").json()
+            # Retention: alpha 1.0 stays although upstream removed it.
+            assert set(rd["packages.conda"]) == {"alpha-1.0-0.conda", "alpha-2.0-0.conda"}
+            assert c.post("/api/channels/mir/files/", files={"files": ("a-1-0.conda", b"x")}).status_code == 409
+            assert c.get("/api/jobs/nosuchjob").status_code == 404
+    finally:
+        srv.stop()
+        up.stop()

@@ -67,6 +67,15 @@ def store_package(
     require(state, ident, info, "write")
     if info.mode:
         raise HTTPException(409, f"{info.name} is a {info.mode} of {info.upstream}; upload there")
+    return ingest(state, ident, info, path, filename, force=force, sha256=sha256, started=started)
+
+
+def ingest(
+    state, ident: Identity, info, path: Path, filename: str, *, force: bool = False,
+    sha256: str | None = None, reindex: bool = True, started: float | None = None,
+) -> dict:
+    """Validate and store a package in a channel the caller may write to (no mode checks)."""
+    started = started or time.perf_counter()
     try:
         check_filename(filename)
         if path.stat().st_size > state.settings.max_upload:
@@ -108,7 +117,8 @@ def store_package(
         audit.record(s, ident.name, "package.upload", info.name, f"{subdir}/{filename}", meta.sha256)
         state.storage.put_file(key, path)
         s.commit()
-    state.indexer.regenerate(info, subdir)
+    if reindex:
+        state.indexer.regenerate(info, subdir)
     state.plugins.hook.post_upload(
         state=state, channel=info.name, subdir=subdir, filename=filename, user=ident.name
     )

@@ -196,6 +196,35 @@ def reindex_channel(request: Request, name: str) -> dict:
     return {"channel": name, "subdirs": sorted(subdirs)}
 
 
+class SyncIn(BaseModel):
+    subdirs: list[str] | None = None
+
+
+@router.post("/channels/{name}/sync", status_code=202)
+def sync_mirror(request: Request, name: str, body: SyncIn | None = None, wait: bool = False) -> dict:
+    """Start a mirror channel's sync job (`?wait=true` runs it before answering)."""
+    from naja.server.mirror import start_sync
+
+    state = _state(request)
+    ident = _changing(request)
+    info = _channel(state, ident, name, "manage")
+    return start_sync(state, ident, info, body.subdirs if body else None, wait=wait)
+
+
+@router.get("/jobs/{job}")
+def get_job(request: Request, job: str) -> dict:
+    from naja.server.mirror import job_status
+
+    state = _state(request)
+    require_user(_ident(request))
+    if not job.isalnum():
+        raise HTTPException(404, "no such job")
+    status = job_status(state, job)
+    if status is None:
+        raise HTTPException(404, "no such job")
+    return status
+
+
 @router.get("/channels/{name}/members")
 def get_members(request: Request, name: str) -> list[dict]:
     state = _state(request)

@@ -89,7 +89,7 @@ def serve(request: Request, channel: str, rest: str, token: str | None = None) -
     if rest == "channeldata.json":
         return Response(b'{"channeldata_version": 1, "packages": {}, "subdirs": []}', media_type="application/json")
     subdir, name = _split(rest)
-    if info.mode:
+    if info.mode == "proxy":
         from naja.server.proxy import serve_proxy
 
         return serve_proxy(state, info, subdir, name)
@@ -129,7 +129,7 @@ async def _dispatch(request: Request, channel: str, rest: str, token: str | None
     # that may touch the database, S3, upstream or the statistics plugin goes to a thread.
     if (
         info is not None
-        and not info.mode
+        and info.mode != "proxy"
         and state.local_storage
         and not rest.endswith((".conda", ".tar.bz2"))
         and (not info.private and not token and "authorization" not in request.headers
