@@ -120,8 +120,8 @@ def solve(text: str) -> Extracted:
         raise ExtractError("solve table has no rows")
     ratios = [x for r in rows if (x := parse_number(t.cell(r, "solve ratio"))) is not None]
     totals = [x for r in rows if (x := parse_number(t.cell(r, "load+solve ratio"))) is not None]
-    n_solve = [parse_number(t.cell(r, "naja solve ms")) for r in rows]
-    r_solve = [parse_number(t.cell(r, "rattler solve ms")) for r in rows]
+    n_solve = [x for r in rows if (x := parse_number(t.cell(r, "naja solve ms"))) is not None]
+    r_solve = [x for r in rows if (x := parse_number(t.cell(r, "rattler solve ms"))) is not None]
     out = Extracted()
     if ratios:
         out.headlines.append(
@@ -137,9 +137,9 @@ def solve(text: str) -> Extracted:
             Headline("solve", "load + solve, median of per-problem ratios", None, None,
                      statistics.median(totals), "", "py-rattler (resolvo)", key=True)
         )
-    if None not in n_solve and None not in r_solve:
-        h = pair("solve", "solve time, sum over problems", sum(n_solve) / 1e3,  # type: ignore[arg-type]
-                 sum(r_solve) / 1e3, "s", "py-rattler (resolvo)")  # type: ignore[arg-type]
+    if len(n_solve) == len(r_solve) == len(rows):
+        h = pair("solve", "solve time, sum over problems", sum(n_solve) / 1e3,
+                 sum(r_solve) / 1e3, "s", "py-rattler (resolvo)")
         if h:
             out.headlines.append(h)
     if not out.headlines:
