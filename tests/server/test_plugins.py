@@ -73,3 +73,19 @@ def test_repodata_patching(psrv, pkgs, tmp_path: Path) -> None:
         r = c.put("/api/channels/patched/patches/noarch", content=json.dumps({"remove": ["lib-2.0-0.conda"]}))
         assert "lib-2.0-0.conda" not in c.get("/get/patched/noarch/repodata.json").json()["packages.conda"]
         assert c.put("/api/channels/patched/patches/noarch", content=b"not json").status_code == 422
+
+
+def test_zchunk_plugin(tmp_path: Path, pkgs) -> None:
+    from naja.repodata.zck import decode_zchunk
+
+    srv = NajaServer(tmp_path / "data", "--plugin", "naja.server.plugins.zchunk")
+    try:
+        with srv.client() as c:
+            for v in ("1.0", "2.0"):
+                p = pkgs("zpkg", v)
+                assert c.post("/api/channels/zc/files/", files={"files": (p.name, p.read_bytes())}).status_code == 201
+            zck = c.get("/get/zc/noarch/repodata.json.zck")
+            assert zck.status_code == 200
+            assert decode_zchunk(zck.content) == c.get("/get/zc/noarch/repodata.json").content
+    finally:
+        srv.stop()
