@@ -290,9 +290,6 @@ def write_report(out: Path, rows, parsed, stats, rounds: int) -> None:  # type: 
         "above. Building every record object costs about the same from msgpack as from JSON "
         "(object creation dominates), so a caller that takes `SubdirIndex.records` whole gains "
         "little; `naja create` does that today (see `src/naja/env/plan.py`).",
-        "* About a fifth of naja's cold CPU time is the download engine creating its TLS "
-        "context (`ssl.create_default_context()` loads the system CA store, ~10-40 ms, even for "
-        "plain-HTTP channels); creating it on the first HTTPS connection would remove it.",
         "* naja also fetches the shards of names that records only *constrain* (without "
         "following them), because the solver looks them up; in this channel none exist, so "
         "both tools fetch the same 125 names.",
