@@ -305,3 +305,50 @@ def test_scheme_downloads_resume_across_runs(monkeypatch, tmp_path: Path) -> Non
     finally:
         _FAULTY_BASE.clear()
         server.stop()
+
+
+def test_chunked_blob_upload_resumes_after_lost_answers(
+    registry,  # noqa: F811
+    monkeypatch,
+    tmp_path: Path,
+) -> None:
+    """A big blob goes up in chunks; after a lost answer the registry is asked how far it got:
+    the distribution registry forgets a session whose answer was lost (new session from 0),
+    and continues one whose chunk never arrived."""
+    import hashlib
+    import os
+
+    from naja.oci import blob_upload
+    from naja.oci.client import client_for
+    from naja.oci.errors import OciError
+    from naja.oci.reference import OciChannel
+    from naja.oci.transport import HttpxTransport
+
+    monkeypatch.setattr(blob_upload, "CHUNKED_MIN", 1 << 20)
+    monkeypatch.setattr(blob_upload, "CHUNK_SIZE", 1 << 20)
+    reg = registry()
+    data = os.urandom((3 << 20) + 12345)
+    sha = hashlib.sha256(data).hexdigest()
+    path = tmp_path / "big-1.0-0.conda"
+    path.write_bytes(data)
+
+    class LossyTransport(HttpxTransport):
+        patches = 0
+
+        def send(self, method, url, headers, content):  # type: ignore[no-untyped-def]
+            if method == "PATCH":
+                LossyTransport.patches += 1
+                if LossyTransport.patches == 2:
+                    super().send(method, url, headers, content)
+                    raise OciError("connection cut after the chunk was sent")
+                if LossyTransport.patches == 3:
+                    raise OciError("connection cut before the chunk was sent")
+            return super().send(method, url, headers, content)
+
+    channel = OciChannel.parse(reg.oci_url("ns/chan"))
+    client = client_for(channel, None, LossyTransport())
+    assert client.push_blob("ns/chan/noarch/big", f"sha256:{sha}", path)
+    # chunk 1, chunk 2 (answer lost: new session), chunk 1 (not sent), then chunks 1-4.
+    assert LossyTransport.patches == 7
+    got = httpx.get(f"{reg.http_url}/v2/ns/chan/noarch/big/blobs/sha256:{sha}")
+    assert got.content == data

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urljoin
 
+from naja.oci import blob_upload
 from naja.oci.errors import OciAuthError, OciError, OciNotFound
 from naja.oci.reference import OciChannel
 from naja.oci.token import Challenge, Login, TokenCache, parse_challenge, scope_for
@@ -274,10 +275,8 @@ class RegistryClient:
             )
         return data
 
-    def push_blob(self, repository: str, digest: str, content: bytes | Path) -> bool:
-        """Upload one blob (monolithic POST + PUT); False if the registry already had it."""
-        if self.has_blob(repository, digest):
-            return False
+    def open_upload(self, repository: str) -> str:
+        """Open an upload session; its URL."""
         response = self.request(
             "POST",
             f"/v2/{repository}/blobs/uploads/",
@@ -287,7 +286,17 @@ class RegistryClient:
         location = response.headers.get("location")
         if response.status_code != 202 or not location:
             raise self._error("start an upload to", repository, response)
-        upload = urljoin(self.channel.base, location)
+        return urljoin(self.channel.base, location)
+
+    def push_blob(self, repository: str, digest: str, content: bytes | Path) -> bool:
+        """Upload one blob; False if the registry already had it. Big files go in resumable
+        chunks (`naja.oci.blob_upload`), the rest in one POST + PUT."""
+        if self.has_blob(repository, digest):
+            return False
+        upload = self.open_upload(repository)
+        if isinstance(content, Path) and content.stat().st_size >= blob_upload.CHUNKED_MIN:
+            blob_upload.upload_chunked(self, repository, upload, digest, content)
+            return True
         upload += ("&" if "?" in upload else "?") + f"digest={digest}"
         response = self.request(
             "PUT",
