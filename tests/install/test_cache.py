@@ -163,3 +163,33 @@ def test_clean(tmp_path: Path, recs) -> None:
     # the environment still works from the kept folder; the removed package comes back on demand
     install(tmp_path / "env2", [recs["one"], recs["two"]], cache=cache)
     assert (tmp_path / "env2/lib/two.txt").read_bytes() == b"2"
+
+
+_SAME_PREFIX = """
+import sys
+from naja.install import PackageCache, install
+from tests.install.pkgmaker import channel_records
+from pathlib import Path
+recs = channel_records(Path(sys.argv[1]))
+install(sys.argv[3], [recs[sys.argv[4]]], cache=PackageCache([sys.argv[2]]))
+"""
+
+
+def test_concurrent_processes_on_one_prefix(tmp_path: Path) -> None:
+    pkgs = [Pkg(f"q{i}", files={f"lib/q{i}/{j}.txt": os.urandom(500) for j in range(200)}) for i in range(4)]
+    root = make_channel(tmp_path / "ch", pkgs)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]))
+    prefix = tmp_path / "env"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _SAME_PREFIX, str(root), str(tmp_path / "pkgs"), str(prefix), f"q{i}"],
+                         cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+        for i in range(4)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    # the prefix lock serialised the four transactions: all four packages, each whole
+    assert {r.name for r in installed_records(prefix)} == {f"q{i}" for i in range(4)}
+    for i in range(4):
+        assert len(os.listdir(prefix / f"lib/q{i}")) == 200
+    assert (prefix / "conda-meta/history").read_text().count("==>") == 4

@@ -123,6 +123,7 @@ def test_install_writes_conda_meta(tmp_path: Path, channel, cache) -> None:
     # The cache has conda's layout
     rr = json.loads((tmp_path / "pkgs/a-1.0-0/info/repodata_record.json").read_text())
     assert rr["fn"] == "a-1.0-0.conda" and rr["sha256"] == channel["a-1.0"].sha256
+    assert channel["a-1.0"].url in (tmp_path / "pkgs/urls.txt").read_text().splitlines()
 
 
 def test_upgrade_and_remove(tmp_path: Path, channel, cache) -> None:

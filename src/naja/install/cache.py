@@ -229,7 +229,17 @@ class PackageCache:
                 shutil.rmtree(trash, ignore_errors=True)
             extract_archive(tarball, extracted)
             self._write_record(extracted, record)
+            self._note_url(record)
             return PackageToLink(record, str(extracted), str(tarball))
+
+    def _note_url(self, record: RepoDataRecord) -> None:
+        # conda lists where each cached archive came from in urls.txt (one append per line).
+        if record.url:
+            fd = os.open(self.writable_dir / "urls.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                os.write(fd, (record.url + "\n").encode("utf-8"))
+            finally:
+                os.close(fd)
 
     @staticmethod
     def _write_record(extracted: Path, record: RepoDataRecord) -> None:
