@@ -9,27 +9,29 @@ processes share the cache: one extracts, the others wait and reuse.
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import os
-import queue
 import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 import msgspec
 
 from naja.install.archive import extract_archive, strip_package_ext, verify_checksums
+from naja.install.cache_clean import CleanReport
 from naja.install.errors import BadPackageError, CacheError, InstallError
 from naja.install.locks import FileLock
 from naja.install.package_link import PackageToLink
 from naja.specs.records import RepoDataRecord
+
+if TYPE_CHECKING:
+    from naja.install.arrivals import Arrivals
 
 RECORD_FILE = "info/repodata_record.json"
 LOCK_DIR = ".naja-locks"
@@ -318,6 +320,8 @@ class PackageCache:
         """The records' packages as a LinkSource for `Transaction`: fetched and extracted in
         the background, handed over one by one as they are ready (`specs` fills in each
         one's requested_spec by name; `on_ready` sees each as it is handed over)."""
+        from naja.install.arrivals import Arrivals
+
         return Arrivals(self, records, options, specs or {}, on_ready)
 
     def _download_then(
@@ -392,91 +396,3 @@ class PackageCache:
                     report.add(path, "extracted", dry_run)
         return report
 
-
-class CleanReport:
-    """What `PackageCache.clean` removed (or would remove), with the bytes it frees."""
-
-    def __init__(self) -> None:
-        self.removed: list[tuple[str, str, int]] = []  # (path, kind, bytes)
-
-    @property
-    def freed(self) -> int:
-        return sum(n for _, _, n in self.removed)
-
-    def add(self, path: str, kind: str, dry_run: bool) -> None:
-        size = _disk_size(path)
-        if not dry_run:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
-        self.removed.append((path, kind, size))
-
-
-def _disk_size(path: str) -> int:
-    """Bytes a file or folder holds (hardlinked files counted once per inode)."""
-    if not os.path.isdir(path) or os.path.islink(path):
-        try:
-            return os.lstat(path).st_size
-        except OSError:
-            return 0
-    seen: set[int] = set()
-    total = 0
-    for dirpath, _dirs, files in os.walk(path):
-        for f in files:
-            try:
-                st = os.lstat(os.path.join(dirpath, f))
-            except OSError:
-                continue
-            if st.st_ino not in seen:
-                seen.add(st.st_ino)
-                total += st.st_size
-    return total
-
-
-class Arrivals:
-    """Packages of `records`, extracted by `PackageCache.populate` in a background thread and
-    yielded as each is ready (in any order); a failure is raised from the iteration."""
-
-    _END = object()
-
-    def __init__(
-        self,
-        cache: PackageCache,
-        records: Sequence[RepoDataRecord],
-        options: dict[str, Any],
-        specs: dict[str, str],
-        on_ready: Callable[[PackageToLink], None] | None,
-    ) -> None:
-        self.records = list(records)
-        self._cache = cache
-        self._options = options
-        self._specs = specs
-        self._on_ready = on_ready
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._stop = threading.Event()
-
-    def _populate(self) -> None:
-        try:
-            self._cache.populate(self.records, on_done=self._queue.put, stop=self._stop, **self._options)
-            self._queue.put(self._END)
-        except BaseException as e:
-            self._queue.put(e)
-
-    def __iter__(self) -> Iterator[PackageToLink]:
-        threading.Thread(target=self._populate, name="naja-populate", daemon=True).start()
-        for _ in range(len(self.records)):
-            item = self._queue.get()
-            if isinstance(item, BaseException):
-                raise item
-            if item is self._END:
-                return
-            item.requested_spec = self._specs.get(item.record.name, item.requested_spec)
-            if self._on_ready:
-                self._on_ready(item)
-            yield item
-
-    def cancel(self) -> None:
-        """Skip the packages not started yet (the transaction failed)."""
-        self._stop.set()
