@@ -189,3 +189,42 @@ def test_corrupted_object_is_a_clear_error(moto_s3, tmp_path: Path) -> None:  # 
     out = create(tmp_path / "env", url, "small-executable", env=env)
     assert out.returncode != 0
     assert "sha256 mismatch" in out.stderr and "small-executable" in out.stderr
+
+
+def test_multipart_upload_retries_a_failed_part(moto_s3, monkeypatch, tmp_path: Path) -> None:  # noqa: F811
+    """A big file goes up in parts; a part whose request fails is sent again on its own."""
+    import hashlib
+    import os
+
+    from naja.s3 import multipart
+    from naja.s3.client import S3Client
+    from naja.s3.errors import S3Error
+
+    server = moto_s3(enforce_auth=True)
+    monkeypatch.setattr(multipart, "MULTIPART_MIN", 6 << 20)
+    monkeypatch.setattr(multipart, "PART_SIZE", 5 << 20)
+    data = os.urandom((12 << 20) + 777)
+    path = tmp_path / "big-1.0-0.conda"
+    path.write_bytes(data)
+    env = {**server.env(), "AWS_CONFIG_FILE": str(tmp_path / "none")}
+    client = S3Client(settings_for(S3Location.parse("s3://chan/x"), object(), env))
+    real = client._request
+    sent: list[str] = []
+
+    def flaky(method, location, **kwargs):  # type: ignore[no-untyped-def]
+        query = kwargs.get("query", "")
+        sent.append(f"{method} {query.split('&')[0]}")
+        if query.startswith("partNumber=2") and sent.count(f"{method} partNumber=2") == 1:
+            raise S3Error("connection cut")
+        return real(method, location, **kwargs)
+
+    monkeypatch.setattr(client, "_request", flaky)
+    client.put(
+        S3Location("chan", "x/big-1.0-0.conda"),
+        path,
+        payload_sha256=hashlib.sha256(data).hexdigest(),
+        if_none_match=True,
+    )
+    assert sent.count("PUT partNumber=2") == 2 and sent.count("PUT partNumber=3") == 1
+    body = _boto(server).get_object(Bucket="chan", Key="x/big-1.0-0.conda")["Body"].read()
+    assert body == data

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import httpx
 
+from naja.s3 import multipart
 from naja.s3.errors import S3AuthError, S3Error, error_code, refused
 from naja.s3.settings import S3Location, S3Settings
-from naja.s3.sigv4 import sign_headers
+from naja.s3.sigv4 import UNSIGNED, sign_headers
 
 CHUNK = 1 << 20
 
@@ -46,13 +47,16 @@ class S3Client:
         headers: dict[str, str] | None = None,
         content: bytes | Path | None = None,
         payload_sha256: str | None = None,
+        query: str = "",
     ) -> httpx.Response:
-        url = self.settings.object_url(location)
+        url = self.settings.object_url(location) + (f"?{query}" if query else "")
         sent = dict(headers or {})
         body: object = content
         if isinstance(content, Path):
             sent["Content-Length"] = str(content.stat().st_size)
             body = _file_chunks(content)
+            # A streamed file whose hash the caller does not know is sent unsigned.
+            payload_sha256 = payload_sha256 or UNSIGNED
         elif isinstance(content, bytes):
             payload_sha256 = payload_sha256 or hashlib.sha256(content).hexdigest()
         creds = self.settings.credentials
@@ -92,6 +96,27 @@ class S3Client:
             f"could not {doing} {location.url}: HTTP {response.status_code} {_code(response)}"
         )
 
+    def call(
+        self,
+        method: str,
+        location: S3Location,
+        query: str,
+        *,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+        ok: tuple[int, ...] = (200,),
+        doing: str = "write",
+    ) -> httpx.Response:
+        """One request with a query (multipart steps); any status outside `ok` raises."""
+        response = self._request(method, location, headers=headers, content=content, query=query)
+        if response.status_code in (409, 412):
+            raise PreconditionFailed(
+                f"{location.url} changed or exists (HTTP {response.status_code})"
+            )
+        if response.status_code not in ok:
+            raise self._error(doing, location, response)
+        return response
+
     def get(self, location: S3Location) -> tuple[bytes, str | None] | None:
         response = self._request("GET", location)
         if response.status_code == 404:
@@ -124,6 +149,8 @@ class S3Client:
             headers["If-None-Match"] = "*"
         if if_match:
             headers["If-Match"] = if_match
+        if isinstance(content, Path) and content.stat().st_size >= multipart.MULTIPART_MIN:
+            return multipart.put_multipart(self, location, content, headers)
         response = self._request(
             "PUT", location, headers=headers, content=content, payload_sha256=payload_sha256
         )
