@@ -14,6 +14,7 @@ Entry point::
         channel_priority="strict",                  # or "flexible" / "disabled"
         job="install",                              # or "update" / "remove"
         update_all=False, force_reinstall=False, no_deps=False, only_deps=False,
+        max_conflicts=None,                         # give up (SolverLimitError) past this
     )
     try:
         solution = solve(request)
@@ -26,7 +27,8 @@ Entry point::
 
 Records are `naja.specs.records` records (or anything with the same attributes: name,
 version, build, build_number, depends, constrains, track_features, timestamp, ...).
-A `RecordSource` (`by_name(name)`, `names()`) lets a channel be loaded lazily per name.
+A `RecordSource` (`by_name(name)`, `names()`) lets a channel be loaded lazily per name;
+`ListSource(records)` indexes a list by name once, to reuse across several solves.
 
 Modules: `sat` (CDCL core), `encoding` (conda rules as lazily built clauses and the decision
 order), `index` (records per name, channel priority, virtual and installed packages),
@@ -34,7 +36,7 @@ order), `index` (records per name, channel priority, virtual and installed packa
 `explain` / `ranges` / `suggest` (conflict explanations), `request` / `errors` (the API types).
 """
 
-from naja.solve.errors import Unsatisfiable
+from naja.solve.errors import SolverLimitError, Unsatisfiable
 from naja.solve.index import ListSource
 from naja.solve.request import ChannelPriority, Job, RecordSource, Solution, SolveRequest
 from naja.solve.solver import solve
@@ -46,6 +48,7 @@ __all__ = [
     "RecordSource",
     "Solution",
     "SolveRequest",
+    "SolverLimitError",
     "Unsatisfiable",
     "solve",
 ]
