@@ -79,7 +79,13 @@ def test_kill_at_random_points(tmp_path: Path, kill_channel: Path) -> None:
         p = _start(prefix, run_cache, kill_channel, mode)
         assert p.stdout is not None
         assert p.stdout.readline().strip() == "go"
-        time.sleep(rng.uniform(0, duration[mode] * 1.2))
+        # Random points, plus both ends for sure: at once, and after the install finished.
+        delay = rng.uniform(0, duration[mode] * 1.2)
+        if run == 0:
+            delay = 0.0
+        elif run == RUNS - 2:
+            delay = duration[mode] * 3 + 0.5
+        time.sleep(delay)
         # Every fourth run is a Ctrl-C (the process rolls back itself), the rest kill -9.
         p.send_signal(signal.SIGINT if run % 4 == 3 else signal.SIGKILL)
         p.communicate(timeout=60)
