@@ -93,6 +93,11 @@ def test_round_trip_anonymous_with_staging(registry, tmp_path: Path) -> None:  #
     )
     with tarfile.open(fileobj=io.BytesIO(info.content), mode="r:gz") as tar:
         assert "info/index.json" in tar.getnames()
+        index_json = tar.extractfile("info/index.json").read()  # type: ignore[union-attr]
+    layer = manifest["layers"][2]
+    assert layer["mediaType"] == "application/vnd.conda.info.index.v1+json"
+    blob = httpx.get(f"{reg.http_url}/v2/ns/chan/noarch/clobber-1/blobs/{layer['digest']}")
+    assert blob.content == index_json
     # Staged, not yet visible: there is no `latest` index.
     index = _manifest(reg.http_url, "ns/chan/noarch/repodata.json", "staging")
     assert [layer["mediaType"] for layer in index["layers"]] == [

@@ -63,16 +63,20 @@ def _info_members(path: Path) -> list[tuple[tarfile.TarInfo, bytes | None]]:
     return members
 
 
-def info_tar_gz(path: Path) -> bytes:
-    """The package's `info/` folder as a reproducible .tar.gz (mtime 0, sorted)."""
+def info_layers(path: Path) -> tuple[bytes, bytes | None]:
+    """The package's `info/` folder as a reproducible .tar.gz (mtime 0, sorted), and the
+    bytes of its `info/index.json` (None if the package has none)."""
     raw = io.BytesIO()
+    index_json = None
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as out:
         for member, data in sorted(_info_members(path), key=lambda m: m[0].name):
             info = tarfile.TarInfo(member.name)
             info.type, info.mode, info.linkname = member.type, member.mode, member.linkname
             info.size = len(data) if data is not None else 0
             out.addfile(info, io.BytesIO(data) if data is not None else None)
-    return gzip.compress(raw.getvalue(), mtime=0)
+            if member.name == "info/index.json":
+                index_json = data
+    return gzip.compress(raw.getvalue(), mtime=0), index_json
 
 
 def file_sha256(path: Path) -> str:
@@ -116,12 +120,14 @@ def push_package(
         refuse_existing(client, channel, subdir, path)
     sha256 = record.get("sha256") or file_sha256(path)
     package_digest = f"sha256:{sha256}"
-    index_json = json.dumps(
-        {k: v for k, v in record.items() if k not in ("md5", "sha256", "size")},
-        sort_keys=True,
-    ).encode()
+    info_tgz, index_json = info_layers(path)
+    if index_json is None:
+        index_json = json.dumps(
+            {k: v for k, v in record.items() if k not in ("md5", "sha256", "size")},
+            sort_keys=True,
+        ).encode()
     extra = [
-        Layer(INFO_TYPE, info_tar_gz(path), "info.tar.gz"),
+        Layer(INFO_TYPE, info_tgz, "info.tar.gz"),
         Layer(INDEX_JSON_TYPE, index_json, "index.json"),
     ]
     client.push_blob(repository, config_descriptor()["digest"], EMPTY_CONFIG)
