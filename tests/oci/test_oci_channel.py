@@ -122,6 +122,12 @@ def test_round_trip_anonymous_with_staging(registry, tmp_path: Path) -> None:  #
     } <= installed(prefix)
     assert (prefix / "bin" / "small").is_file()
 
+    # Everything is cached now: the registry is not needed any more.
+    reg.stop()
+    again = create(tmp_path / "env2", url, "--offline", "dependent", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "dependent-1.0-0" in installed(tmp_path / "env2")
+
 
 def test_round_trip_htpasswd_and_refused_overwrite(registry, tmp_path: Path) -> None:  # noqa: F811
     reg = registry(auth=("alice", "s3cret-Pa55"))

@@ -52,8 +52,12 @@ def refused(endpoint: str, url: str, status: int, code: str, source: str | None)
     """The error for a request the store refused; names where the credentials came from."""
     bucket = url.removeprefix("s3://").partition("/")[0]
     whose = f" (credentials from {source})" if source else " (no credentials)"
+    hint = (
+        f"check the access key stored for s3://{bucket} (`naja auth list`) or your AWS "
+        "credentials, and that they may read (and, to upload, write) this bucket"
+    )
+    if code in ("AuthorizationHeaderMalformed", "PermanentRedirect", "IllegalLocationConstraint"):
+        hint = "the bucket lives in another region: set AWS_REGION to the bucket's region"
     return S3AuthError(
-        f"{endpoint} refused access to {url}: HTTP {status} {code}".rstrip() + whose,
-        hint=f"check the access key stored for s3://{bucket} (`naja auth list`) or your AWS "
-        "credentials, and that they may read (and, to upload, write) this bucket",
+        f"{endpoint} refused access to {url}: HTTP {status} {code}".rstrip() + whose, hint=hint
     )
