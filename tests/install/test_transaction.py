@@ -325,3 +325,41 @@ def test_bad_package_arriving_mid_stream_undoes_everything(tmp_path: Path, chann
         install(prefix, [channel["a-2.0"], broken], cache=cache)
     assert snapshot(prefix) == before
     assert consistent(prefix) == {"a-1.0", "b-1.0"}
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path):
+    """A 2 MB tmpfs (root only): a real full disk."""
+    import subprocess
+
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True
+    ).returncode:
+        pytest.skip("needs root to mount a small tmpfs")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_full_disk_rolls_back(tmp_path: Path, small_fs: Path) -> None:
+    root = tmp_path / "ch3"
+    make_channel(root, [
+        Pkg("small", "1.0", files={"share/small.txt": b"s" * 1000}),
+        Pkg("small", "2.0", files={"share/small.txt": b"S" * 1000}),
+        Pkg("big", files={f"share/big/{i}.bin": os.urandom(300_000) for i in range(10)}),
+    ])
+    from naja.specs.repodata import load_repodata
+
+    recs = {f"{r.name}-{r.version}": r for r in load_repodata(
+        (root / "linux-64/repodata.json").read_bytes(), channel=root.as_uri(), subdir="linux-64")}
+    prefix = small_fs / "env"
+    cache = PackageCache([tmp_path / "pkgs"])  # another filesystem: files are copied
+    install(prefix, [recs["small-1.0"]], cache=cache)
+    before = snapshot(prefix)
+    with pytest.raises(InstallError, match=r"No space left|free disk space"):
+        install(prefix, [recs["small-2.0"], recs["big-1.0"]], cache=cache)
+    assert snapshot(prefix) == before
+    assert consistent(prefix) == {"small-1.0"}
