@@ -363,3 +363,58 @@ def test_chunked_blob_upload_resumes_after_lost_answers(
     assert LossyTransport.patches == 7
     got = httpx.get(f"{reg.http_url}/v2/ns/chan/noarch/big/blobs/sha256:{sha}")
     assert got.content == data
+
+
+class _ScriptedTransport:
+    """Answers from a table: (method, url prefix) -> Reply; records what was sent."""
+
+    def __init__(self, answers: dict[tuple[str, str], tuple[int, dict[str, str], bytes]]):
+        self.answers = answers
+        self.sent: list[tuple[str, str, dict[str, str]]] = []
+
+    def send(self, method, url, headers, content):  # type: ignore[no-untyped-def]
+        from naja.oci.transport import Reply
+
+        self.sent.append((method, url, headers))
+        for (m, prefix), (status, hdrs, body) in self.answers.items():
+            if m == method and url.startswith(prefix):
+                return Reply(status, httpx.Headers(hdrs), body)
+        return Reply(404, httpx.Headers({}), b"")
+
+
+def test_credentials_never_go_to_a_plain_http_token_service() -> None:
+    from naja.oci.client import RegistryClient
+    from naja.oci.errors import OciError
+    from naja.oci.token import Login
+
+    challenge = 'Bearer realm="http://tokens.example/token",service="reg"'
+    transport = _ScriptedTransport(
+        {("GET", "https://reg.example/v2/"): (401, {"www-authenticate": challenge}, b"")}
+    )
+    client = RegistryClient(
+        OciChannel.parse("oci://reg.example/ns"), Login("basic", "alice", "pw-42"), transport
+    )
+    with pytest.raises(OciError, match="without TLS"):
+        client.auth_headers("ns/noarch/x")
+    assert all("tokens.example" not in url for _, url, _ in transport.sent)
+
+
+def test_bearer_token_flow_caches_per_scope() -> None:
+    from naja.oci.client import RegistryClient
+
+    challenge = 'Bearer realm="https://reg.example/token",service="reg"'
+    transport = _ScriptedTransport(
+        {
+            ("GET", "https://reg.example/v2/"): (401, {"www-authenticate": challenge}, b""),
+            ("GET", "https://reg.example/token"): (200, {}, b'{"token": "t-1", "expires_in": 300}'),
+        }
+    )
+    client = RegistryClient(OciChannel.parse("oci://reg.example/ns"), None, transport)
+    assert client.auth_headers("ns/noarch/x") == {"Authorization": "Bearer t-1"}
+    assert client.auth_headers("ns/noarch/x") == {"Authorization": "Bearer t-1"}
+    client.auth_headers("ns/noarch/y", "pull,push")
+    token_urls = [url for _, url, _ in transport.sent if "/token" in url]
+    assert token_urls == [
+        "https://reg.example/token?scope=repository%3Ans%2Fnoarch%2Fx%3Apull&service=reg",
+        "https://reg.example/token?scope=repository%3Ans%2Fnoarch%2Fy%3Apull%2Cpush&service=reg",
+    ]

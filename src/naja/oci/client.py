@@ -105,8 +105,16 @@ class RegistryClient:
         params = {"scope": scope}
         if challenge.params.get("service"):
             params["service"] = challenge.params["service"]
-        headers = {"Authorization": login.basic_header()} if login is not None else {}
         realm_url = urljoin(self.channel.base, realm)
+        if login is not None and realm_url.startswith("http:") and not self.channel.plain_http:
+            # A TLS registry pointing its token service at plain HTTP: never send a password
+            # in the clear because a server said so.
+            raise OciError(
+                f"the registry {self.channel.registry} names a token service without TLS "
+                f"({realm_url.split('?')[0]}); naja will not send credentials there",
+                hint="fix the registry's token realm, or list it in NAJA_OCI_PLAIN_HTTP",
+            )
+        headers = {"Authorization": login.basic_header()} if login is not None else {}
         realm_url += ("&" if "?" in realm_url else "?") + urlencode(params)
         response = self._send("GET", realm_url, headers)
         if response.status_code in (401, 403):
