@@ -228,3 +228,33 @@ def test_multipart_upload_retries_a_failed_part(moto_s3, monkeypatch, tmp_path: 
     assert sent.count("PUT partNumber=2") == 2 and sent.count("PUT partNumber=3") == 1
     body = _boto(server).get_object(Bucket="chan", Key="x/big-1.0-0.conda")["Body"].read()
     assert body == data
+
+
+def test_profile_files_and_no_credentials(moto_s3, tmp_path: Path) -> None:  # noqa: F811
+    """Endpoint and region from the profile's config, keys from its credentials file
+    (botocore's chain); without any credentials requests go unsigned and are refused."""
+    server = moto_s3(enforce_auth=True)
+    home = tmp_path / "home"
+    env = isolated_env(home)
+    (home / "aws-config").write_text(
+        f"[profile naja]\nregion = us-east-1\nendpoint_url = {server.endpoint}\n"
+    )
+    (home / "aws-credentials").write_text(
+        f"[naja]\naws_access_key_id = {server.access_key}\n"
+        f"aws_secret_access_key = {server.secret_key}\n"
+    )
+    env.update(
+        AWS_PROFILE="naja",
+        AWS_CONFIG_FILE=str(home / "aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "aws-credentials"),
+    )
+    url = "s3://chan/profiled"
+    up = naja("upload", "--to", url, str(PACKAGES[1]), env=env)
+    assert up.returncode == 0, up.stderr
+    out = create(tmp_path / "env", url, "dependency", env=env)
+    assert out.returncode == 0, out.stderr
+
+    anonymous = dict(env, AWS_SHARED_CREDENTIALS_FILE=str(home / "missing"))
+    refused = naja("upload", "--to", url, str(PACKAGES[0]), env=anonymous)
+    assert refused.returncode != 0
+    assert "(no credentials)" in refused.stderr
