@@ -178,3 +178,26 @@ def test_search_resists_injection(server, world, q: str) -> None:
         assert c.get("/api/search", params={"q": "base"}).json() == [{"channel": "px", "name": "base", "latest": "1.0"}]
         r = c.get("/api/channels/px/packages", params={"q": q})
         assert r.status_code in (200, 422) and (r.status_code == 422 or r.json() == [])
+
+
+def test_channel_deletion(server, admin, world, pkgs) -> None:
+    assert admin.post("/api/channels", json={"name": "doomed"}).status_code == 201
+    assert admin.post("/api/channels/doomed/members", json={"username": "u-maintainer", "role": "maintainer"}).status_code == 201
+    p = pkgs("doomedpkg", "1.0")
+    assert admin.post("/api/channels/doomed/files/", files={"files": (p.name, p.read_bytes())}).status_code == 201
+    with server.client(world["keys"]["maintainer"]) as c:
+        assert c.delete("/api/channels/doomed").status_code == 403
+    assert admin.delete("/api/channels/doomed").status_code == 204
+    assert admin.get("/api/channels/doomed").status_code == 404
+    assert admin.get(f"/get/doomed/noarch/{p.name}").status_code == 404
+    assert not (server.data_dir / "files" / "doomed").exists()
+    # Recreated under the same name, it starts empty.
+    assert admin.post("/api/channels", json={"name": "doomed"}).status_code == 201
+    assert admin.get("/get/doomed/noarch/repodata.json").json()["packages.conda"] == {}
+    assert any(e["action"] == "channel.delete" for e in admin.get("/api/audit").json())
+    # The same package again: its shard is written anew (the old one went with the channel).
+    assert admin.post("/api/channels/doomed/files/", files={"files": (p.name, p.read_bytes())}).status_code == 201
+    from naja.repodata.shards import decode_index
+
+    idx = decode_index(admin.get("/get/doomed/noarch/repodata_shards.msgpack.zst").content)
+    assert admin.get(f"/get/doomed/noarch/shards/{idx.shards['doomedpkg'].hex()}.msgpack.zst").status_code == 200

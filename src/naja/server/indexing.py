@@ -38,7 +38,7 @@ class Indexer:
     def __init__(self, state: Any) -> None:
         self.state = state
         self._shard_caches: dict[tuple[str, str], dict] = {}
-        self._written: set[str] = set()
+        self._written: set[tuple[str, str]] = set()
         self._primed: set[tuple[str, str]] = set()
         self._mutex = threading.Lock()
         self.last_seconds = 0.0
@@ -59,6 +59,10 @@ class Indexer:
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
+    @staticmethod
+    def _generation(channel) -> str:
+        return f"{channel.id}@{getattr(channel, 'created', '')}"
+
     def records(self, session, channel: Channel, subdir: str) -> dict[str, dict]:
         rows = session.execute(
             select(PackageFile.filename, PackageFile.record).where(
@@ -75,34 +79,37 @@ class Indexer:
                 state=self.state, channel=channel.name, subdir=subdir, records=records
             )
             with self._mutex:
-                cache = self._shard_caches.setdefault((channel.name, subdir), {})
+                cache = self._shard_caches.setdefault((self._generation(channel), subdir), {})
             index = build_subdir_index(subdir, records, shard_cache=cache)
-            self.publish(channel.name, index)
+            self.publish(channel.name, index, self._generation(channel))
         self.last_seconds = time.perf_counter() - start
         self.state.plugins.hook.post_index(
             state=self.state, channel=channel.name, subdir=subdir, packages=len(records)
         )
         return index
 
-    def publish(self, channel: str, index: SubdirIndex) -> None:
-        """Shards, then the shard index, then repodata: never a reference to a missing file."""
+    def publish(self, channel: str, index: SubdirIndex, channel_id: str) -> None:
+        """Shards, then the shard index, then repodata: never a reference to a missing file.
+
+        What this worker knows it wrote is keyed by the channel's id and creation time, so a
+        channel deleted and created again under the same name starts with nothing known."""
         storage = self.state.storage
         base = f"{channel}/{index.subdir}/"
-        if (channel, index.subdir) not in self._primed:
-            self._prime(channel, index.subdir)
+        if (channel_id, index.subdir) not in self._primed:
+            self._prime(channel, index.subdir, channel_id)
         for digest, data in index.shards.items():
             key = f"{base}{SHARDS_DIR}/{digest}.msgpack.zst"
             # Content addressed: a shard written once never changes.
-            if key in self._written:
+            if (channel_id, key) in self._written:
                 continue
             if not storage.exists(key):
                 storage.put_bytes(key, data, "application/octet-stream")
-            self._written.add(key)
+            self._written.add((channel_id, key))
         storage.put_bytes(base + SHARD_INDEX, index.shard_index, "application/octet-stream")
         storage.put_bytes(base + REPODATA_ZST, index.repodata_zst, "application/zstd")
         storage.put_bytes(base + REPODATA, index.repodata, "application/json")
 
-    def _prime(self, channel: str, subdir: str) -> None:
+    def _prime(self, channel: str, subdir: str, channel_id: str) -> None:
         """Shards named by the published shard index exist (they are written first), so a
         fresh worker need not check each of them before its first publish."""
         base = f"{channel}/{subdir}/"
@@ -114,6 +121,7 @@ class Indexer:
                 published = None
             if published is not None:
                 self._written.update(
-                    f"{base}{SHARDS_DIR}/{d.hex()}.msgpack.zst" for d in published.shards.values()
+                    (channel_id, f"{base}{SHARDS_DIR}/{d.hex()}.msgpack.zst")
+                    for d in published.shards.values()
                 )
-        self._primed.add((channel, subdir))
+        self._primed.add((channel_id, subdir))

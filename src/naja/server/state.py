@@ -29,6 +29,8 @@ class ChannelInfo:
     mode: str
     upstream: str
     description: str
+    # With the id, tells a channel from an earlier one of the same name (SQLite reuses ids).
+    created: str = ""
 
 
 class ServerState:
@@ -50,7 +52,10 @@ class ServerState:
         with self.db.session() as s:
             row = s.scalar(select(Channel).where(Channel.name == name))
             info = (
-                ChannelInfo(row.id, row.name, row.private, row.mode, row.upstream, row.description)
+                ChannelInfo(
+                    row.id, row.name, row.private, row.mode, row.upstream, row.description,
+                    row.created_at.isoformat() if row.created_at else "",
+                )
                 if row
                 else None
             )

@@ -166,17 +166,14 @@ def delete_channel(request: Request, name: str) -> Response:
     ident = _changing(request)
     info = _channel(state, ident, name, "manage")
     with state.db.session() as s:
-        files = s.execute(
-            select(PackageFile.subdir, PackageFile.filename).where(PackageFile.channel_id == info.id)
-        ).all()
         s.execute(delete(PackageFile).where(PackageFile.channel_id == info.id))
         s.execute(delete(Member).where(Member.channel_id == info.id))
         s.execute(delete(Channel).where(Channel.id == info.id))
         audit.record(s, ident.name, "channel.delete", name)
         s.commit()
     state.forget_channel(name)
-    for subdir, fn in files:
-        state.storage.delete(f"{name}/{subdir}/{fn}")
+    # Index files go too: a channel created later under this name must not serve them.
+    state.storage.delete_prefix(name)
     return Response(status_code=204)
 
 
