@@ -19,7 +19,7 @@ from naja.oci.layout import LATEST, STAGING, promote, push_repodata, read_repoda
 from naja.oci.push import push_package, refuse_existing
 from naja.oci.reference import OciChannel
 from naja.specs.platform import Platform
-from naja.upload.packages import read_packages
+from naja.upload.packages import LocalPackage, read_packages
 
 
 def _client(target: str) -> tuple[OciChannel, RegistryClient]:
@@ -62,10 +62,24 @@ def upload_oci(
 
     `token` is unused: registry credentials come from naja.auth (`naja auth login HOST`).
     """
+    grouped = read_packages(packages)
     channel, client = _client(target)
+    try:
+        return _upload(client, channel, grouped, force=force, promote_now=promote_now)
+    finally:
+        client.transport.close()  # type: ignore[attr-defined]
+
+
+def _upload(
+    client: RegistryClient,
+    channel: OciChannel,
+    grouped: dict[str, list[LocalPackage]],
+    *,
+    force: bool,
+    promote_now: bool,
+) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     tag = timestamp_tag()
-    grouped = read_packages(packages)
     if not force:
         # Every package checked before any is pushed: a refused upload leaves nothing behind.
         for subdir, local in grouped.items():
@@ -100,4 +114,7 @@ def promote_oci(target: str, subdirs: list[str] | None = None) -> list[str]:
     """Point `latest` at `staging` in every subdir that has a staged index; the subdirs done."""
     channel, client = _client(target)
     names = subdirs or sorted({p.value for p in Platform} | {"noarch"})
-    return [s for s in names if promote(client, channel, s)]
+    try:
+        return [s for s in names if promote(client, channel, s)]
+    finally:
+        client.transport.close()  # type: ignore[attr-defined]
