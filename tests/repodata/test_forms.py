@@ -240,3 +240,21 @@ def test_shards_base_url_is_resolved_against_the_index(demo_server, tmp_path) ->
     )
     assert got[0].form == "shards" and got[0].by_name("python")
     shutil.rmtree(root.parent / "store")
+
+
+def test_rich_progress_display(demo_server, tmp_path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from naja.repodata.progress import rich_progress
+
+    server, _ = demo_server("json", "shards")
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=100)
+    with rich_progress(console, transient=False) as on_progress:
+        load_indexes(
+            [channel(server, "demo")], ["linux-64"], specs=["python"], cache_dir=tmp_path,
+            on_progress=on_progress,
+        )  # fmt: skip
+    assert "channel indexes" in out.getvalue() and "files" in out.getvalue()

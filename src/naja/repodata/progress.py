@@ -7,10 +7,11 @@ the dependency closure is discovered).
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from naja.specs.url import redact_url
 
@@ -66,3 +67,37 @@ class ProgressFeed:
                     self.bytes,
                 )
             )
+
+
+@contextlib.contextmanager
+def rich_progress(
+    console: Any = None, *, transient: bool = True
+) -> Iterator[IndexProgressCallback]:
+    """A ready-made display for the CLI: one line for all index files of a `load_indexes`.
+
+    with rich_progress() as on_progress:
+        load_indexes(channels, platforms, specs=specs, on_progress=on_progress)
+    """
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    progress = Progress(
+        TextColumn("channel indexes"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} files, {task.fields[mb]:.1f} MB"),
+        console=console,
+        transient=transient,
+    )
+    task = progress.add_task("indexes", total=None, mb=0.0)
+    lock = threading.Lock()
+
+    def update(event: IndexProgress) -> None:
+        with lock:
+            progress.update(
+                task,
+                completed=event.files_done,
+                total=max(event.files_total, 1),
+                mb=event.bytes_total / 1e6,
+            )
+
+    with progress:
+        yield update
