@@ -20,6 +20,12 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 PASSWORD = "alice-password-1"
 
 
+def usrv_admin_token() -> str:
+    from tests.server.servers import ADMIN_TOKEN
+
+    return ADMIN_TOKEN
+
+
 @pytest.fixture(scope="module")
 def usrv(tmp_path_factory):
     srv = NajaServer(tmp_path_factory.mktemp("ui") / "data")
@@ -120,6 +126,23 @@ def test_web_ui_end_to_end(usrv, page, tmp_path: Path) -> None:
     forged = httpx.post(f"{base}/ui/channels", data={"name": "forged"}, cookies=cookies)
     assert forged.status_code == 403
     assert httpx.get(f"{base}/api/channels/forged").status_code == 404
+
+    # The owner makes the channel private: anonymous clients are locked out of its index.
+    page.goto(base + "/ui/channels/webchan")
+    page.check("input[name=private]")
+    page.click("button:has-text('Save settings')")
+    assert "settings saved" in page.inner_text(".msg") and "private" in page.inner_text("h1")
+    assert httpx.get(f"{base}/get/webchan/noarch/repodata.json").status_code == 401
+    assert httpx.get(f"{base}/ui/channels/webchan").status_code == 404
+
+    # Delete the package from its page (confirming the browser dialog).
+    page.click("a:has-text('webpkg')")
+    page.once("dialog", lambda d: d.accept())
+    page.click("button:has-text('Delete')")
+    assert "deleted noarch/webpkg-1.2-0.conda" in page.inner_text(".msg")
+    with httpx.Client(base_url=base, headers={"X-API-Key": usrv_admin_token()}) as c:
+        assert c.get("/get/webchan/noarch/repodata.json").json()["packages.conda"] == {}
+    shot("07-after-delete")
 
     page.goto(base + "/ui/stats")
     assert "webpkg-1.2-0.conda" in page.inner_text("table")

@@ -198,6 +198,40 @@ def members_form(
     return _redirect(f"/ui/channels/{name}", f"removed {username}" if remove else f"{username} is now {role}")
 
 
+@router.post("/ui/channels/{name}/packages/{subdir}/{filename}/delete")
+def delete_package_form(
+    request: Request, name: str, subdir: str, filename: str, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    from naja.server.uploads import delete_package
+
+    state, ident, _ = _readable(request, name)
+    check_csrf(request, ident, csrf_token)
+    delete_package(state, ident, name, subdir, filename)
+    return _redirect(f"/ui/channels/{name}", f"deleted {subdir}/{filename}")
+
+
+@router.post("/ui/channels/{name}/settings")
+def settings_form(
+    request: Request, name: str, private: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    from naja.server import audit
+    from naja.server.models import Channel
+
+    state, ident, info = _readable(request, name)
+    check_csrf(request, ident, csrf_token)
+    if not allowed(state, ident, info, "manage"):
+        raise HTTPException(403, "only owners change a channel's settings")
+    with state.db.session() as s:
+        ch = s.get(Channel, info.id)
+        ch.private = bool(private)
+        ch.description = description[:2000]
+        audit.record(s, ident.name, "channel.update", name, detail=f"private={ch.private}")
+        s.commit()
+    state.forget_channel(name)
+    return _redirect(f"/ui/channels/{name}", "settings saved")
+
+
 @router.post("/ui/channels")
 def new_channel_form(
     request: Request, name: Annotated[str, Form()], private: Annotated[str, Form()] = "",
