@@ -66,3 +66,59 @@ def create(prefix: Path, channel: str, *specs: str, env: dict) -> subprocess.Com
 
 def installed(prefix: Path) -> set[str]:
     return {p.stem for p in (prefix / "conda-meta").glob("*.json")}
+
+
+def make_conda(
+    directory: Path, name: str, version: str, build: str, files: dict[str, bytes]
+) -> Path:
+    """A minimal noarch .conda package holding `files` (paths relative to the prefix)."""
+    import hashlib
+    import io
+    import tarfile
+    import zipfile
+
+    import zstandard
+
+    def tar_zst(members: dict[str, bytes]) -> bytes:
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w") as tar:
+            for path, data in sorted(members.items()):
+                info = tarfile.TarInfo(path)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        return zstandard.ZstdCompressor().compress(raw.getvalue())
+
+    index = {
+        "name": name,
+        "version": version,
+        "build": build,
+        "build_number": 0,
+        "depends": [],
+        "noarch": "generic",
+        "subdir": "noarch",
+        "license": "BSD-3-Clause",
+    }
+    paths = {
+        "paths": [
+            {
+                "_path": p,
+                "path_type": "hardlink",
+                "sha256": hashlib.sha256(d).hexdigest(),
+                "size_in_bytes": len(d),
+            }
+            for p, d in sorted(files.items())
+        ],
+        "paths_version": 1,
+    }
+    info = {
+        "info/index.json": json.dumps(index).encode(),
+        "info/paths.json": json.dumps(paths).encode(),
+        "info/files": "\n".join(sorted(files)).encode() + b"\n",
+    }
+    stem = f"{name}-{version}-{build}"
+    path = directory / f"{stem}.conda"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("metadata.json", json.dumps({"conda_pkg_format_version": 2}))
+        zf.writestr(f"info-{stem}.tar.zst", tar_zst(info))
+        zf.writestr(f"pkg-{stem}.tar.zst", tar_zst(files))
+    return path

@@ -418,3 +418,28 @@ def test_bearer_token_flow_caches_per_scope() -> None:
         "https://reg.example/token?scope=repository%3Ans%2Fnoarch%2Fx%3Apull&service=reg",
         "https://reg.example/token?scope=repository%3Ans%2Fnoarch%2Fy%3Apull%2Cpush&service=reg",
     ]
+
+
+def test_mangled_names_and_tags_round_trip(registry, tmp_path: Path) -> None:  # noqa: F811
+    """A name starting with `_` and a version with `+` land where conda-forge's mirror puts
+    them (`zzz` prefix, `__p__`), and install back under their own names."""
+    from tests.oci.helpers import make_conda
+
+    pkg = make_conda(tmp_path, "_naja_mutex", "1.0+cuda", "0", {"share/naja-mutex.txt": b"hi\n"})
+    reg = registry()
+    url = reg.oci_url("ns/chan")
+    env = isolated_env(tmp_path / "home")
+    up = naja("upload", "--to", url, "--promote", str(pkg), env=env)
+    assert up.returncode == 0, up.stderr
+    manifest = _manifest(reg.http_url, "ns/chan/noarch/zzz_naja_mutex", "1.0__p__cuda-0")
+    assert manifest["layers"][0]["annotations"]["org.opencontainers.image.title"] == pkg.name
+    prefix = tmp_path / "env"
+    out = create(prefix, url, "_naja_mutex", env=env)
+    assert out.returncode == 0, out.stderr
+    assert (prefix / "share" / "naja-mutex.txt").read_bytes() == b"hi\n"
+    # Without a sha256 (old indexes) the resolver reads the package's manifest by its tag.
+    from naja.fetch import Downloader, DownloadRequest
+
+    with Downloader() as dl:
+        got = dl.download(DownloadRequest(f"{url}/noarch/{pkg.name}", tmp_path / "dl" / pkg.name))
+    assert got.path.read_bytes() == pkg.read_bytes()
