@@ -78,6 +78,12 @@ class _Chunks:
 
 
 def _number(field: bytes) -> int:
+    if field[-1:] in (b"\0", b" "):
+        try:
+            # The usual form: zero-padded octal digits, then NUL or space.
+            return int(field[:-1], 8)
+        except ValueError:
+            pass
     if field and field[0] & 0x80:  # GNU base-256 for sizes above 8 GiB
         return int.from_bytes(field[1:], "big")
     text = field.split(b"\0", 1)[0].strip()
