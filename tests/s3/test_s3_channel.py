@@ -258,3 +258,32 @@ def test_profile_files_and_no_credentials(moto_s3, tmp_path: Path) -> None:  # n
     refused = naja("upload", "--to", url, str(PACKAGES[0]), env=anonymous)
     assert refused.returncode != 0
     assert "(no credentials)" in refused.stderr
+
+
+def test_concurrent_upload_commit_is_retried(moto_s3, monkeypatch, tmp_path: Path) -> None:  # noqa: F811
+    """Another upload that commits its index while this one is uploading makes this one's
+    If-Match commit fail; it merges again on the new index and loses nothing."""
+    import json
+
+    import naja.upload.s3 as upload_s3_module
+
+    server = moto_s3()
+    for key, value in {**server.env(), "AWS_CONFIG_FILE": str(tmp_path / "none")}.items():
+        monkeypatch.setenv(key, value)
+    url = "s3://chan/busy"
+    upload_s3_module.upload_s3(url, [PACKAGES[1]])
+    real_put = upload_s3_module._put_packages
+    raced: list[bool] = []
+
+    def put_and_race(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real_put(*args, **kwargs)
+        if not raced:
+            raced.append(True)
+            upload_s3_module.upload_s3(url, [PACKAGES[2]])
+
+    monkeypatch.setattr(upload_s3_module, "_put_packages", put_and_race)
+    upload_s3_module.upload_s3(url, [PACKAGES[0]])
+    index = json.loads(
+        _boto(server).get_object(Bucket="chan", Key="busy/noarch/repodata.json")["Body"].read()
+    )
+    assert set(index["packages.conda"]) == {p.name for p in PACKAGES}
