@@ -8,6 +8,7 @@ import json
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import zstandard
 
@@ -145,6 +146,18 @@ def test_malformed_truncated_bombs_and_odd_names(server, admin, pkgs, tmp_path: 
             _nothing_stored(server, admin, "guarded", name)
     r = admin.post("/api/channels/guarded/upload/big-1.0-0.conda", content=big.read_bytes())
     assert r.status_code == 413
+    _nothing_stored(server, admin, "guarded", "big-1.0-0.conda")
+
+    # Without a Content-Length (chunked) the body is cut off at the limit, before parsing.
+    def chunks():
+        for _ in range(12):
+            yield b"\0" * (1 << 20)
+
+    try:
+        r = admin.post("/api/channels/guarded/upload/big-1.0-0.conda", content=chunks())
+        assert r.status_code >= 400
+    except httpx.HTTPError:
+        pass  # the server may close the connection instead of answering
     _nothing_stored(server, admin, "guarded", "big-1.0-0.conda")
 
 

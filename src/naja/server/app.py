@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from naja import __version__
 from naja.server.bootstrap import prepare
 from naja.server.hooks import Plugins
+from naja.server.limits import BodyLimit
 from naja.server.settings import Settings
 from naja.server.state import ServerState
 
@@ -21,6 +22,7 @@ def create_app(settings: Settings, plugins: Plugins | None = None, *, say=print)
     prepare(state, say=say)
     app = FastAPI(title="naja server", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json")
     app.state.naja = state
+    app.add_middleware(BodyLimit, limit=settings.max_upload)
 
     from naja.server.routes import api, files, ui
 
