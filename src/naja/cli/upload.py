@@ -35,11 +35,18 @@ Examples:
 @click.option("--token", envvar="NAJA_TOKEN", help="API key (default: $NAJA_TOKEN).")
 @click.option("--force", is_flag=True, help="Replace a package that is already there.")
 @click.option(
-    "--promote", is_flag=True, help="oci:// only: make the staged index `latest` (with or without PKGs)."
+    "--promote",
+    is_flag=True,
+    help="oci:// only: make the staged index `latest` (with or without PKGs).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def upload(
-    packages: tuple[str, ...], target: str, token: str | None, force: bool, promote: bool, as_json: bool
+    packages: tuple[str, ...],
+    target: str,
+    token: str | None,
+    force: bool,
+    promote: bool,
+    as_json: bool,
 ) -> None:
     """Upload conda packages (.conda, .tar.bz2) to a channel."""
     from naja.errors import UserInputError
@@ -78,3 +85,9 @@ def upload(
     else:
         for r in results:
             click.echo(f"uploaded {r['subdir']}/{r['filename']} to {r['channel']}")
+        if scheme == "oci":
+            state = "published (latest)" if promote else "staged"
+            click.echo(
+                f"index {state}"
+                + ("" if promote else f"; publish: naja upload --to {target} --promote")
+            )
