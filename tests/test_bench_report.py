@@ -258,6 +258,19 @@ def test_server_against_its_goals_and_one_worker() -> None:
     assert "errors 3 — the goal is zero errors" in ex.notes[1]
 
 
+def test_server_table_with_a_channel_column() -> None:
+    md = """| workers | channel | requests | errors | req/s | p50 ms | p99 ms |
+|---:|---|---:|---:|---:|---:|---:|
+| 1 | public | 100 | 0 | 300.0 | 5 | 9 |
+| 2 | public | 100 | 0 | 200.0 | 5 | 9 |
+| 2 | private | 100 | 0 | 100.0 | 5 | 9 |
+"""
+    r = by_metric("server", md)
+    assert r["GET under load, time per request: 2 workers vs 1"] == pytest.approx(1.5)
+    assert r["GET under load, time per request: private channel (token) vs public"] == (
+        pytest.approx(2.0))
+
+
 def test_generic_extractor_reads_ratio_columns_of_new_areas() -> None:
     r = by_metric("newarea", SERVER_MD)
     assert r == {"Server load: GET repodata.json": pytest.approx(0.4),

@@ -370,15 +370,26 @@ def server(text: str) -> Extracted:
     out = Extracted()
     t = find_table(parse_tables(text), "workers", "req/s")
     if t is not None:
-        rps = {w: parse_number(t.cell(_one(t, workers=rf"^{w}$"), "req/s")) for w in (1, 2)}
-        if rps[1] and rps[2]:
+        has_channel = t.column("channel") is not None
+
+        def rps(workers: int, channel: str = "public") -> float | None:
+            conds = {"workers": rf"^{workers}$"} | ({"channel": rf"^{channel}$"} if has_channel else {})
+            return parse_number(t.cell(_one(t, **conds), "req/s"))
+
+        one, two, private = rps(1), rps(2), rps(2, "private") if has_channel else None
+        if one and two:
             out.headlines.append(Headline(
-                "server", "GET under load, time per request: 2 workers vs 1", 1 / rps[2],
-                1 / rps[1], rps[1] / rps[2], "s", "1 worker, same run", key=True))
+                "server", "GET under load, time per request: 2 workers vs 1", 1 / two,
+                1 / one, one / two, "s", "1 worker, same run", key=True))
+        if two and private:
+            out.headlines.append(Headline(
+                "server", "GET under load, time per request: private channel (token) vs public",
+                1 / private, 1 / two, two / private, "s", "public channel, same run"))
         for row in t.rows:
             errors = parse_number(t.cell(row, "errors"))
+            channel = f" {t.cell(row, 'channel')} channel" if has_channel else ""
             out.notes.append(
-                f"{t.cell(row, 'workers')} worker(s): {t.cell(row, 'requests')} requests, "
+                f"{t.cell(row, 'workers')} worker(s){channel}: {t.cell(row, 'requests')} requests, "
                 f"{t.cell(row, 'req/s')} req/s, p50 {t.cell(row, 'p50')} ms, p99 "
                 f"{t.cell(row, 'p99')} ms, errors {t.cell(row, 'errors')}"
                 + (" — the goal is zero errors" if errors else ""))
