@@ -74,6 +74,7 @@ def test_round_trip_anonymous_with_staging(registry, tmp_path: Path) -> None:  #
     up = naja("upload", "--to", url, *map(str, PACKAGES), env=env)
     assert up.returncode == 0, up.stderr
     assert "uploaded noarch/dependent-1.0-0.conda" in up.stdout
+    assert f"index staged; publish: naja upload --to {url} --promote" in up.stdout
 
     # The layout: one artifact per package, with the package, info and index.json layers.
     manifest = _manifest(reg.http_url, "ns/chan/noarch/small-executable", "1.0-0")
