@@ -62,7 +62,7 @@ def read_pins(prefix: str | os.PathLike[str]) -> list[str]:
 def make_plan(request: PlanRequest) -> Plan:
     """Load the channels' indexes, detect virtual packages, and solve."""
     from naja.env.virtual_packages import detect_virtual_packages
-    from naja.repodata import load_indexes
+    from naja.repodata import channel_sources, load_indexes
     from naja.solve.request import SolveRequest
     from naja.solve.solver import solve
 
@@ -71,17 +71,18 @@ def make_plan(request: PlanRequest) -> Plan:
     channels = parse_channels(list(request.channels), request.channel_config, use_default=False)
 
     t0 = time.perf_counter()
-    indexes = load_indexes(channels, [platform], offline=request.offline)
-    per_channel: dict[Channel, list[Any]] = {c: [] for c in channels}
-    for index in indexes:
-        per_channel[index.channel].extend(index.records)
+    # Names the solve starts from: with them the index loads only what is reachable (CEP-16
+    # shards, or a lazily decoded full index) instead of every record of every channel.
+    roots = [*request.specs, *(r.name for r in request.installed), *request.pins]
+    indexes = load_indexes(channels, [platform], offline=request.offline, specs=roots)
+    sources = channel_sources(indexes)
     t1 = time.perf_counter()
 
     virtual = [vp.to_record() for vp in detect_virtual_packages(platform, environ)]
     solution = solve(
         SolveRequest(
             specs=list(request.specs),
-            channels=list(per_channel.values()),
+            channels=sources,
             virtual_packages=virtual,
             installed=list(request.installed),
             channel_priority=request.channel_priority,
