@@ -31,6 +31,19 @@ def existing_prefix(name: str | None, prefix: str | None) -> Path:
     return target
 
 
+def _index_progress(show: bool) -> Any:
+    """A rich line for channel index downloads on a terminal, else nothing."""
+    import contextlib
+
+    if not show:
+        return contextlib.nullcontext(None)
+    from rich.console import Console
+
+    from naja.repodata.progress import rich_progress
+
+    return rich_progress(Console(stderr=True))
+
+
 def channel_config(cfg: Any) -> Any:
     """The ChannelConfig the configuration describes (alias, custom and default channels)."""
     from naja.specs.channel import ChannelConfig
@@ -90,9 +103,11 @@ def apply_plan(
     kwargs["offline"] = kwargs.get("offline") or cfg.get("offline")
     kwargs.setdefault("channel_config", channel_config(cfg))
     yes = yes or cfg.get("always_yes")
-    request = PlanRequest(installed=installed, pins=pins, **kwargs)
+    show = not as_json and not is_quiet() and sys.stderr.isatty()
     try:
-        plan = make_plan(request)
+        with _index_progress(show) as on_progress:
+            request = PlanRequest(installed=installed, pins=pins, on_progress=on_progress, **kwargs)
+            plan = make_plan(request)
     except Unsatisfiable as exc:
         if as_json:
             print_json({"success": False, "error": exc.explanation, "problems": exc.problems})

@@ -34,6 +34,8 @@ class PlanRequest:
     only_deps: bool = False
     pins: Sequence[str] = ()
     channel_config: Any = None
+    # Called with index download progress (the CLI passes a rich display on a terminal).
+    on_progress: Any = None
 
 
 @dataclass(slots=True)
@@ -74,7 +76,9 @@ def make_plan(request: PlanRequest) -> Plan:
     # Names the solve starts from: with them the index loads only what is reachable (CEP-16
     # shards, or a lazily decoded full index) instead of every record of every channel.
     roots = [*request.specs, *(r.name for r in request.installed), *request.pins]
-    indexes = load_indexes(channels, [platform], offline=request.offline, specs=roots)
+    indexes = load_indexes(
+        channels, [platform], offline=request.offline, specs=roots, on_progress=request.on_progress
+    )
     sources = channel_sources(indexes)
     t1 = time.perf_counter()
 
