@@ -112,11 +112,15 @@ def conda_members(zf: zipfile.ZipFile, package: str) -> tuple[str | None, str]:
     return (pkg[0] if pkg else None), info[0]
 
 
-def extract_archive(archive: str | os.PathLike[str], dest: str | os.PathLike[str]) -> list[str]:
+def extract_archive(
+    archive: str | os.PathLike[str], dest: str | os.PathLike[str], *, digest_verified: bool = False
+) -> list[str]:
     """Extract a package archive into `dest`, atomically: all of it or nothing.
 
     `dest` must not exist; the parent directory is used for the temporary folder. Returns the
     package-relative paths of the regular files and symlinks written. Raises BadPackageError.
+    `digest_verified`: the caller checked the archive against its record's sha256/md5, so tar
+    header checksums need not be recomputed (every member is still validated).
     """
     archive = os.fspath(archive)
     dest = os.fspath(dest)
@@ -124,7 +128,7 @@ def extract_archive(archive: str | os.PathLike[str], dest: str | os.PathLike[str
     tmp = f"{dest}.naja-tmp-{uuid.uuid4().hex[:12]}"
     os.mkdir(tmp)
     try:
-        ex = Extractor(tmp)
+        ex = Extractor(tmp, header_checksums=not digest_verified)
         try:
             if archive.endswith(CONDA_EXT):
                 with zipfile.ZipFile(archive) as zf:

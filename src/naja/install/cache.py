@@ -229,7 +229,7 @@ class PackageCache:
                 trash = extracted.with_name(f".{dist}.stale-{uuid.uuid4().hex[:8]}")
                 os.rename(extracted, trash)
                 shutil.rmtree(trash, ignore_errors=True)
-            extract_archive(tarball, extracted)
+            extract_archive(tarball, extracted, digest_verified=bool(record.sha256 or record.md5))
             self._write_record(extracted, record)
             self._note_url(record)
             return PackageToLink(record, str(extracted), str(tarball))
