@@ -164,6 +164,8 @@ def install(
             unlink_names.add(record_filename(old))
         todo.append(rec)
     todo += _noarch_relinks(installed, todo, unlink, unlink_names)
+    if not todo and not unlink:
+        return TransactionResult()  # everything asked for is installed already
     spec_by_name: dict[str, str] = {}
     for spec in requested_specs:
         name = spec.split()[0].split("=")[0].split("<")[0].split(">")[0].split("[")[0]
