@@ -444,3 +444,41 @@ def test_mangled_names_and_tags_round_trip(registry, tmp_path: Path) -> None:  #
     with Downloader() as dl:
         got = dl.download(DownloadRequest(f"{url}/noarch/{pkg.name}", tmp_path / "dl" / pkg.name))
     assert got.path.read_bytes() == pkg.read_bytes()
+
+
+def _token_resolver(dl, url, *, sha256=None):  # type: ignore[no-untyped-def]
+    from naja.fetch.schemes import Resolved
+
+    return Resolved(
+        _FAULTY_BASE[0] + "/" + url.split("/", 3)[3], {"Authorization": "Bearer registry-tok"}
+    )
+
+
+@pytest.mark.parametrize("what", ["index", "package"])
+def test_resolver_tokens_stay_on_their_host(monkeypatch, tmp_path: Path, what: str) -> None:
+    """A blob that redirects elsewhere (ghcr.io's CDN) gets no registry token there."""
+    from naja.fetch import Downloader, DownloadRequest, schemes
+    from naja.repodata import http
+    from tests.servers.faulty import Fault, FaultyServer
+
+    server = FaultyServer().start()
+    try:
+        elsewhere = server.url.replace("127.0.0.1", "localhost")
+        server.add("/cdn/blob", b"{}")
+        server.add("/ns/noarch/repodata.json", b"")
+        server.add("/ns/noarch/x-1-0.conda", b"")
+        for path in ("/ns/noarch/repodata.json", "/ns/noarch/x-1-0.conda"):
+            server.plan(path, Fault("redirect", location=f"{elsewhere}/cdn/blob"))
+        monkeypatch.setitem(schemes.RESOLVERS, "oci", f"{__name__}:_token_resolver")
+        _FAULTY_BASE[:] = [server.url]
+        with Downloader() as dl:
+            if what == "index":
+                assert http.get(dl, "oci://reg/ns/noarch/repodata.json").body == b"{}"
+            else:
+                dl.download(DownloadRequest("oci://reg/ns/noarch/x-1-0.conda", tmp_path / "x"))
+        first, second = server.requests[0], server.requests[1]
+        assert first.headers.get("authorization") == "Bearer registry-tok"
+        assert second.path == "/cdn/blob" and "authorization" not in second.headers
+    finally:
+        _FAULTY_BASE.clear()
+        server.stop()

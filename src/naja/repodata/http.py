@@ -135,7 +135,12 @@ def get(
             dl.mirrors.done(chosen[1], nbytes=len(body))
         if status in _REDIRECTS and head["location"] and redirects < dl.config.max_redirects:
             redirects += 1
-            current = urljoin(current, head["location"])
+            target = urljoin(current, head["location"])
+            if urlsplit(target).hostname != urlsplit(current).hostname:
+                # A resolver's token or signature is for its own host (registry blobs redirect
+                # to a CDN); the credential lookup still applies to the new host.
+                headers.pop("Authorization", None)
+            current = target
             if urlsplit(current).scheme not in ("http", "https"):
                 raise IndexFetchError(url, "redirected to a non-HTTP URL")
             continue
