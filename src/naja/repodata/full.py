@@ -33,7 +33,7 @@ from naja.repodata.state import (
     NEGATIVE_PROBE_SECONDS,
     FileState,
     SubdirState,
-    store_file,
+    store_answer,
 )
 from naja.repodata.zck import ZchunkDecodeError, decode_zchunk
 from naja.specs.channel import Channel
@@ -61,21 +61,6 @@ class _Damaged(Exception):
 
 def _kind(file: str) -> str:
     return {ZCK: "zck", ZST: "zst"}.get(file, "json")
-
-
-def _file_state(url: str, directory: Path, file: str, data: bytes, ans: http.Answer) -> FileState:
-    size, mtime_ns = store_file(directory, file, data)
-    return FileState(
-        url=redact_url(url),
-        file=file,
-        etag=ans.etag,
-        last_modified=ans.last_modified,
-        cache_control=ans.cache_control,
-        fetched_at=time.time(),
-        size=size,
-        mtime_ns=mtime_ns,
-        sha256=hashlib.sha256(data).hexdigest(),
-    )
 
 
 def _drop(directory: Path, state: SubdirState) -> None:
@@ -155,7 +140,7 @@ def _ensure(
                 new = fs
                 ctx.progress.end("cached", url, "repodata")
             elif ans.ok:
-                new = _file_state(url, directory, fs.file, ans.body, ans)
+                new = store_answer(url, directory, fs.file, ans)
                 ctx.progress.end("done", url, "repodata", len(ans.body))
             else:
                 ctx.progress.end("absent", url, "repodata")
@@ -174,7 +159,7 @@ def _ensure(
         ans = http.get(dl, url, gzip=file == JSON)
         if ans.ok:
             ctx.progress.end("done", url, "repodata", len(ans.body))
-            state.full = _file_state(url, directory, file, ans.body, ans)
+            state.full = store_answer(url, directory, file, ans)
             state.missing_until = 0.0
             ctx.save(directory, state)
             return state.full

@@ -9,7 +9,6 @@ its entries fill `run_exports` on records that lack it.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import time
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,10 @@ import zstandard
 from naja.repodata import http
 from naja.repodata.context import Context
 from naja.repodata.shards import zstd_decompress
-from naja.repodata.state import NEGATIVE_PROBE_SECONDS, FileState, SubdirState, store_file
+from naja.repodata.state import NEGATIVE_PROBE_SECONDS, SubdirState, store_answer
 from naja.specs.channel import Channel
 from naja.specs.platform import Platform
-from naja.specs.url import redact_url, url_to_path
+from naja.specs.url import url_to_path
 
 FILES = ("run_exports.json.zst", "run_exports.json")
 
@@ -89,18 +88,7 @@ def load_run_exports(
                 return _decode(fs.file, (directory / fs.file).read_bytes())
             return None
         if ans.ok:
-            size, mtime_ns = store_file(directory, file, ans.body)
-            state.run_exports = FileState(
-                url=redact_url(url),
-                file=file,
-                etag=ans.etag,
-                last_modified=ans.last_modified,
-                cache_control=ans.cache_control,
-                fetched_at=time.time(),
-                size=size,
-                mtime_ns=mtime_ns,
-                sha256=hashlib.sha256(ans.body).hexdigest(),
-            )
+            state.run_exports = store_answer(url, directory, file, ans)
             ctx.save(directory, state)
             return _decode(file, ans.body)
     state.run_exports = None

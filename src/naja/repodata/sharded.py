@@ -33,7 +33,7 @@ from naja.repodata.shards import (
     shard_path,
     store_shard,
 )
-from naja.repodata.state import NEGATIVE_PROBE_SECONDS, FileState, SubdirState, store_file
+from naja.repodata.state import NEGATIVE_PROBE_SECONDS, FileState, SubdirState, store_answer
 from naja.specs.channel import Channel
 from naja.specs.platform import Platform
 from naja.specs.records import RepoDataRecord
@@ -80,18 +80,7 @@ def _fetch_index(
         fs.cache_control = ans.cache_control or fs.cache_control
         ctx.progress.end("cached", url, "shard-index")
     elif ans.ok:
-        size, mtime_ns = store_file(directory, SHARD_INDEX_FILE, ans.body)
-        fs = FileState(
-            url=redact_url(url),
-            file=SHARD_INDEX_FILE,
-            etag=ans.etag,
-            last_modified=ans.last_modified,
-            cache_control=ans.cache_control,
-            fetched_at=time.time(),
-            size=size,
-            mtime_ns=mtime_ns,
-            sha256=hashlib.sha256(ans.body).hexdigest(),
-        )
+        fs = store_answer(url, directory, SHARD_INDEX_FILE, ans)
         ctx.progress.end("done", url, "shard-index", len(ans.body))
     else:
         ctx.progress.end("absent", url, "shard-index")

@@ -10,13 +10,20 @@ remembered with an expiry so channels without them cost no extra request per run
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
+
+from naja.specs.url import redact_url
+
+if TYPE_CHECKING:
+    from naja.repodata.http import Answer
 
 STATE_FILE = "state.json"
 # conda remembers a missing shard index for a week; the same for the other negative probes.
@@ -112,3 +119,19 @@ def store_file(directory: Path, name: str, data: bytes) -> tuple[int, int]:
             tmp.unlink()
     st = target.stat()
     return st.st_size, st.st_mtime_ns
+
+
+def store_answer(url: str, directory: Path, file: str, ans: Answer) -> FileState:
+    """Store a 200 answer's body as `directory/file`; its state (validators, size, sha256)."""
+    size, mtime_ns = store_file(directory, file, ans.body)
+    return FileState(
+        url=redact_url(url),
+        file=file,
+        etag=ans.etag,
+        last_modified=ans.last_modified,
+        cache_control=ans.cache_control,
+        fetched_at=time.time(),
+        size=size,
+        mtime_ns=mtime_ns,
+        sha256=hashlib.sha256(ans.body).hexdigest(),
+    )
