@@ -23,7 +23,7 @@ from typing import Any
 
 from naja.solve.index import Candidate, Index
 from naja.solve.sat import Sat
-from naja.specs.match_spec import MatchSpec
+from naja.specs.match_spec import CONSTRAINT_FIELDS, MatchSpec
 
 # Tags on clauses, read back by the explanation: (kind, ...).
 ROOT = "root"  # ("root", spec_index): a requested spec
@@ -57,26 +57,9 @@ def _version_key(rec: Any) -> Any:
     return rec.parsed_version.sort_key
 
 
-_LOCATION_FIELDS = (
-    "build",
-    "build_number",
-    "channel",
-    "subdir",
-    "namespace",
-    "md5",
-    "sha256",
-    "fn",
-    "url",
-    "license",
-    "license_family",
-    "track_features",
-    "features",
-)
-
-
 def _version_only(ms: Any) -> bool:
     """Whether a spec constrains nothing but the name and the version."""
-    return all(getattr(ms, f, None) is None for f in _LOCATION_FIELDS)
+    return all(getattr(ms, f, None) is None for f in CONSTRAINT_FIELDS)
 
 
 class Name:

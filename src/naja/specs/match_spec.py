@@ -562,9 +562,8 @@ def _version_key(text: str) -> str:
     return text
 
 
-_PUBLIC_FIELDS = (
-    "name",
-    "version",
+# The constraints beyond the name and the version.
+CONSTRAINT_FIELDS = (
     "build",
     "build_number",
     "channel",
@@ -578,8 +577,8 @@ _PUBLIC_FIELDS = (
     "license_family",
     "track_features",
     "features",
-    "original",
 )
+_PUBLIC_FIELDS = ("name", "version", *CONSTRAINT_FIELDS, "original")
 
 
 def _features_str(value: frozenset[str] | None) -> str | None:
