@@ -123,7 +123,7 @@ def execute_plan(
     `skip` holds paths that a later package of the same transaction also has: that package
     creates them (the later one wins, as in conda) and this one only records them.
     With `deferred`, plain hardlinks are not made but appended there as (source, target) for
-    `linking.bulk_hardlink` to make in one tight, parallel pass.
+    `linking.BulkLinks` threads to make.
     """
     src_root = plan.pkg.extracted_dir
     mode, can_reflink = linker.decide(src_root, prefix)
