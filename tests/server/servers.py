@@ -19,6 +19,7 @@ from typing import ClassVar
 import httpx
 
 ADMIN_TOKEN = "admin-token-for-tests"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -57,7 +58,9 @@ class NajaServer:
         self.data_dir = data_dir
         self.log = data_dir.parent / f"{data_dir.name}.log"
         data_dir.mkdir(parents=True, exist_ok=True)
-        full_env = {**os.environ, "NAJA_SERVER_ADMIN_TOKEN": ADMIN_TOKEN, **(env or {})}
+        # The repository root on the path: test plugins (`--plugin tests.server…`) import.
+        pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        full_env = {**os.environ, "NAJA_SERVER_ADMIN_TOKEN": ADMIN_TOKEN, "PYTHONPATH": pythonpath, **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "naja", "server", "--host", "127.0.0.1", "--port", str(self.port),
              "--data-dir", str(data_dir), *args],

@@ -223,3 +223,25 @@ def test_rattler_build_upload_quetz_protocol(server, admin, pkgs) -> None:
     assert p.name in _repodata(admin, "quetzchan")["packages.conda"]
     res = subprocess.run([sys.executable, "-c", code.replace(ADMIN_TOKEN, "wrong")], capture_output=True, text=True, timeout=120)
     assert res.returncode == 1
+
+
+def test_first_start_prints_a_generated_admin_password_once(tmp_path: Path) -> None:
+    import re
+
+    from tests.server.servers import NajaServer
+
+    srv = NajaServer(tmp_path / "data", env={"NAJA_SERVER_ADMIN_TOKEN": ""})
+    try:
+        m = re.search(r"user 'admin' with password (\S+) \(shown only once\)", srv.log.read_text())
+        assert m, srv.log.read_text()
+        with srv.client(None) as c:
+            assert c.post("/api/login", json={"username": "admin", "password": m[1]}).status_code == 200
+    finally:
+        srv.stop()
+    again = NajaServer(tmp_path / "data", env={"NAJA_SERVER_ADMIN_TOKEN": ""})
+    try:
+        assert "password" not in again.log.read_text()
+        with again.client(None, auth=("admin", m[1])) as c:
+            assert c.get("/api/me").json()["is_admin"] is True
+    finally:
+        again.stop()

@@ -15,8 +15,9 @@ pytest.importorskip("rattler")
 
 
 @pytest.fixture(scope="module")
-def psrv(tmp_path_factory):
-    srv = NajaServer(tmp_path_factory.mktemp("plug") / "data", "--plugin", "tests.server.sample_plugin")
+def psrv(backend, tmp_path_factory, request):
+    db = ["--database", request.getfixturevalue("postgres").new_database()] if backend == "postgresql" else []
+    srv = NajaServer(tmp_path_factory.mktemp("plug") / "data", "--plugin", "tests.server.sample_plugin", *db)
     yield srv
     srv.stop()
 
