@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from naja.build.build_errors import BuildError
+from naja.build.stage1 import as_list
 
 
 @dataclass
@@ -61,12 +62,6 @@ def _run_exports_of(records: list[Any]) -> dict[str, list[str]]:
             for kind in ("weak", "strong"):
                 out[kind] += [d for d in data.get(kind, []) if d not in out[kind]]
     return out
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _script_text(script: Any, recipe_dir: Path) -> str:
@@ -130,7 +125,7 @@ def build_recipe(opts: BuildOptions) -> list[BuiltPackage]:
         index_channel(out_dir)
     if opts.test:
         for pkg, output in zip(built, outputs, strict=True):
-            tests = _as_list(output.recipe.get("tests"))
+            tests = as_list(output.recipe.get("tests"))
             if tests:
                 from naja.build.testing import run_tests
 
@@ -175,13 +170,13 @@ def _build_output(
         shutil.rmtree(work)
     src_dir, build_prefix = work / "work", work / "build_env"
     host_prefix = environments.host_prefix_path(work)
-    fetch_sources(_as_list(recipe.get("source")), recipe_dir, src_dir, base / "src_cache")
+    fetch_sources(as_list(recipe.get("source")), recipe_dir, src_dir, base / "src_cache")
 
     reqs = recipe.get("requirements", {}) or {}
     versions = dict(own)
-    build_specs = [resolve_dependency(d, versions) for d in _as_list(reqs.get("build"))]
+    build_specs = [resolve_dependency(d, versions) for d in as_list(reqs.get("build"))]
     build_records = environments.create_env(build_prefix, build_specs, channels, build_platform)
-    host_specs = [resolve_dependency(d, versions) for d in _as_list(reqs.get("host"))]
+    host_specs = [resolve_dependency(d, versions) for d in as_list(reqs.get("host"))]
     host_records = environments.create_env(host_prefix, host_specs, channels, output.host_platform)
     for rec in host_records:
         versions.setdefault(rec.name, (rec.version, rec.build))
@@ -248,25 +243,25 @@ def _build_output(
 
     exports_host, exports_build = _run_exports_of(host_records), _run_exports_of(build_records)
     ignore = set(
-        _as_list(
+        as_list(
             reqs.get("ignore_run_exports", {}).get("by_name")
             if isinstance(reqs.get("ignore_run_exports"), dict)
             else []
         )
     )
-    run_deps = [resolve_dependency(d, versions) for d in _as_list(reqs.get("run"))]
+    run_deps = [resolve_dependency(d, versions) for d in as_list(reqs.get("run"))]
     for dep in exports_host["weak"] + exports_host["strong"] + exports_build["strong"]:
         if dep.split()[0] not in ignore and dep not in run_deps:
             run_deps.append(dep)
     if noarch == "python":
         run_deps = [d for d in run_deps if not d.startswith("python_abi")]
-    constrains = [resolve_dependency(d, versions) for d in _as_list(reqs.get("run_constraints"))]
+    constrains = [resolve_dependency(d, versions) for d in as_list(reqs.get("run_constraints"))]
     own_exports: dict[str, list[str]] = {}
     re_section = reqs.get("run_exports")
     if isinstance(re_section, list):
         re_section = {"weak": re_section}
     for kind, deps in (re_section or {}).items():
-        own_exports[kind] = [resolve_dependency(d, versions) for d in _as_list(deps)]
+        own_exports[kind] = [resolve_dependency(d, versions) for d in as_list(deps)]
 
     about = recipe.get("about", {}) or {}
     info = info_files.PackageInfo(
@@ -295,7 +290,7 @@ def _build_output(
         rendered_recipe=recipe,
         recipe_dir=recipe_dir,
         entry_points=list(python_section.get("entry_points", []) or []),
-        tests=_as_list(recipe.get("tests")),
+        tests=as_list(recipe.get("tests")),
     )
     ext = ".conda" if opts.package_format == "conda" else ".tar.bz2"
     target = out_dir / subdir / f"{name}-{version}-{build_string}{ext}"

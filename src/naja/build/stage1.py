@@ -22,7 +22,8 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """`value` as a list: None is empty, a non-list is a list of one."""
     if value is None:
         return []
     if isinstance(value, list):
@@ -31,7 +32,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _text_list(value: Any) -> list[str]:
-    return [as_text(v) for v in _as_list(value) if v is not None and v != ""]
+    return [as_text(v) for v in as_list(value) if v is not None and v != ""]
 
 
 def _prune(value: Any) -> Any:
@@ -57,7 +58,7 @@ def package(pkg: dict[str, Any]) -> dict[str, Any]:
 
 def sources(value: Any) -> list[dict[str, Any]]:
     out = []
-    for src in _as_list(value):
+    for src in as_list(value):
         if not isinstance(src, dict):
             continue
         item: dict[str, Any] = {}
@@ -284,7 +285,7 @@ def _prefix_detection(v: dict[str, Any]) -> dict[str, Any]:
 
 def dependency_list(value: Any) -> list[Any]:
     out: list[Any] = []
-    for dep in _as_list(value):
+    for dep in as_list(value):
         if dep is None:
             continue
         if isinstance(dep, Pin):
@@ -336,7 +337,7 @@ def _contents(value: Any) -> Any:
 
 def tests(value: Any) -> list[dict[str, Any]]:
     out = []
-    for test in _as_list(value):
+    for test in as_list(value):
         if not isinstance(test, dict):
             continue
         item: dict[str, Any] = {}
