@@ -109,6 +109,34 @@ def test_proxy_channel(tmp_path: Path) -> None:
         up.stop() if up.thread.is_alive() else None
 
 
+def test_proxy_points_shard_urls_at_itself(tmp_path: Path) -> None:
+    import msgspec
+    import zstandard
+
+    from naja.repodata.shards import decode_index
+
+    root = tmp_path / "upstream"
+    make_package(root / "noarch" / "alpha-1.0-0.conda", "alpha")
+    index_channel(root)
+    # An upstream whose shard index names absolute URLs (as big CDNs do).
+    path = root / "noarch" / "repodata_shards.msgpack.zst"
+    index = msgspec.msgpack.decode(zstandard.ZstdDecompressor().decompress(path.read_bytes()))
+    index["info"]["base_url"] = "https://elsewhere.invalid/noarch/"
+    index["info"]["shards_base_url"] = "https://cdn.invalid/shards/"
+    path.write_bytes(zstandard.ZstdCompressor(write_content_size=True).compress(msgspec.msgpack.encode(index)))
+    up = Upstream(root)
+    srv = NajaServer(tmp_path / "data")
+    try:
+        with srv.client() as c:
+            c.post("/api/channels", json={"name": "px", "mode": "proxy", "upstream": up.url})
+            idx = decode_index(c.get("/get/px/noarch/repodata_shards.msgpack.zst").content)
+            assert (idx.info.base_url, idx.info.shards_base_url) == ("./", "./shards/")
+            assert set(idx.shards) == {"alpha"}
+    finally:
+        srv.stop()
+        up.stop()
+
+
 def test_mirror_channel_sync_job(tmp_path: Path) -> None:
     root = tmp_path / "upstream"
     make_package(root / "noarch" / "alpha-1.0-0.conda", "alpha")

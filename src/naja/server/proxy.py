@@ -16,6 +16,8 @@ import threading
 import time
 
 import httpx
+import msgspec
+import zstandard
 from fastapi import HTTPException, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
@@ -54,10 +56,31 @@ def _fetch(state, upstream: str, key: str, rel: str, etag: str | None = None) ->
     if resp.status_code == 404:
         return False
     resp.raise_for_status()
-    state.storage.put_bytes(key, resp.content, _TYPES.get(rel.rpartition("/")[2], "application/octet-stream"))
+    content = resp.content
+    if rel.endswith(SHARD_INDEX):
+        content = _local_shard_index(content)
+    state.storage.put_bytes(key, content, _TYPES.get(rel.rpartition("/")[2], "application/octet-stream"))
     meta = {"fetched": time.time(), "etag": resp.headers.get("etag")}
     state.storage.put_bytes(_meta_key(key), json.dumps(meta).encode(), "application/json")
     return True
+
+
+def _local_shard_index(raw: bytes) -> bytes:
+    """Point the shard index's base URLs at the proxy itself: upstream may give absolute
+    URLs, and clients must fetch shards and packages through the proxy (for retention)."""
+    try:
+        index = msgspec.msgpack.decode(zstandard.ZstdDecompressor().decompress(raw))
+    except (zstandard.ZstdError, msgspec.DecodeError):
+        return raw
+    info = index.get("info") if isinstance(index, dict) else None
+    if not isinstance(info, dict):
+        return raw
+    if info.get("base_url") in (None, "", "./") and info.get("shards_base_url") in (None, "./shards/"):
+        return raw
+    info["base_url"] = "./"
+    info["shards_base_url"] = "./shards/"
+    data = msgspec.msgpack.encode(index)
+    return zstandard.ZstdCompressor(level=3, write_content_size=True).compress(data)
 
 
 def _refresh_later(state, upstream: str, key: str, rel: str, etag: str | None) -> None:
