@@ -19,9 +19,9 @@ from urllib.parse import urljoin
 
 import msgspec
 
-from naja.repodata.records import finish
 from naja.repodata.state import tmp_name
 from naja.specs.records import RepoDataRecord
+from naja.specs.repodata import finish_records
 
 
 class _Info(msgspec.Struct, gc=False):
@@ -150,6 +150,6 @@ class LazyJsonIndex:
                 return []
             conda = {fn: decode(self._conda[fn]) for fn in names[0]}
             legacy = {fn: decode(self._legacy[fn]) for fn in names[1]}
-        return finish(
+        return finish_records(
             conda, legacy, channel=self.channel, subdir=self.subdir, files_url=self.files_url
         )

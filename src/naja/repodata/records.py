@@ -1,14 +1,14 @@
-"""Turning decoded index entries into `RepoDataRecord`s, grouped by package name.
+"""Record helpers shared by every index form: the shard record type, grouping by name, and
+the package names records depend on.
 
-Shared by every index form: a `.conda` entry hides the `.tar.bz2` of the same package (whose
-md5/size are kept as `legacy_bz2_*`), records get `fn`, `url`, `channel` and, when missing,
-the directory's `subdir`; shard records carry md5/sha256 as raw bytes and get them as hex.
+Filling in where records came from (`fn`, `url`, `channel`, `subdir`; `.tar.bz2` twins of
+`.conda`s dropped; shard hashes as hex) is `naja.specs.repodata.finish_records`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -21,52 +21,6 @@ class ShardRecord(RepoDataRecord, kw_only=True, gc=False):
 
     md5: Any = None
     sha256: Any = None
-
-
-def _hex(value: Any) -> Any:
-    return value.hex() if value.__class__ is bytes else value
-
-
-def finish(
-    conda: Mapping[str, RepoDataRecord],
-    legacy: Mapping[str, RepoDataRecord],
-    *,
-    channel: str,
-    subdir: str,
-    files_url: str,
-    binary_hashes: bool = False,
-) -> list[RepoDataRecord]:
-    """Every record of `packages.conda` then `packages`, minus `.tar.bz2` twins of `.conda`s."""
-    out: list[RepoDataRecord] = []
-    append = out.append
-    for fn, rec in conda.items():
-        if binary_hashes:
-            rec.md5 = _hex(rec.md5)
-            rec.sha256 = _hex(rec.sha256)
-        rec.fn = fn
-        rec.url = files_url + fn
-        rec.channel = channel
-        if rec.subdir is None:
-            rec.subdir = subdir
-        if legacy:
-            twin = legacy.get(fn[:-6] + ".tar.bz2")
-            if twin is not None:
-                rec.legacy_bz2_md5 = _hex(twin.md5)
-                rec.legacy_bz2_size = twin.size
-        append(rec)
-    for fn, rec in legacy.items():
-        if conda and fn.endswith(".tar.bz2") and (fn[:-8] + ".conda") in conda:
-            continue
-        if binary_hashes:
-            rec.md5 = _hex(rec.md5)
-            rec.sha256 = _hex(rec.sha256)
-        rec.fn = fn
-        rec.url = files_url + fn
-        rec.channel = channel
-        if rec.subdir is None:
-            rec.subdir = subdir
-        append(rec)
-    return out
 
 
 def group_by_name(records: Iterable[RepoDataRecord]) -> dict[str, list[RepoDataRecord]]:

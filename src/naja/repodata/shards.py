@@ -20,9 +20,10 @@ from urllib.parse import urljoin
 import msgspec
 import zstandard
 
-from naja.repodata.records import ShardRecord, finish
+from naja.repodata.records import ShardRecord
 from naja.repodata.state import tmp_name
 from naja.specs.records import RepoDataRecord
+from naja.specs.repodata import finish_records
 
 SHARD_INDEX_FILE = "repodata_shards.msgpack.zst"
 
@@ -107,7 +108,7 @@ class ShardedSubdir:
         return f"{self.shards_url}{self.hashes[name].hex()}.msgpack.zst"
 
     def records(self, shard: ShardFile) -> list[RepoDataRecord]:
-        return finish(
+        return finish_records(
             shard.packages_conda,
             shard.packages,
             channel=self.channel,

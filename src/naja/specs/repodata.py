@@ -8,6 +8,7 @@ package (its md5/size are kept as `legacy_bz2_*`), `removed` is ignored, records
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin
 
@@ -19,6 +20,7 @@ from naja.specs.records import PackageRecord, PrefixRecord, RepoDataRecord, know
 __all__ = [
     "LazyRepoData",
     "dump_prefix_record",
+    "finish_records",
     "load_index_json",
     "load_prefix_record",
     "load_repodata",
@@ -89,7 +91,13 @@ def load_repodata(
     except msgspec.DecodeError as err:
         raise _decode_error("repodata", data, err) from None
     subdir, files_url = _locate(repo, channel, subdir, base_url)
-    return _finish(repo.packages_conda or {}, repo.packages or {}, channel, subdir, files_url)
+    return finish_records(
+        repo.packages_conda or {},
+        repo.packages or {},
+        channel=channel,
+        subdir=subdir,
+        files_url=files_url,
+    )
 
 
 def _locate(
@@ -110,17 +118,30 @@ def _locate(
     return subdir, files_url
 
 
-def _finish(
-    conda: dict[str, RepoDataRecord],
-    legacy: dict[str, RepoDataRecord],
+def _hex(value: Any) -> Any:
+    return value.hex() if value.__class__ is bytes else value
+
+
+def finish_records(
+    conda: Mapping[str, RepoDataRecord],
+    legacy: Mapping[str, RepoDataRecord],
+    *,
     channel: str,
     subdir: str,
     files_url: str,
+    binary_hashes: bool = False,
 ) -> list[RepoDataRecord]:
-    """Fill in where each record came from; drop a .tar.bz2 that has a .conda twin."""
+    """Every record of `packages.conda` then `packages`, filled in with where it came from
+    (`fn`, `url`, `channel`, a missing `subdir`), minus `.tar.bz2` twins of `.conda`s.
+
+    `binary_hashes`: md5/sha256 arrive as raw bytes (CEP-16 shards) and are turned into hex.
+    """
     out: list[RepoDataRecord] = []
     append = out.append
     for fn, rec in conda.items():
+        if binary_hashes:
+            rec.md5 = _hex(rec.md5)
+            rec.sha256 = _hex(rec.sha256)
         rec.fn = fn
         rec.url = files_url + fn
         rec.channel = channel
@@ -129,12 +150,15 @@ def _finish(
         if legacy:
             twin = legacy.get(fn[:-6] + ".tar.bz2")
             if twin is not None:
-                rec.legacy_bz2_md5 = twin.md5
+                rec.legacy_bz2_md5 = _hex(twin.md5)
                 rec.legacy_bz2_size = twin.size
         append(rec)
     for fn, rec in legacy.items():
         if conda and fn.endswith(".tar.bz2") and (fn[:-8] + ".conda") in conda:
             continue
+        if binary_hashes:
+            rec.md5 = _hex(rec.md5)
+            rec.sha256 = _hex(rec.sha256)
         rec.fn = fn
         rec.url = files_url + fn
         rec.channel = channel
@@ -221,7 +245,9 @@ class LazyRepoData:
             legacy = {fn: decode(self._legacy[fn]) for fn in group[1]}
         except (msgspec.DecodeError, msgspec.ValidationError) as err:
             raise ParseError("repodata", name, f"bad record: {err}") from None
-        out = _finish(conda, legacy, self.channel, self.subdir, self._files_url)
+        out = finish_records(
+            conda, legacy, channel=self.channel, subdir=self.subdir, files_url=self._files_url
+        )
         self._cache[name] = out
         return out
 
