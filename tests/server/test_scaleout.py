@@ -76,3 +76,26 @@ def test_two_workers_postgres_s3(cluster, tmp_path: Path) -> None:
     res, prefix = naja_create(tmp_path / "n", srv.channel("shared"), "viacli")
     assert res.returncode == 0, res.stdout + res.stderr
     assert (prefix / "share" / "par3" / "hello.txt").is_file()
+
+
+def test_two_workers_sqlite_concurrent_uploads(tmp_path: Path) -> None:
+    """The embedded setup with 2 workers: concurrent uploads neither fail on SQLite's single
+    writer nor lose each other's index entries (the per-subdir file lock)."""
+    srv = NajaServer(tmp_path / "data", "--workers", "2")
+    try:
+        with srv.client() as c:
+            assert c.post("/api/channels", json={"name": "embedded"}).status_code == 201
+        packages = [make_package(tmp_path / "p" / f"emb{i}-1.0-0.conda", f"emb{i}") for i in range(10)]
+
+        def up(p: Path) -> int:
+            with srv.client() as own:
+                return own.post("/api/channels/embedded/files/", files={"files": (p.name, p.read_bytes())}).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(5) as pool:
+            assert list(pool.map(up, packages)) == [201] * len(packages)
+        for _ in range(4):
+            with srv.client(None) as anon:
+                rd = anon.get("/get/embedded/noarch/repodata.json").json()
+                assert set(rd["packages.conda"]) == {p.name for p in packages}
+    finally:
+        srv.stop()
