@@ -287,3 +287,11 @@ def test_concurrent_upload_commit_is_retried(moto_s3, monkeypatch, tmp_path: Pat
         _boto(server).get_object(Bucket="chan", Key="busy/noarch/repodata.json")["Body"].read()
     )
     assert set(index["packages.conda"]) == {p.name for p in PACKAGES}
+
+
+def test_missing_bucket_is_named(moto_s3, tmp_path: Path) -> None:  # noqa: F811
+    server = moto_s3()
+    env = isolated_env(tmp_path / "home", extra=server.env())
+    out = naja("upload", "--to", "s3://no-such-bucket/chan", str(PACKAGES[1]), env=env)
+    assert out.returncode != 0
+    assert "NoSuchBucket" in out.stderr and "create the bucket 'no-such-bucket'" in out.stderr

@@ -92,8 +92,15 @@ class S3Client:
         )
 
     def _error(self, doing: str, location: S3Location, response: httpx.Response) -> S3Error:
+        code = _code(response)
+        hint = None
+        if code == "NoSuchBucket":
+            hint = (
+                f"create the bucket {location.bucket!r} first, or check the name and the "
+                f"endpoint ({self.settings.endpoint})"
+            )
         return S3Error(
-            f"could not {doing} {location.url}: HTTP {response.status_code} {_code(response)}"
+            f"could not {doing} {location.url}: HTTP {response.status_code} {code}", hint=hint
         )
 
     def call(
