@@ -37,20 +37,10 @@ GROUP = "group"  # ("group", x, y): two records of one name
 EXCLUDE_PAIRS_MAX = 4
 
 
-_SPEC_CACHE: dict[str, Any] = {}
-_SPEC_CACHE_LIMIT = 1 << 17
-
-
 def parse_spec(text: Any) -> Any:
-    """A MatchSpec from text (memoised: repodata repeats dependency strings heavily)."""
-    if not isinstance(text, str):
-        return text
-    ms = _SPEC_CACHE.get(text)
-    if ms is None:
-        if len(_SPEC_CACHE) >= _SPEC_CACHE_LIMIT:
-            _SPEC_CACHE.clear()  # a long-lived process must not grow without bound
-        ms = _SPEC_CACHE[text] = MatchSpec.parse(text)
-    return ms
+    """A MatchSpec from text (`MatchSpec.parse` memoises; repodata repeats dependency strings
+    heavily); anything else is already a spec."""
+    return MatchSpec.parse(text) if isinstance(text, str) else text
 
 
 def _version_key(rec: Any) -> Any:
