@@ -133,7 +133,7 @@ def test_api_key_scopes_expiry_channel_and_revocation(server, world) -> None:
     # Passwords work as Basic auth on channel files too, for clients without API keys.
     with server.client(None, auth=("u-member", PASSWORD)) as c:
         assert c.get("/get/mx/noarch/repodata.json").status_code == 200
-    with server.client(None, auth=("u-member", "wrong password")) as c:
+    with server.client(None, auth=("u-maintainer", "wrong password")) as c:
         assert c.get("/get/mx/noarch/repodata.json").status_code == 401
 
 
@@ -154,6 +154,10 @@ def test_session_csrf_and_rate_limit(server, world) -> None:
         # Locked out even with the right password until the window passes.
         assert c.post("/api/login", json={"username": "u-member", "password": PASSWORD}).status_code == 429
         assert c.post("/api/login", json={"username": "u-owner", "password": PASSWORD}).status_code == 200
+    # Guessing passwords through Basic auth on channel files is limited the same way.
+    with server.client(None) as c:
+        codes = [c.get("/get/mx/noarch/repodata.json", auth=("u-other", f"guess{i}")).status_code for i in range(6)]
+        assert codes[:5] == [401] * 5 and codes[5] == 429
 
 
 def test_audit_log_records_changes(server, admin, world) -> None:

@@ -13,12 +13,12 @@ import binascii
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import HTTPException, Request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from naja.server.models import ApiKey, Channel, Member, User, WebSession
+from naja.server.models import ApiKey, Channel, LoginFailure, Member, User, WebSession
 from naja.server.security import token_hash, verify_password
 
 ROLE_RANK = {"member": 1, "maintainer": 2, "owner": 3}
@@ -118,16 +118,32 @@ def identity_for_key(state, token: str) -> Identity | None:
     return result
 
 
-def identity_for_password(state, username: str, password: str) -> Identity | None:
+def identity_for_password(state, username: str, password: str, client: str = "?") -> Identity | None:
+    """Basic auth with a password, under the same rate limit as the sign-in form."""
     cache_key = token_hash(f"{username}\0{password}")
     found, cached = _passwords.get(cache_key)
-    if found:
+    if found and cached is not None:
         return cached
+    settings = state.settings
+    rl_key = f"{username.lower()[:100]}|{client}"
+    since = datetime.now(UTC) - timedelta(seconds=settings.login_window)
     with state.db.session() as s:
+        recent = s.scalar(
+            select(func.count()).where(LoginFailure.key == rl_key, LoginFailure.at > since)
+        )
+        if recent >= settings.login_attempts:
+            raise HTTPException(
+                429, "too many failed sign-ins; wait a minute",
+                headers={"Retry-After": str(settings.login_window)},
+            )
         user = s.scalar(select(User).where(User.username == username))
         ok = verify_password(user.password_hash if user else None, password)
         result = Identity(_principal(user), ALL_SCOPES, None, "password") if ok and user else None
-    _passwords.put(cache_key, result)
+        if result is None:
+            s.add(LoginFailure(key=rl_key))
+            s.commit()
+    if result is not None:
+        _passwords.put(cache_key, result)
     return result
 
 
@@ -163,7 +179,8 @@ def resolve(state, request: Request, path_token: str | None = None) -> Identity:
             user, _, secret = base64.b64decode(value.strip()).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             raise HTTPException(401, "malformed Basic credentials") from None
-        ident = identity_for_key(state, secret) or identity_for_password(state, user, secret)
+        client = request.client.host if request.client else "?"
+        ident = identity_for_key(state, secret) or identity_for_password(state, user, secret, client)
         if ident is None:
             raise HTTPException(
                 401, "wrong user name or password", headers={"WWW-Authenticate": "Basic"}
