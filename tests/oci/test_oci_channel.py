@@ -450,7 +450,8 @@ def _token_resolver(dl, url, *, sha256=None):  # type: ignore[no-untyped-def]
     from naja.fetch.schemes import Resolved
 
     return Resolved(
-        _FAULTY_BASE[0] + "/" + url.split("/", 3)[3], {"Authorization": "Bearer registry-tok"}
+        _FAULTY_BASE[0] + "/" + url.split("/", 3)[3],
+        {"Authorization": "Bearer registry-tok", "x-amz-security-token": "session-tok"},
     )
 
 
@@ -479,6 +480,7 @@ def test_resolver_tokens_stay_on_their_host(monkeypatch, tmp_path: Path, what: s
         first, second = server.requests[0], server.requests[1]
         assert first.headers.get("authorization") == "Bearer registry-tok"
         assert second.path == "/cdn/blob" and "authorization" not in second.headers
+        assert "x-amz-security-token" not in second.headers
     finally:
         _FAULTY_BASE.clear()
         server.stop()

@@ -429,8 +429,11 @@ def _attempt(dl: Downloader, req: DownloadRequest, job: Job, part: Partial, url:
         credential = None if "Authorization" in base_headers else dl.credential_for(current)
         send_url, headers = apply_credential(current, base_headers, credential)
         if urlsplit(current).hostname != origin_host:
-            # Never carry credentials to another host a redirect points at.
+            # Never carry credentials to another host a redirect points at (nor what a
+            # resolver signed for its own host: tokens, S3 session tokens).
             headers.pop("Authorization", None)
+            for key in resolved.headers if resolved is not None else ():
+                headers.pop(key, None)
         if part.offset and part.validator:
             headers["Range"] = f"bytes={part.offset}-"
             headers["If-Range"] = part.validator

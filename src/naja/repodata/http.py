@@ -139,7 +139,8 @@ def get(
             if urlsplit(target).hostname != urlsplit(current).hostname:
                 # A resolver's token or signature is for its own host (registry blobs redirect
                 # to a CDN); the credential lookup still applies to the new host.
-                headers.pop("Authorization", None)
+                for key in resolved.headers if resolved is not None else ():
+                    headers.pop(key, None)
             current = target
             if urlsplit(current).scheme not in ("http", "https"):
                 raise IndexFetchError(url, "redirected to a non-HTTP URL")
