@@ -12,14 +12,13 @@ and decodes only the entries of the names it asks for.
 from __future__ import annotations
 
 import contextlib
-import os
 import struct
 from pathlib import Path
 from urllib.parse import urljoin
 
 import msgspec
 
-from naja.repodata.state import tmp_name
+from naja.repodata.state import atomic_file
 from naja.specs.records import RepoDataRecord
 from naja.specs.repodata import finish_records
 
@@ -113,24 +112,17 @@ class LazyJsonIndex:
         as big as the JSON, and held in memory twice)."""
         conda, legacy = self._conda, self._legacy
         encode = _ENC.encode
-        tmp = directory / tmp_name(LAZY_FILE)
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as fh:
-                # msgpack: a 4-element array, its last element a map32 of name -> group.
-                fh.write(b"\x94")
-                fh.write(encode(_LAZY_VERSION) + encode(key) + encode(self.files_url))
-                fh.write(b"\xdf" + struct.pack(">I", len(self.groups)))
-                for name, (c, lg) in self.groups.items():
-                    group = _Group(
-                        {fn: memoryview(conda[fn]) for fn in c},  # type: ignore[misc]
-                        {fn: memoryview(legacy[fn]) for fn in lg},  # type: ignore[misc]
-                    )
-                    fh.write(encode(name) + encode(group))
-            os.replace(tmp, directory / LAZY_FILE)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        with contextlib.suppress(OSError), atomic_file(directory, LAZY_FILE) as fh:
+            # msgpack: a 4-element array, its last element a map32 of name -> group.
+            fh.write(b"\x94")
+            fh.write(encode(_LAZY_VERSION) + encode(key) + encode(self.files_url))
+            fh.write(b"\xdf" + struct.pack(">I", len(self.groups)))
+            for name, (c, lg) in self.groups.items():
+                group = _Group(
+                    {fn: memoryview(conda[fn]) for fn in c},  # type: ignore[misc]
+                    {fn: memoryview(legacy[fn]) for fn in lg},  # type: ignore[misc]
+                )
+                fh.write(encode(name) + encode(group))
 
     def names(self) -> list[str]:
         return list(self._saved if self._saved is not None else self.groups)

@@ -10,14 +10,13 @@ only the names it visits.
 from __future__ import annotations
 
 import contextlib
-import os
 import struct
 from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
 
-from naja.repodata.state import tmp_name
+from naja.repodata.state import atomic_file
 from naja.specs.records import RepoDataRecord
 
 PARSED_FILE = "parsed.msgpack"
@@ -46,19 +45,12 @@ def write_parsed(directory: Path, key: str, groups: Mapping[str, list[RepoDataRe
     is a map32), so the whole file is never held in memory next to the records.
     """
     encode = _ENCODER.encode
-    tmp = directory / tmp_name(PARSED_FILE)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
-            fh.write(b"\x93" + encode(PARSED_VERSION) + encode(key))
-            fh.write(b"\xdf" + struct.pack(">I", len(groups)))
-            for name, recs in groups.items():
-                fh.write(encode(name) + encode(recs))
-        os.replace(tmp, directory / PARSED_FILE)
-    except OSError:
-        # A read-only or full cache only costs the next run a parse.
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    # A read-only or full cache only costs the next run a parse.
+    with contextlib.suppress(OSError), atomic_file(directory, PARSED_FILE) as fh:
+        fh.write(b"\x93" + encode(PARSED_VERSION) + encode(key))
+        fh.write(b"\xdf" + struct.pack(">I", len(groups)))
+        for name, recs in groups.items():
+            fh.write(encode(name) + encode(recs))
 
 
 def read_parsed(directory: Path, key: str) -> dict[str, msgspec.Raw] | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
@@ -21,7 +20,7 @@ import msgspec
 import zstandard
 
 from naja.repodata.records import ShardRecord
-from naja.repodata.state import tmp_name
+from naja.repodata.state import atomic_file
 from naja.specs.records import RepoDataRecord
 from naja.specs.repodata import finish_records
 
@@ -137,12 +136,5 @@ def read_cached_shard(cache: Path, digest: bytes) -> bytes | None:
 
 
 def store_shard(cache: Path, digest: bytes, data: bytes) -> None:
-    path = shard_path(cache, digest)
-    tmp = path.with_name(tmp_name(path.name))
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    with contextlib.suppress(OSError), atomic_file(cache, shard_path(cache, digest).name) as fh:
+        fh.write(data)

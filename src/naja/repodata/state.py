@@ -15,8 +15,9 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import msgspec
 
@@ -98,26 +99,33 @@ def tmp_name(name: str) -> str:
     return f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
 
 
+@contextlib.contextmanager
+def atomic_file(directory: Path, name: str) -> Iterator[BinaryIO]:
+    """A file to write `directory/name` through: it replaces the target only once complete,
+    so a reader never sees half of it; a failed write leaves no temporary file behind."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / tmp_name(name)
+    try:
+        with open(tmp, "wb") as fh:
+            yield fh
+        os.replace(tmp, directory / name)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
 def save_state(directory: Path, state: SubdirState) -> None:
     """Write atomically: a reader never sees half a state file."""
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / tmp_name(STATE_FILE)
-    tmp.write_bytes(msgspec.json.format(msgspec.json.encode(state), indent=2))
-    os.replace(tmp, directory / STATE_FILE)
+    with atomic_file(directory, STATE_FILE) as fh:
+        fh.write(msgspec.json.format(msgspec.json.encode(state), indent=2))
 
 
 def store_file(directory: Path, name: str, data: bytes) -> tuple[int, int]:
     """Write `data` as `directory/name` atomically; (size, mtime_ns) for the state."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / name
-    tmp = directory / tmp_name(name)
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    st = target.stat()
+    with atomic_file(directory, name) as fh:
+        fh.write(data)
+    st = (directory / name).stat()
     return st.st_size, st.st_mtime_ns
 
 
