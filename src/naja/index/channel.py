@@ -8,6 +8,7 @@ fails validation is reported and left out; the rest of the channel is still inde
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import msgspec
 
 from naja.index.errors import InvalidPackageError
 from naja.index.files import write_atomic, write_subdir_index
-from naja.index.package_meta import inspect_package, is_package_filename
+from naja.index.package_meta import PackageMeta, inspect_package, is_package_filename
 from naja.index.writer import build_subdir_index
 from naja.specs.platform import Platform
 
@@ -74,16 +75,27 @@ def index_subdir(directory: Path, *, full: bool = False) -> SubdirResult:
     entries: dict[str, _Entry] = {}
     with os.scandir(directory) as it:
         files = sorted((e.name, e.stat()) for e in it if e.is_file() and is_package_filename(e.name))
+    todo = []
     for fn, st in files:
         old = cache.entries.get(fn)
         if old is not None and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
             entries[fn] = old
             result.reused += 1
-            continue
+        else:
+            todo.append((fn, st))
+
+    def read(fn: str) -> PackageMeta | InvalidPackageError:
         try:
-            meta = inspect_package(directory / fn, full=full)
+            return inspect_package(directory / fn, full=full)
         except InvalidPackageError as exc:
-            result.errors.append(exc)
+            return exc
+
+    # Hashing and decompression release the GIL: archives are read in parallel.
+    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) + 1)) as pool:
+        metas = list(pool.map(read, [fn for fn, _ in todo]))
+    for (fn, st), meta in zip(todo, metas, strict=True):
+        if isinstance(meta, InvalidPackageError):
+            result.errors.append(meta)
             continue
         record = meta.record()
         if record.get("subdir") not in (None, directory.name):
