@@ -9,6 +9,7 @@ credentials the object URL is used unsigned (public buckets).
 from __future__ import annotations
 
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from naja.fetch.errors import DownloadError
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
     from naja.fetch.downloader import Downloader
 
 # Settings per (provider, bucket): reading the AWS chain can mean file reads or botocore.
-_cache: dict[tuple[int, str], S3Settings] = {}
+_cache: dict[tuple[int, str], tuple[object, float, S3Settings]] = {}
+SETTINGS_TTL = 300.0
 _lock = threading.Lock()
 INDEX_FILES = frozenset(
     {
@@ -36,14 +38,19 @@ INDEX_FILES = frozenset(
 
 
 def settings_cached(location: S3Location, provider: object) -> S3Settings:
+    """`settings_for`, remembered per provider and bucket for `SETTINGS_TTL` seconds (so that
+    rotating credentials — instance roles, SSO — are read again in a long-lived process)."""
     key = (id(provider), location.bucket)
+    now = time.monotonic()
     with _lock:
         hit = _cache.get(key)
-    if hit is None:
-        hit = settings_for(location, provider)
-        with _lock:
-            _cache[key] = hit
-    return hit
+    # The provider itself is kept in the entry: an id can be reused once an object is gone.
+    if hit is not None and hit[0] is provider and now - hit[1] < SETTINGS_TTL:
+        return hit[2]
+    settings = settings_for(location, provider)
+    with _lock:
+        _cache[key] = (provider, now, settings)
+    return settings
 
 
 def exists(dl: Downloader, settings: S3Settings, location: S3Location) -> bool:
