@@ -245,3 +245,11 @@ def test_first_start_prints_a_generated_admin_password_once(tmp_path: Path) -> N
             assert c.get("/api/me").json()["is_admin"] is True
     finally:
         again.stop()
+
+
+def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
+    res = naja("server", "--data-dir", str(tmp_path / "d"), "--database",
+               "postgresql://u:hunter2@127.0.0.1:1/db", "--port", "1", timeout=60)
+    assert res.returncode == 1
+    assert "cannot open" in res.stderr and "Connection refused" in res.stderr
+    assert "hunter2" not in res.stderr

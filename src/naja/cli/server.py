@@ -7,6 +7,31 @@ import os
 import click
 
 
+def _startup_error(exc: Exception, settings) -> Exception:
+    """Database and storage failures at start, said plainly and without the password."""
+    from naja.errors import NajaError
+
+    try:
+        from sqlalchemy.engine import make_url
+
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+    except Exception:
+        where = "the database"
+    name = type(exc).__name__
+    if name in ("OperationalError", "InterfaceError"):
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return NajaError(
+            f"cannot open {where}: {reason}",
+            hint="check --database (postgresql://user:password@host:port/dbname) and that the server runs",
+        )
+    if name in ("ClientError", "EndpointConnectionError", "NoCredentialsError"):
+        return NajaError(
+            f"cannot use the storage {settings.storage}: {exc}",
+            hint="check --storage, --s3-endpoint and the AWS credentials (AWS_ACCESS_KEY_ID, …)",
+        )
+    return exc
+
+
 @click.command(
     epilog="""\b
 Examples:
@@ -79,7 +104,10 @@ def server(
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Migrate and create the admin once, here, before any worker starts.
-    prepare(ServerState(settings, Plugins(settings.plugins)), say=lambda m: click.echo(m, err=True))
+    try:
+        prepare(ServerState(settings, Plugins(settings.plugins)), say=lambda m: click.echo(m, err=True))
+    except Exception as exc:
+        raise _startup_error(exc, settings) from None
     os.environ.update(settings.to_env())
     click.echo(f"naja server: http://{host}:{port}/ (channels at /get/CHANNEL)", err=True)
     uvicorn.run(
