@@ -49,16 +49,14 @@ class AuthProvider:
 
     def _load(self) -> dict[str, AuthEntry]:
         if self._entries is None:
-            entries: dict[str, AuthEntry] = {}
             store = self._store
             if store is None:
                 from naja.auth.store import open_store
 
                 store = open_store(self.environ).store
-            for key in store.list_keys():
-                entry = store.get(key)
-                if entry is not None:
-                    entries[key] = entry
+            stored = store.all()
+            # Sorted by key, as `list_keys` gives them: equal scores go to the first.
+            entries = {key: stored[key] for key in sorted(stored)}
             blob = self.environ.get("NAJA_AUTH_JSON")
             if blob:
                 try:

@@ -24,6 +24,10 @@ class Store(Protocol):
 
     def list_keys(self) -> list[str]: ...
 
+    def all(self) -> dict[str, AuthEntry]:
+        """Every stored credential (one read of the store, not one per key)."""
+        ...
+
 
 def config_dir(environ: dict[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ

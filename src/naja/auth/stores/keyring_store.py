@@ -63,3 +63,7 @@ class KeyringStore:
 
     def list_keys(self) -> list[str]:
         return sorted(self._keys())
+
+    def all(self) -> dict[str, AuthEntry]:
+        entries = {key: self.get(key) for key in self.list_keys()}
+        return {key: entry for key, entry in entries.items() if entry is not None}

@@ -50,3 +50,6 @@ class PlainFileStore:
 
     def list_keys(self) -> list[str]:
         return sorted(self._load())
+
+    def all(self) -> dict[str, AuthEntry]:
+        return self._load()
