@@ -135,12 +135,19 @@ def execute_plan(
     fast_hardlink = mode == HARDLINK
 
     def ensure_parent(rel: str) -> None:
+        # mkdir(2) the missing levels top-down; no stat(2) (os.makedirs stats every level).
+        missing = []
         parent = rel.rpartition("/")[0]
-        if parent and parent not in made_dirs:
-            os.makedirs(os.path.join(prefix, parent), exist_ok=True)
-            while parent and parent not in made_dirs:
-                made_dirs.add(parent)
-                parent = parent.rpartition("/")[0]
+        while parent not in made_dirs:
+            missing.append(parent)
+            parent = parent.rpartition("/")[0]
+        for d in reversed(missing):
+            try:
+                os.mkdir(f"{prefix}/{d}")
+            except FileExistsError:
+                if not os.path.isdir(f"{prefix}/{d}"):
+                    raise
+            made_dirs.add(d)
 
     made_dirs.add("")
     defer = deferred.append if deferred is not None and fast_hardlink else None

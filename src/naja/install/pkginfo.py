@@ -107,7 +107,7 @@ def read_paths(extracted: str | os.PathLike[str]) -> list[PathEntry]:
         paths = _legacy_paths(info)
     for entry in paths:
         p = entry.path
-        if p.startswith("/") or ".." in p.split("/") or "\0" in p:
+        if p.startswith("/") or "\0" in p or (".." in p and ".." in p.split("/")):
             raise BadPackageError(str(extracted), f"paths.json lists the unsafe path {p!r}")
     return paths
 
