@@ -145,3 +145,18 @@ def test_missing_index_json(tmp_path: Path) -> None:
     with pytest.raises(BadPackageError, match=r"index\.json"):
         extract_archive(path, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_paths_json_escaping_the_prefix_is_rejected(tmp_path: Path) -> None:
+    import json
+
+    from naja.install import PackageCache, install
+    from tests.install.pkgmaker import channel_records, make_channel
+
+    evil = {"paths": [{"_path": "../../outside.txt", "path_type": "hardlink"}], "paths_version": 1}
+    pkg = Pkg("sneaky", files={"lib/ok.txt": b"ok"}, extra_info={"paths.json": json.dumps(evil).encode()})
+    recs = channel_records(make_channel(tmp_path / "ch", [pkg]))
+    with pytest.raises(BadPackageError, match="unsafe path"):
+        install(tmp_path / "env", [recs["sneaky"]], cache=PackageCache([tmp_path / "pkgs"]))
+    assert not (tmp_path / "outside.txt").exists()
+    assert not (tmp_path / "env" / "lib").exists()
