@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from naja.auth.stores.base import Store, config_dir
+from naja.auth.stores.base import Store
+from naja.config.loader import user_config_dir
 
 
 @dataclass
@@ -46,7 +47,7 @@ def _usable_keyring() -> tuple[object | None, str]:
 def open_store(environ: Mapping[str, str] | None = None) -> OpenStore:
     """NAJA_AUTH_FILE, else NAJA_AUTH_STORE=keyring|file, else the keyring if usable, else file."""
     env = os.environ if environ is None else environ
-    cfg = config_dir(dict(env))
+    cfg = user_config_dir(env)
     if env.get("NAJA_AUTH_FILE"):
         from naja.auth.stores.plain_file import PlainFileStore
 

@@ -36,11 +36,17 @@ class Config:
         return default
 
 
-def user_config_file(environ: Mapping[str, str] | None = None) -> Path:
-    """naja's own user file (`naja config set` writes here by default)."""
+def user_config_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """`$XDG_CONFIG_HOME/naja` (`~/.config/naja` by default): naja's own user file and the
+    credential store's files."""
     env = os.environ if environ is None else environ
     base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME", str(Path.home())), ".config")
-    return Path(base) / "naja" / "config.yaml"
+    return Path(base) / "naja"
+
+
+def user_config_file(environ: Mapping[str, str] | None = None) -> Path:
+    """naja's own user file (`naja config set` writes here by default)."""
+    return user_config_dir(environ) / "config.yaml"
 
 
 def candidate_files(

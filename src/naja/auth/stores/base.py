@@ -29,12 +29,6 @@ class Store(Protocol):
         ...
 
 
-def config_dir(environ: dict[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME", str(Path.home())), ".config")
-    return Path(base) / "naja"
-
-
 def write_private(path: Path, data: bytes) -> None:
     """Write `data` readable by the owner only (0600), atomically."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
