@@ -35,6 +35,11 @@ def _text_list(value: Any) -> list[str]:
     return [as_text(v) for v in as_list(value) if v is not None and v != ""]
 
 
+def _text_lists(value: dict[str, Any]) -> dict[str, list[str]]:
+    """Each key's `_text_list`, keys whose list is empty left out."""
+    return {k: lst for k, v in value.items() if (lst := _text_list(v))}
+
+
 def _prune(value: Any) -> Any:
     """Drop None, empty strings and empty containers (recursively)."""
     if isinstance(value, dict):
@@ -205,8 +210,8 @@ def build(section: dict[str, Any] | None) -> dict[str, Any]:
                     if exclude:
                         f["exclude"] = exclude
                     out[key] = f
-            elif _text_list(v):
-                out[key] = _text_list(v)
+            elif lst := _text_list(v):
+                out[key] = lst
             continue
         pv = _prune(v)
         if pv is None or pv == [] or pv == {} or pv is False:
@@ -275,7 +280,7 @@ def _prefix_detection(v: dict[str, Any]) -> dict[str, Any]:
             if x:
                 out[key] = True
         elif key == "force_file_type":
-            ff = {k: _text_list(y) for k, y in (x or {}).items() if _text_list(y)}
+            ff = _text_lists(x or {})
             if ff:
                 out[key] = ff
         elif x not in (None, "", [], {}):
@@ -318,7 +323,7 @@ def requirements(section: dict[str, Any] | None) -> dict[str, Any]:
             out["run_exports"] = rxo
     ire = section.get("ignore_run_exports")
     if isinstance(ire, dict):
-        ireo = {k: _text_list(v) for k, v in ire.items() if _text_list(v)}
+        ireo = _text_lists(ire)
         if ireo:
             out["ignore_run_exports"] = ireo
     return out
@@ -371,7 +376,7 @@ def tests(value: Any) -> list[dict[str, Any]]:
             if reqo:
                 item["requirements"] = reqo
             files = test.get("files") or {}
-            fo = {k: _text_list(v) for k, v in files.items() if _text_list(v)}
+            fo = _text_lists(files)
             if fo:
                 item["files"] = fo
         else:
