@@ -205,3 +205,15 @@ def test_channel_deletion(server, admin, world, pkgs) -> None:
 
     idx = decode_index(admin.get("/get/doomed/noarch/repodata_shards.msgpack.zst").content)
     assert admin.get(f"/get/doomed/noarch/shards/{idx.shards['doomedpkg'].hex()}.msgpack.zst").status_code == 200
+
+
+def test_change_password(server, admin) -> None:
+    assert admin.post("/api/users", json={"username": "pwuser", "password": "first-password"}).status_code == 201
+    with server.client(None, auth=("pwuser", "first-password")) as c:
+        assert c.post("/api/me/password", json={"old": "wrong-one", "new": "second-password"}).status_code == 403
+        assert c.post("/api/me/password", json={"old": "first-password", "new": "short"}).status_code == 422
+        assert c.post("/api/me/password", json={"old": "first-password", "new": "second-password"}).status_code == 200
+    with server.client(None, auth=("pwuser", "first-password")) as c:
+        assert c.get("/api/me").status_code == 401
+    with server.client(None, auth=("pwuser", "second-password")) as c:
+        assert c.get("/api/me").json()["username"] == "pwuser"

@@ -539,8 +539,23 @@ def get_audit(request: Request, channel: str = "", limit: Annotated[int, Query(g
     ]
 
 
-def change_password(state, user_id: int, password: str) -> None:
+class PasswordIn(BaseModel):
+    old: str = ""
+    new: str = Field(min_length=8, max_length=1024)
+
+
+@router.post("/me/password")
+def change_password(request: Request, body: PasswordIn) -> dict:
+    """A user changes their own password (the old one is required unless it was never set)."""
+    state = _state(request)
+    ident = _changing(request)
+    user = require_user(ident, "manage")
     with state.db.session() as s:
-        s.get(User, user_id).password_hash = hash_password(password)
+        row = s.get(User, user.id)
+        if row.password_hash and not verify_password(row.password_hash, body.old):
+            raise HTTPException(403, "the old password is wrong")
+        row.password_hash = hash_password(body.new)
+        audit.record(s, ident.name, "user.password", target=user.username)
         s.commit()
     forget_cached_credentials()
+    return {"ok": True}
