@@ -20,7 +20,7 @@ import msgspec
 
 from naja.repodata.state import atomic_file
 from naja.specs.records import RepoDataRecord
-from naja.specs.repodata import finish_records
+from naja.specs.repodata import finish_records, group_file_names
 
 
 class _Info(msgspec.Struct, gc=False):
@@ -59,11 +59,6 @@ _LAZY = msgspec.msgpack.Decoder(_LazyFile)
 _ENC = msgspec.msgpack.Encoder()
 
 
-def _name_of(fn: str) -> str:
-    # <name>-<version>-<build>.<ext>: versions and builds hold no "-", names may.
-    return fn.rsplit("-", 2)[0]
-
-
 class LazyJsonIndex:
     """The raw entries of one repodata.json, grouped by package name (see module doc)."""
 
@@ -87,11 +82,7 @@ class LazyJsonIndex:
         self = cls(channel, subdir, files_url)
         self._conda = raw.packages_conda
         self._legacy = raw.packages
-        groups = self.groups
-        for fn in self._conda:
-            groups.setdefault(_name_of(fn), ([], []))[0].append(fn)
-        for fn in self._legacy:
-            groups.setdefault(_name_of(fn), ([], []))[1].append(fn)
+        self.groups = group_file_names(self._conda, self._legacy)
         return self
 
     @classmethod

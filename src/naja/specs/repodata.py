@@ -8,7 +8,7 @@ package (its md5/size are kept as `legacy_bz2_*`), `removed` is ignored, records
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urljoin
 
@@ -21,6 +21,7 @@ __all__ = [
     "LazyRepoData",
     "dump_prefix_record",
     "finish_records",
+    "group_file_names",
     "load_index_json",
     "load_prefix_record",
     "load_repodata",
@@ -173,6 +174,18 @@ def _name_of(fn: str) -> str:
     return fn.rsplit("-", 2)[0]
 
 
+def group_file_names(
+    conda: Iterable[str], legacy: Iterable[str]
+) -> dict[str, tuple[list[str], list[str]]]:
+    """Package name -> (its `.conda` file names, its `packages` file names), from the names."""
+    groups: dict[str, tuple[list[str], list[str]]] = {}
+    for fn in conda:
+        groups.setdefault(_name_of(fn), ([], []))[0].append(fn)
+    for fn in legacy:
+        groups.setdefault(_name_of(fn), ([], []))[1].append(fn)
+    return groups
+
+
 class LazyRepoData:
     """A repodata.json whose records are decoded per package name, on first request.
 
@@ -202,12 +215,7 @@ class LazyRepoData:
     def _index(self) -> dict[str, tuple[list[str], list[str]]]:
         groups = self._groups
         if groups is None:
-            groups = {}
-            for fn in self._conda:
-                groups.setdefault(_name_of(fn), ([], []))[0].append(fn)
-            for fn in self._legacy:
-                groups.setdefault(_name_of(fn), ([], []))[1].append(fn)
-            self._groups = groups
+            groups = self._groups = group_file_names(self._conda, self._legacy)
         return groups
 
     def package_names(self) -> list[str]:
