@@ -152,3 +152,30 @@ def test_web_ui_end_to_end(usrv, page, tmp_path: Path) -> None:
     page.click("button:has-text('Sign out')")
     assert page.is_visible("text=Sign in")
     print(f"\nscreenshots: {shots}")
+
+
+def test_admin_pages(usrv, page, tmp_path: Path) -> None:
+    with usrv.client() as c:
+        r = c.post("/api/users", json={"username": "root2", "password": PASSWORD, "is_admin": True})
+        assert r.status_code == 201
+    base = usrv.url
+    page.goto(base + "/ui/login")
+    page.fill("input[name=username]", "root2")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.click("header >> text=Admin")
+    page.fill("input[aria-label='New user name']", "carol")
+    page.fill("input[aria-label='New user password']", "short")
+    page.click("button:has-text('Create user')")
+    assert "at least 8" in page.inner_text(".msg")
+    page.fill("input[aria-label='New user name']", "carol")
+    page.fill("input[aria-label='New user password']", "carol-password")
+    page.click("button:has-text('Create user')")
+    assert "created carol" in page.inner_text(".msg")
+    assert "carol" in page.inner_text("#users")
+    audit = page.inner_text("#audit")
+    assert "user.create" in audit and "carol" in audit
+    page.screenshot(path=str(tmp_path / "admin.png"), full_page=True)
+    # Not for everyone.
+    with httpx.Client(base_url=base, auth=("bob", PASSWORD)) as bob:
+        assert bob.get("/ui/admin").status_code == 403

@@ -398,8 +398,10 @@ def me(request: Request) -> dict:
 
 @router.post("/users", status_code=201)
 def create_user(request: Request, body: UserIn) -> dict:
-    state = _state(request)
-    ident = _changing(request)
+    return add_user(_state(request), _changing(request), body)
+
+
+def add_user(state, ident: Identity, body: UserIn) -> dict:
     require_user(ident, "manage")
     if not ident.is_admin:
         raise HTTPException(403, "only admins create accounts")

@@ -249,6 +249,41 @@ def new_channel_form(
     return _redirect(f"/ui/channels/{name}", "channel created")
 
 
+@router.get("/ui/admin", response_class=HTMLResponse)
+def admin_page(request: Request) -> HTMLResponse:
+    from naja.server.models import AuditEvent, User
+
+    state = request.app.state.naja
+    ident = _ident(request)
+    if not ident.is_admin:
+        raise HTTPException(403, "administrators only")
+    with state.db.session() as s:
+        users = s.scalars(select(User).order_by(User.username)).all()
+        events = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)).all()
+    return render(request, "admin.html", users=users, events=events, title="Administration")
+
+
+@router.post("/ui/admin/users")
+def admin_new_user(
+    request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
+    is_admin: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    from pydantic import ValidationError
+
+    from naja.server.routes.api import UserIn, add_user
+
+    ident = _ident(request)
+    check_csrf(request, ident, csrf_token)
+    try:
+        body = UserIn(username=username, password=password, is_admin=bool(is_admin))
+        add_user(request.app.state.naja, ident, body)
+    except ValidationError as exc:
+        return _redirect("/ui/admin", exc.errors()[0]["msg"])
+    except HTTPException as exc:
+        return _redirect("/ui/admin", str(exc.detail))
+    return _redirect("/ui/admin", f"created {username}")
+
+
 @router.get("/ui/login", response_class=HTMLResponse)
 def login_page(request: Request) -> HTMLResponse:
     _ident(request)
