@@ -16,16 +16,6 @@ _ROOT_ONLY = frozenset({"outputs", "recipe", "context", "schema_version", "packa
 _MERGED = frozenset({"build", "about", "extra", "requirements"})
 
 
-@dataclass(slots=True)
-class RawOutput:
-    """One output's node tree (a Map shaped like a single-output recipe)."""
-
-    node: Map
-    # The `outputs:` list item this came from (None for a single-output recipe); an item may be a
-    # conditional, decided per variant.
-    item: Node | None = None
-
-
 def _merge_maps(base: Map, over: Map) -> Map:
     items = dict(base.items)
     keys = dict(base.keys)
