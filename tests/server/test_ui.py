@@ -179,3 +179,25 @@ def test_admin_pages(usrv, page, tmp_path: Path) -> None:
     # Not for everyone.
     with httpx.Client(base_url=base, auth=("bob", PASSWORD)) as bob:
         assert bob.get("/ui/admin").status_code == 403
+
+
+def test_mirror_sync_button(usrv) -> None:
+    """The owner's "Sync now" on a mirror channel starts a job (here upstream is down)."""
+    import re
+    import time
+
+    with httpx.Client(base_url=usrv.url) as b:
+        csrf = b.post("/api/login", json={"username": "bob", "password": PASSWORD}).json()["csrf"]
+        r = b.post("/api/channels", json={"name": "bobmirror", "mode": "mirror", "upstream": "http://127.0.0.1:1/none"},
+                   headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 201
+        assert "Sync now" in b.get("/ui/channels/bobmirror").text
+        assert b.post("/ui/channels/bobmirror/sync", data={}).status_code == 403  # no CSRF token
+        r = b.post("/ui/channels/bobmirror/sync", data={"csrf_token": csrf}, follow_redirects=False)
+        assert r.status_code == 303
+        job = re.search(r"job%20(\w+)", r.headers["location"])[1]
+        deadline = time.monotonic() + 20
+        while b.get(f"/api/jobs/{job}").json()["state"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        status = b.get(f"/api/jobs/{job}").json()
+        assert status["state"] == "failed" and status["error"]

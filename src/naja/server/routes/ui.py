@@ -232,6 +232,18 @@ def settings_form(
     return _redirect(f"/ui/channels/{name}", "settings saved")
 
 
+@router.post("/ui/channels/{name}/sync")
+def sync_form(request: Request, name: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    from naja.server.mirror import start_sync
+
+    state, ident, info = _readable(request, name)
+    check_csrf(request, ident, csrf_token)
+    if not allowed(state, ident, info, "manage"):
+        raise HTTPException(403, "only owners start a sync")
+    job = start_sync(state, ident, info, None, wait=False)
+    return _redirect(f"/ui/channels/{name}", f"sync started (job {job['job']})")
+
+
 @router.post("/ui/channels")
 def new_channel_form(
     request: Request, name: Annotated[str, Form()], private: Annotated[str, Form()] = "",
