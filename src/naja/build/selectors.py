@@ -20,8 +20,6 @@ from naja.build.jinja_env import (
 )
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq, plain_value
 
-_MISSING = object()
-
 
 def is_conditional(node: Node) -> bool:
     return isinstance(node, Map) and "if" in node.items and "then" in node.items

@@ -170,7 +170,6 @@ def _record_channel(channel: str | None) -> str | None:
 # --- version + build --------------------------------------------------------------------------
 
 
-_BUILD_FORBIDDEN = frozenset("-=,|<>~")
 _OPERATOR_CHARS = frozenset("=!|,<>~")
 # Where the last run of characters a build string may hold begins.
 _BUILD_TAIL = re.compile(r"[^-=,|<>~]*\Z")
