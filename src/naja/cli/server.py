@@ -62,6 +62,10 @@ Examples:
     "--proxy-ttl", default=600, show_default=True, type=int,
     help="Seconds a proxy channel's index is served before a background refresh.",
 )
+@click.option(
+    "--secure-cookies", is_flag=True,
+    help="Mark the web UI's cookies Secure (set it when clients reach the server over HTTPS).",
+)
 @click.option("--plugin", "plugins", multiple=True, help="Extra plugin module (repeatable).")
 @click.option("--log-level", default="warning", show_default=True, help="uvicorn log level.")
 def server(
@@ -76,6 +80,7 @@ def server(
     max_upload: int,
     max_unpacked: int,
     proxy_ttl: int,
+    secure_cookies: bool,
     plugins: tuple[str, ...],
     log_level: str,
 ) -> None:
@@ -101,6 +106,7 @@ def server(
         max_unpacked=max_unpacked,
         plugins=list(plugins),
         proxy_ttl=proxy_ttl,
+        secure_cookies=secure_cookies,
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Migrate and create the admin once, here, before any worker starts.
