@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.conftest import SHARED
+from tests.servers.nginx import free_port
 
 NAJA = str(Path(sys.executable).parent / "naja")
 PKG = (
@@ -27,9 +27,7 @@ PKG = (
 
 def test_upload_uses_the_stored_token(tmp_path: Path) -> None:
     token = "stored-admin-token-xyz"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = dict(
         os.environ,
         HOME=str(tmp_path / "home"),
