@@ -8,7 +8,7 @@ import pytest
 
 from naja.sandbox.config import SandboxSettings, load_env_settings, merge_flags
 from naja.sandbox.errors import SandboxConfigError, SandboxUnavailable
-from naja.sandbox.launch import wrap
+from naja.sandbox.launch import Wrapped, wrap
 
 
 def test_no_config_means_no_sandbox(tmp_path: Path) -> None:
@@ -90,56 +90,34 @@ def test_flags() -> None:
         merge_flags(configured, sandbox=False, network=False)
 
 
+def _wrap_enabled(tmp_path: Path, platform: str, environ: dict[str, str] | None = None) -> Wrapped:
+    return wrap(
+        SandboxSettings(enabled=True),
+        ["x"],
+        {},
+        prefix=tmp_path,
+        cwd=tmp_path,
+        attached_tty=False,
+        platform=platform,
+        environ=environ,
+    )
+
+
 def test_wrap_unsupported_os_refuses(tmp_path: Path) -> None:
     with pytest.raises(SandboxUnavailable, match="no sandbox backend for win32"):
-        wrap(
-            SandboxSettings(enabled=True),
-            ["x"],
-            {},
-            prefix=tmp_path,
-            cwd=tmp_path,
-            attached_tty=False,
-            platform="win32",
-        )
+        _wrap_enabled(tmp_path, "win32")
 
 
 def test_wrap_missing_bwrap_refuses(tmp_path: Path) -> None:
     with pytest.raises(SandboxUnavailable, match="bubblewrap"):
-        wrap(
-            SandboxSettings(enabled=True),
-            ["x"],
-            {},
-            prefix=tmp_path,
-            cwd=tmp_path,
-            attached_tty=False,
-            platform="linux",
-            environ={"PATH": str(tmp_path)},
-        )
+        _wrap_enabled(tmp_path, "linux", {"PATH": str(tmp_path)})
     with pytest.raises(SandboxUnavailable, match="NAJA_BWRAP"):
-        wrap(
-            SandboxSettings(enabled=True),
-            ["x"],
-            {},
-            prefix=tmp_path,
-            cwd=tmp_path,
-            attached_tty=False,
-            platform="linux",
-            environ={"NAJA_BWRAP": str(tmp_path / "nope")},
-        )
+        _wrap_enabled(tmp_path, "linux", {"NAJA_BWRAP": str(tmp_path / "nope")})
 
 
 def test_wrap_missing_sandbox_exec_refuses(tmp_path: Path) -> None:
     with pytest.raises(SandboxUnavailable, match="sandbox-exec"):
-        wrap(
-            SandboxSettings(enabled=True),
-            ["x"],
-            {},
-            prefix=tmp_path,
-            cwd=tmp_path,
-            attached_tty=False,
-            platform="darwin",
-            environ={"NAJA_SANDBOX_EXEC": str(tmp_path / "nope"), "PATH": ""},
-        )
+        _wrap_enabled(tmp_path, "darwin", {"NAJA_SANDBOX_EXEC": str(tmp_path / "nope"), "PATH": ""})
 
 
 def test_wrap_disabled_is_the_command(tmp_path: Path) -> None:
