@@ -15,7 +15,7 @@ import pytest
 
 from naja.install import PackageCache, install, installed_records, recover
 from tests.conftest import ROOT
-from tests.install.pkgmaker import Pkg, channel_records, make_channel
+from tests.install.pkgmaker import PLACEHOLDER, Pkg, channel_records, make_channel
 from tests.install.test_transaction import consistent, snapshot
 
 RUNS = 24
@@ -33,7 +33,9 @@ def kill_channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         Pkg("oldx", files={**_files("x", 400), "share/shared.txt": b"old"}),
         Pkg("oldy", files=_files("y", 300)),
         Pkg("newx", files={**_files("x", 400), "share/shared.txt": b"new"}),
-        Pkg("newz", files={**_files("z", 400), "bin/.newz-post-link.sh": b"true\n"}),
+        Pkg("newz", files={**_files("z", 400), "bin/.newz-post-link.sh": b"true\n",
+                           **{f"etc/z{i}.conf": f"prefix={PLACEHOLDER}\n".encode() for i in range(20)}},
+            prefix_files={f"etc/z{i}.conf": "text" for i in range(20)}),
         Pkg("newy", files={**_files("y", 300), "lib/y/extra": b"1"}),
     ]
     return make_channel(root, pkgs)

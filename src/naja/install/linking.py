@@ -16,6 +16,7 @@ import signal
 import threading
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from naja.install.errors import LinkError
 
@@ -179,8 +180,9 @@ class BulkLinks:
         self._linker = linker
         self._can_reflink = can_reflink
         self._stop = threading.Event()
-        self._queue: queue.SimpleQueue[list[tuple[str, str]] | None] = queue.SimpleQueue()
-        self._pending = 0  # batches fed and not yet finished
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._pending = 0  # batches and jobs fed and not yet finished
+        self._pending_jobs = 0
         self._idle = threading.Condition()
         workers = max(1, workers)
         # Own completion flags: an interrupted Thread.join() can mark a running thread as
@@ -219,10 +221,18 @@ class BulkLinks:
                 self._pending += 1
             self._queue.put(pairs[i : i + self.BATCH])
 
-    def drain(self) -> None:
-        """Wait until every batch fed so far is linked (or the threads stopped on an error)."""
+    def submit(self, job: Callable[[], None]) -> None:
+        """Run `job` on a worker thread (prefix replacement: I/O and hashing release the GIL)."""
         with self._idle:
-            while self._pending and not self._stop.is_set():
+            self._pending += 1
+            self._pending_jobs += 1
+        self._queue.put(job)
+
+    def drain(self, *, jobs_only: bool = False) -> None:
+        """Wait until everything fed so far is done (or only the submitted jobs), or the
+        threads stopped on an error."""
+        with self._idle:
+            while (self._pending_jobs if jobs_only else self._pending) and not self._stop.is_set():
                 self._idle.wait(0.05)
         if self.errors:
             raise self.errors[0]
@@ -238,11 +248,17 @@ class BulkLinks:
                 batch = self._queue.get()
                 if batch is None:
                     break
+                is_job = callable(batch)
                 try:
-                    _link_chunk(self._linker, batch, self._can_reflink, self._stop)
+                    if is_job:
+                        batch()
+                    else:
+                        _link_chunk(self._linker, batch, self._can_reflink, self._stop)
                 finally:
                     with self._idle:
                         self._pending -= 1
+                        if is_job:
+                            self._pending_jobs -= 1
                         self._idle.notify_all()
         except BaseException as e:
             self.errors.append(e)

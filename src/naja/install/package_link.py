@@ -3,8 +3,10 @@ before anything is touched) and the execution that produces its conda-meta Prefi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import msgspec
@@ -98,6 +100,49 @@ def plan_package(pkg: PackageToLink, python: PythonInfo | None, *, compile_pyc: 
     return plan
 
 
+def _replace_into(
+    src: str,
+    dst: str,
+    e: PathEntry,
+    t: str,
+    prefix: str,
+    linker: Linker,
+    mode: str,
+    can_reflink: bool,
+    rp: RecordPath,
+    dist: str,
+) -> None:
+    """Write `src` with its placeholder replaced by `prefix` to `dst` (a link if unchanged)."""
+    try:
+        with open(src, "rb") as f:
+            data = f.read()
+        new = replace_prefix(data, e.prefix_placeholder or "", prefix, e.file_mode or "text", path=t)
+        if new is data or new == data:
+            linker.place(src, dst, COPY if e.no_link else mode, can_reflink)
+            return
+        st_mode = os.stat(src).st_mode & 0o7777
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, st_mode)
+        try:
+            _write_all(fd, new)
+            os.fchmod(fd, st_mode)
+        finally:
+            os.close(fd)
+        rp.sha256_in_prefix = _sha256(new)
+    except FileExistsError:
+        raise LinkError(
+            f"cannot link {t} of {dist}: the path already exists in {prefix}",
+            hint="this is a bug in naja's clobber handling; please report it",
+        ) from None
+    except FileNotFoundError:
+        if not os.path.lexists(src):
+            raise LinkError(
+                f"{dist}: {e.path} is listed in paths.json but missing from the extracted "
+                f"package {os.path.dirname(src)}",
+                hint="remove the extracted folder from the package cache and retry",
+            ) from None
+        raise
+
+
 def _write_all(fd: int, data: bytes | bytearray) -> None:
     view = memoryview(data)
     while view:
@@ -116,6 +161,7 @@ def execute_plan(
     *,
     skip: set[str] | frozenset[str] = frozenset(),
     deferred: list[tuple[str, str]] | None = None,
+    submit: Callable[[Callable[[], None]], None] | None = None,
 ) -> PrefixRecord:
     """Create the package's files (which must not exist yet) and return its PrefixRecord.
 
@@ -123,7 +169,8 @@ def execute_plan(
     `skip` holds paths that a later package of the same transaction also has: that package
     creates them (the later one wins, as in conda) and this one only records them.
     With `deferred`, plain hardlinks are not made but appended there as (source, target) for
-    `linking.BulkLinks` threads to make.
+    `linking.BulkLinks` threads to make; with `submit`, prefix replacements run there too (the
+    record is complete once those jobs are done).
     """
     src_root = plan.pkg.extracted_dir
     mode, can_reflink = linker.decide(src_root, prefix)
@@ -131,7 +178,6 @@ def execute_plan(
     link = os.link
     paths: list[RecordPath] = []
     append = paths.append
-    new_prefix = prefix
     fast_hardlink = mode == HARDLINK
 
     def ensure_parent(rel: str) -> None:
@@ -178,22 +224,24 @@ def execute_plan(
                 os.makedirs(dst, exist_ok=True)
                 made_dirs.add(t)
             elif e.prefix_placeholder and e.file_mode in ("text", "binary", None):
-                with open(src, "rb") as f:
-                    data = f.read()
-                new = replace_prefix(
-                    data, e.prefix_placeholder, new_prefix, e.file_mode or "text", path=t
+                rp = RecordPath(
+                    path=t,
+                    path_type=ptype,
+                    sha256=e.sha256,
+                    size_in_bytes=e.size_in_bytes,
+                    file_mode=e.file_mode,
+                    prefix_placeholder=e.prefix_placeholder,
+                    no_link=e.no_link,
                 )
-                if new is data or new == data:
-                    place(src, dst, COPY if e.no_link else mode, can_reflink)
+                job = functools.partial(
+                    _replace_into, src, dst, e, t, prefix, linker, mode, can_reflink, rp, plan.dist
+                )
+                if submit is not None:
+                    submit(job)  # the record's sha256_in_prefix is filled in by the job
                 else:
-                    st_mode = os.stat(src).st_mode & 0o7777
-                    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, st_mode)
-                    try:
-                        _write_all(fd, new)
-                        os.fchmod(fd, st_mode)
-                    finally:
-                        os.close(fd)
-                    sha_in_prefix = _sha256(new)
+                    job()
+                append(rp)
+                continue
             elif fast_hardlink and not e.no_link:
                 # (a "softlink" entry stored as a regular file, as old packages do, lands here)
                 if deferred is not None:

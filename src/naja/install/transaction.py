@@ -465,7 +465,9 @@ class Transaction:
                 for t in replace:
                     _remove_path(f"{prefix}/{t}")
             deferred: list[tuple[str, str]] = []
-            rec = execute_plan(plan, prefix, linker, made_dirs, skip=skip, deferred=deferred)
+            rec = execute_plan(
+                plan, prefix, linker, made_dirs, skip=skip, deferred=deferred, submit=self._links.submit
+            )
             self._links.feed(deferred)
             plans[k], records[k] = plan, rec
             done += 1
@@ -505,7 +507,10 @@ class Transaction:
         prefix = self.prefix
         pyc_plans = [p for p in plans if p.python is not None and p.compile_pyc]
         if not pyc_plans:
-            # Nothing needs the files yet: write conda-meta while the links are being made.
+            # Nothing needs the files yet: write conda-meta while the links are being made,
+            # once the prefix replacements (which complete the records) are done.
+            if self._links is not None:
+                self._links.drain(jobs_only=True)
             self._write_records(plans, records)
         join_links()
         self._check("links-done")
