@@ -63,11 +63,11 @@ def _fetch_url(src: dict[str, Any], cache: Path) -> Path:
         with Downloader() as dl:
             dl.download(DownloadRequest(url=urls[0], target=target, sha256=sha256, md5=md5))
     algo, want = ("sha256", sha256) if sha256 else ("md5", md5)
-    h = hashlib.new(algo)
-    h.update(target.read_bytes())
-    if h.hexdigest() != want:
+    with target.open("rb") as fh:
+        got = hashlib.file_digest(fh, algo).hexdigest()
+    if got != want:
         target.unlink()
-        raise BuildError(f"{name}: {algo} is {h.hexdigest()}, the recipe says {want}")
+        raise BuildError(f"{name}: {algo} is {got}, the recipe says {want}")
     return target
 
 
