@@ -187,3 +187,18 @@ def test_cli_index(channel: Path) -> None:
     )
     data = {r["subdir"]: r for r in json.loads(out.stdout)}
     assert data["linux-64"]["packages"] == 2 and data["noarch"]["errors"] == []
+
+
+def test_every_corpus_package_validates(shared: Path) -> None:
+    """Full validation (what the server does) accepts every real package of the corpus except
+    the one with a broken zip layout."""
+    bad = {}
+    files = sorted((shared / "corpora" / "packages").rglob("*.conda")) + sorted((shared / "corpora" / "packages").rglob("*.tar.bz2"))
+    assert len(files) > 80
+    for f in files:
+        try:
+            meta = inspect_package(f)
+            assert meta.sha256 == hashlib.sha256(f.read_bytes()).hexdigest()
+        except InvalidPackageError as exc:
+            bad[f.name] = exc.reason
+    assert list(bad) == ["ca-certificates-2024.7.4-hbcca054_0.conda"], bad

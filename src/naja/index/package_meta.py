@@ -146,6 +146,10 @@ class _Scan:
         if m.isdir():
             return
         if m.issym():
+            if not m.linkname:
+                # Early .conda conversions of defaults packages hold symlinks with an empty
+                # target: broken, but pointing nowhere cannot escape the package either.
+                return
             try:
                 check_symlink(path, m.linkname, self.symlinks)
             except TarFormatError as exc:
