@@ -21,6 +21,21 @@ def _size(path: Path) -> int:
     return total
 
 
+def _in_use() -> list[str]:
+    """The extracted package folders that known environments were linked from."""
+    from naja.env.registry import list_environments
+    from naja.install import installed_records
+
+    out = []
+    for prefix in list_environments():
+        try:
+            records = installed_records(prefix)
+        except Exception:  # a broken environment must not stop a clean
+            continue
+        out += [r.extracted_package_dir for r in records if r.extracted_package_dir]
+    return out
+
+
 @click.command(
     epilog="""\b
 Examples:
@@ -65,17 +80,19 @@ def clean(
         d = index_cache_dir()
         if d.is_dir():
             doomed += sorted(d.iterdir())
-    for pkgs in cache.pkgs_dirs:
-        if not pkgs.is_dir() or not os.access(pkgs, os.W_OK):
-            continue
-        for entry in sorted(pkgs.iterdir()):
-            name = entry.name
-            if (
-                (tarballs and entry.is_file() and name.endswith((".conda", ".tar.bz2")))
-                or (packages and entry.is_dir() and (entry / "info").is_dir())
-                or (locks and name.endswith(".lock"))
-            ):
-                doomed.append(entry)
+    # Package archives and folders go through the cache itself: each entry is removed under
+    # its package lock (never from under a running install), and extracted folders that an
+    # environment still points at are kept.
+    cache_report = None
+    if tarballs or packages:
+        cache_report = cache.clean(
+            tarballs=tarballs, extracted=packages, in_use=_in_use(), dry_run=True
+        )
+        doomed += [Path(p) for p, _kind, _size in cache_report.removed]
+    if locks:
+        for pkgs in cache.pkgs_dirs:
+            if pkgs.is_dir() and os.access(pkgs, os.W_OK):
+                doomed += [e for e in sorted(pkgs.iterdir()) if e.name.endswith(".lock")]
     freed = sum(_size(p) for p in doomed)
     if as_json:
         print_json({"dry_run": dry_run, "removed": [str(p) for p in doomed], "bytes": freed})
@@ -92,7 +109,11 @@ def clean(
             raise UserInputError("confirmation needed but stdin is not a terminal", hint="pass -y")
         if not click.confirm("Proceed?", default=True):
             raise click.exceptions.Abort()
+    if cache_report is not None:
+        cache.clean(tarballs=tarballs, extracted=packages, in_use=_in_use())
     for p in doomed:
+        if not p.exists() and not p.is_symlink():
+            continue
         if p.is_dir() and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
         else:
