@@ -217,3 +217,14 @@ def test_change_password(server, admin) -> None:
         assert c.get("/api/me").status_code == 401
     with server.client(None, auth=("pwuser", "second-password")) as c:
         assert c.get("/api/me").json()["username"] == "pwuser"
+
+
+def test_only_admins_create_channels_by_uploading(server, world, pkgs) -> None:
+    p = pkgs("autocreate", "1.0")
+    with server.client(world["keys"]["owner"]) as c:
+        r = c.post("/api/channels/not-there-yet/files/", files={"files": (p.name, p.read_bytes())})
+        assert r.status_code == 404
+    with server.client(None) as anon:
+        r = anon.post("/api/channels/not-there-yet/files/", files={"files": (p.name, p.read_bytes())})
+        assert r.status_code == 401
+        assert anon.get("/api/channels/not-there-yet").status_code == 404
