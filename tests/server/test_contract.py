@@ -42,6 +42,9 @@ def test_naja_upload_then_both_clients_install(server, admin, pkgs, tmp_path: Pa
     records, prefix = rattler_install(tmp_path / "r", server.channel("pub"), "thingapp")
     assert {r.name.normalized for r in records} == {"thingapp", "libthing"}
     assert (prefix / "share" / "libthing" / "hello.txt").read_text() == "hello from libthing 2.1\n"
+    # rattler took the CEP-16 route: it cached our shard index and shards.
+    assert list((tmp_path / "r" / "rattler-gw").glob("*.shards-cache-v1"))
+    assert list((tmp_path / "r" / "rattler-gw" / "shards-v1").glob("*.msgpack"))
 
     res, prefix = naja_create(tmp_path / "n", server.channel("pub"), "thingapp")
     assert res.returncode == 0, res.stdout + res.stderr
