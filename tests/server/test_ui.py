@@ -188,9 +188,11 @@ def test_mirror_sync_button(usrv) -> None:
 
     with httpx.Client(base_url=usrv.url) as b:
         csrf = b.post("/api/login", json={"username": "bob", "password": PASSWORD}).json()["csrf"]
-        r = b.post("/api/channels", json={"name": "bobmirror", "mode": "mirror", "upstream": "http://127.0.0.1:1/none"},
-                   headers={"X-CSRF-Token": csrf})
-        assert r.status_code == 201
+        assert 'name="upstream"' in b.get("/").text
+        r = b.post("/ui/channels", data={"name": "bobmirror", "mode": "mirror", "upstream": "http://127.0.0.1:1/none",
+                                          "csrf_token": csrf}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/ui/channels/bobmirror")
+        assert b.get("/api/channels/bobmirror").json()["mode"] == "mirror"
         assert "Sync now" in b.get("/ui/channels/bobmirror").text
         assert b.post("/ui/channels/bobmirror/sync", data={}).status_code == 403  # no CSRF token
         r = b.post("/ui/channels/bobmirror/sync", data={"csrf_token": csrf}, follow_redirects=False)

@@ -247,7 +247,8 @@ def sync_form(request: Request, name: str, csrf_token: Annotated[str, Form()] = 
 @router.post("/ui/channels")
 def new_channel_form(
     request: Request, name: Annotated[str, Form()], private: Annotated[str, Form()] = "",
-    description: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "", mode: Annotated[str, Form()] = "",
+    upstream: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     from naja.server.channels import create_channel
 
@@ -255,7 +256,10 @@ def new_channel_form(
     ident = _ident(request)
     check_csrf(request, ident, csrf_token)
     try:
-        create_channel(state, ident, name, private=bool(private), description=description)
+        create_channel(
+            state, ident, name, private=bool(private), description=description,
+            mode=mode, upstream=upstream.strip(),
+        )
     except HTTPException as exc:
         return _redirect("/", str(exc.detail))
     return _redirect(f"/ui/channels/{name}", "channel created")
