@@ -267,3 +267,49 @@ def test_stored_token_reaches_the_server_and_never_the_output(
         for path in base.rglob("*"):
             if path.is_file():
                 assert SECRET.encode() not in path.read_bytes(), path
+
+
+class _PathTokenChannel(BaseHTTPRequestHandler):
+    """Serves a channel only under /t/<SECRET>/ (anaconda.org-style tokens)."""
+
+    root: Path
+
+    def do_GET(self) -> None:
+        prefix = f"/t/{SECRET}/"
+        if not self.path.startswith(prefix):
+            self.send_response(401)
+            self.end_headers()
+            return
+        path = self.root / self.path[len(prefix) :].split("?")[0]
+        if not path.is_file():
+            self.send_response(404)
+            self.end_headers()
+            return
+        data = path.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_conda_token_in_channel_url_reaches_package_downloads(home: dict[str, str], tmp_path: Path) -> None:
+    from tests.conftest import SHARED
+
+    handler = type("H", (_PathTokenChannel,), {"root": SHARED / "corpora" / "packages" / "conda-tests"})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        channel = f"http://127.0.0.1:{server.server_address[1]}/t/{SECRET}/test-recipes"
+        prefix = tmp_path / "env"
+        run = naja(home, "create", "-y", "-p", str(prefix), "-c", channel, "--platform", "linux-64", "dependent")
+        assert run.returncode == 0, run.stderr
+        assert SECRET not in run.stdout + run.stderr
+        assert (prefix / "conda-meta").is_dir()
+        for path in prefix.rglob("*"):
+            if path.is_file():
+                assert SECRET.encode() not in path.read_bytes(), path
+    finally:
+        server.shutdown()

@@ -46,6 +46,12 @@ class AuthProvider:
         self.environ = dict(os.environ if environ is None else environ)
         self._store = store
         self._entries: dict[str, AuthEntry] | None = None
+        # Credentials given for this run only (a channel URL's /t/<token>/): they win.
+        self._session: dict[str, AuthEntry] = {}
+
+    def add_session(self, key: str, entry: AuthEntry) -> None:
+        """Use `entry` for URLs under `key` for the rest of this process (never stored)."""
+        self._session[key] = entry
 
     def _load(self) -> dict[str, AuthEntry]:
         if self._entries is None:
@@ -73,6 +79,12 @@ class AuthProvider:
         if self.environ.get(var):
             return parse_env_value(self.environ[var], var)
         best: tuple[int, AuthEntry] | None = None
+        for key, entry in self._session.items():
+            score = match_score(key, url)
+            if score is not None and (best is None or score > best[0]):
+                best = (score, entry)
+        if best is not None:
+            return best[1]
         for key, entry in self._load().items():
             score = match_score(key, url)
             if score is not None and (best is None or score > best[0]):

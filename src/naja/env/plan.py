@@ -61,6 +61,29 @@ def read_pins(prefix: str | os.PathLike[str]) -> list[str]:
     return [ln.split("#", 1)[0].strip() for ln in lines if ln.split("#", 1)[0].strip()]
 
 
+def _remember_channel_tokens(channels: Sequence[Channel]) -> None:
+    """A `/t/<token>/` in a channel URL applies to its packages too, not only its index: the
+    records keep token-free URLs (for lockfiles and logs), so the token goes to the
+    credential lookup that every download consults."""
+    with_token = [c for c in channels if c.token]
+    if not with_token:
+        return
+    from naja.auth.entry import AuthEntry
+    from naja.auth.keys import normalize_key
+    from naja.auth.lookup import AuthProvider
+    from naja.auth.lookup import default_provider as auth_default
+    from naja.credential_hook import default_provider, set_default_provider
+
+    provider = default_provider()
+    if not isinstance(provider, AuthProvider):
+        provider = auth_default()
+        set_default_provider(provider)
+    for channel in with_token:
+        provider.add_session(
+            normalize_key(channel.url()), AuthEntry("conda_token", token=channel.token)
+        )
+
+
 def make_plan(request: PlanRequest) -> Plan:
     """Load the channels' indexes, detect virtual packages, and solve."""
     from naja.env.virtual_packages import detect_virtual_packages
@@ -72,6 +95,7 @@ def make_plan(request: PlanRequest) -> Plan:
     platform = Platform.parse(request.platform) if request.platform else current_platform(environ)
     channels = parse_channels(list(request.channels), request.channel_config, use_default=False)
 
+    _remember_channel_tokens(channels)
     t0 = time.perf_counter()
     # Names the solve starts from: with them the index loads only what is reachable (CEP-16
     # shards, or a lazily decoded full index) instead of every record of every channel.
