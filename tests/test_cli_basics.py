@@ -36,3 +36,20 @@ def test_help_does_not_import_heavy_modules() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_global_flags_may_follow_the_command() -> None:
+    from naja.cli.main import _global_flags_first
+
+    assert _global_flags_first(["create", "-q", "-y", "x"]) == ["-q", "create", "-y", "x"]
+    assert _global_flags_first(["run", "-vv", "-n", "e", "--", "cmd", "-q"]) == [
+        "-vv",
+        "run",
+        "-n",
+        "e",
+        "--",
+        "cmd",
+        "-q",
+    ]
+    out = run("info", "-q", "--json")
+    assert out.returncode == 0, out.stderr

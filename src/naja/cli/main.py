@@ -99,6 +99,24 @@ def _install_credentials() -> None:
     set_default_provider(default_provider())
 
 
+def _is_global_flag(arg: str) -> bool:
+    if arg in ("-q", "--quiet", "--verbose"):
+        return True
+    return arg.startswith("-") and not arg.startswith("--") and len(arg) > 1 and set(arg[1:]) == {"v"}
+
+
+def _global_flags_first(args: list[str]) -> list[str]:
+    """`naja create -q ...` means `naja -q create ...` (as in micromamba): -q/-v may follow the
+    command. Arguments after `--` belong to the command being run and are left alone."""
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command == "run":
+        return args  # the rest may be the command line to run, flags included
+    end = args.index("--") if "--" in args else len(args)
+    flags = [a for a in args[:end] if _is_global_flag(a)]
+    rest = [a for a in args[:end] if not _is_global_flag(a)]
+    return [*flags, *rest, *args[end:]]
+
+
 def _verbosity(argv: list[str]) -> int:
     count = 0
     for arg in argv:
@@ -113,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; NajaErrors become one message on stderr and a non-zero exit code."""
     from naja.errors import NajaError
 
-    args = sys.argv[1:] if argv is None else argv
+    args = _global_flags_first(sys.argv[1:] if argv is None else argv)
     try:
         rv = cli.main(args=args, prog_name="naja", standalone_mode=False)
     except NajaError as exc:
