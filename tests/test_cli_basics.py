@@ -42,14 +42,14 @@ def test_global_flags_may_follow_the_command() -> None:
     from naja.cli.main import _global_flags_first
 
     assert _global_flags_first(["create", "-q", "-y", "x"]) == ["-q", "create", "-y", "x"]
-    assert _global_flags_first(["run", "-vv", "-n", "e", "--", "cmd", "-q"]) == [
+    assert _global_flags_first(["install", "-vv", "x", "--", "-q"]) == [
         "-vv",
-        "run",
-        "-n",
-        "e",
+        "install",
+        "x",
         "--",
-        "cmd",
         "-q",
     ]
+    # `run` takes a command line that may carry its own -v/-q: nothing moves.
+    assert _global_flags_first(["run", "-n", "e", "ls", "-v"]) == ["run", "-n", "e", "ls", "-v"]
     out = run("info", "-q", "--json")
     assert out.returncode == 0, out.stderr
