@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from naja.cli.common import (
     channel_options,
     complete_package_names,
-    default_channels,
     prefix_options,
     transaction_options,
 )
@@ -35,34 +35,16 @@ Examples:
 @channel_options
 @transaction_options
 @click.pass_context
-def create(
-    ctx: click.Context,
-    specs: tuple[str, ...],
-    files: tuple[str, ...],
-    name: str | None,
-    prefix: str | None,
-    channels: tuple[str, ...],
-    override_channels: bool,
-    platform: str | None,
-    offline: bool,
-    channel_priority: str | None,
-    dry_run: bool,
-    as_json: bool,
-    yes: bool,
-    link_mode: str,
-    no_scripts: bool,
-) -> None:
+def create(ctx: click.Context, specs: tuple[str, ...], files: tuple[str, ...], **opts: Any) -> None:
     """Create a new environment with the packages SPECS (conda match specs)."""
-    from naja.cli.transact import apply_plan
-    from naja.env.env_file import EnvSpec, merge, read_env_file
+    from naja.cli.transact import add_files, solve_and_apply
     from naja.env.lockfile import is_lockfile
     from naja.env.prefix import resolve_prefix
     from naja.errors import UserInputError
 
     locks = [Path(f) for f in files if is_lockfile(Path(f))]
-    env_spec = (
-        merge([read_env_file(f) for f in files if Path(f) not in locks]) if files else EnvSpec()
-    )
+    env_spec, specs = add_files(tuple(f for f in files if Path(f) not in locks), specs, opts)
+    name, prefix, dry_run = opts["name"], opts["prefix"], opts["dry_run"]
     if env_spec.name and not name and not prefix:
         name = env_spec.name
     target = resolve_prefix(name, prefix)
@@ -84,7 +66,7 @@ def create(
         from naja.cli.transact import install_records
         from naja.env.explicit import record_from_url
 
-        if locks and (env_spec.explicit or env_spec.specs or specs):
+        if locks and (env_spec.explicit or specs):
             raise UserInputError(
                 "a lockfile cannot be combined with other specs or files",
                 hint="a lockfile pins the whole environment; use it alone",
@@ -94,7 +76,7 @@ def create(
             from naja.env.lockfile import read_lockfile
             from naja.specs.platform import current_platform
 
-            subdir = platform or current_platform().value
+            subdir = opts["platform"] or current_platform().value
             locked = [read_lockfile(p, subdir) for p in locks]
             records = [r for env in locked for r in env.conda]
             pypi = [u for env in locked for u in env.pypi]
@@ -104,10 +86,10 @@ def create(
             target,
             records,
             dry_run=dry_run,
-            as_json=as_json,
-            yes=yes,
-            link_mode=link_mode,
-            no_scripts=no_scripts,
+            as_json=opts["as_json"],
+            yes=opts["yes"],
+            link_mode=opts["link_mode"],
+            no_scripts=opts["no_scripts"],
             history_cmd="naja create --file " + " ".join(files),
         )
         if pypi and not dry_run and target is not None:
@@ -115,30 +97,11 @@ def create(
 
             pip_install(target, pypi)
         return
-    specs = (*env_spec.specs, *specs)
-    channels = (*channels, *(c for c in env_spec.channels if c not in channels))
     if not specs:
         raise UserInputError(
             "no packages given", hint="list match specs, e.g. `naja create -n x python=3.12`"
         )
-    apply_plan(
-        ctx,
-        target=target,
-        plan_kwargs={
-            "specs": list(specs),
-            "channels": default_channels(channels, override_channels),
-            "platform": platform,
-            "offline": offline,
-            "channel_priority": channel_priority,
-        },
-        dry_run=dry_run,
-        as_json=as_json,
-        yes=yes,
-        link_mode=link_mode,
-        no_scripts=no_scripts,
-        history_cmd="naja create " + " ".join(specs),
-        requested=list(specs),
-    )
+    solve_and_apply(ctx, target, list(specs), opts, history_cmd="naja create " + " ".join(specs))
     if env_spec.pip and not dry_run and target is not None:
         from naja.env.pip_install import pip_install
 

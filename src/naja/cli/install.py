@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from naja.cli.common import (
     channel_options,
     complete_package_names,
-    default_channels,
     prefix_options,
     transaction_options,
 )
@@ -41,59 +42,34 @@ def install(
     ctx: click.Context,
     specs: tuple[str, ...],
     files: tuple[str, ...],
-    name: str | None,
-    prefix: str | None,
-    channels: tuple[str, ...],
-    override_channels: bool,
-    platform: str | None,
-    offline: bool,
-    channel_priority: str | None,
-    dry_run: bool,
-    as_json: bool,
-    yes: bool,
-    link_mode: str,
-    no_scripts: bool,
     force_reinstall: bool,
     no_deps: bool,
     only_deps: bool,
+    **opts: Any,
 ) -> None:
     """Install SPECS into an environment; installed packages change only when needed."""
-    from naja.cli.transact import apply_plan, existing_prefix
-    from naja.env.env_file import EnvSpec, merge, read_env_file
+    from naja.cli.transact import add_files, existing_prefix, solve_and_apply
     from naja.errors import UserInputError
 
-    env_spec = merge([read_env_file(f) for f in files]) if files else EnvSpec()
+    env_spec, specs = add_files(files, specs, opts)
     if env_spec.explicit:
         raise UserInputError(
             "explicit files describe a whole environment", hint="use them with `naja create -f`"
         )
-    specs = (*env_spec.specs, *specs)
-    channels = (*channels, *(c for c in env_spec.channels if c not in channels))
     if not specs:
         raise UserInputError("nothing to install", hint="give match specs or -f FILE")
-    target = existing_prefix(name, prefix)
-    apply_plan(
+    target = existing_prefix(opts["name"], opts["prefix"])
+    solve_and_apply(
         ctx,
-        target=target,
-        plan_kwargs={
-            "specs": list(specs),
-            "channels": default_channels(channels, override_channels),
-            "platform": platform,
-            "offline": offline,
-            "channel_priority": channel_priority,
-            "force_reinstall": force_reinstall,
-            "no_deps": no_deps,
-            "only_deps": only_deps,
-        },
-        dry_run=dry_run,
-        as_json=as_json,
-        yes=yes,
-        link_mode=link_mode,
-        no_scripts=no_scripts,
+        target,
+        list(specs),
+        opts,
         history_cmd="naja install " + " ".join(specs),
-        requested=list(specs),
+        force_reinstall=force_reinstall,
+        no_deps=no_deps,
+        only_deps=only_deps,
     )
-    if env_spec.pip and not dry_run:
+    if env_spec.pip and not opts["dry_run"]:
         from naja.env.pip_install import pip_install
 
         pip_install(target, env_spec.pip)

@@ -223,3 +223,49 @@ def install_records(
     from naja.env.registry import register
 
     register(target)
+
+
+def add_files(
+    files: tuple[str, ...], specs: tuple[str, ...], opts: dict[str, Any]
+) -> tuple[Any, tuple[str, ...]]:
+    """Environment files' specs before the command line's, their channels after -c's."""
+    from naja.env.env_file import EnvSpec, merge, read_env_file
+
+    env_spec = merge([read_env_file(f) for f in files]) if files else EnvSpec()
+    given = tuple(opts["channels"])
+    opts["channels"] = (*given, *(c for c in env_spec.channels if c not in given))
+    return env_spec, (*env_spec.specs, *specs)
+
+
+def solve_and_apply(
+    ctx: click.Context,
+    target: Path | None,
+    specs: list[str],
+    opts: dict[str, Any],
+    *,
+    history_cmd: str,
+    requested: list[str] | None = None,
+    **plan_extra: Any,
+) -> None:
+    """`apply_plan` with the options every create/install/update command shares."""
+    from naja.cli.common import default_channels
+
+    apply_plan(
+        ctx,
+        target=target,
+        plan_kwargs={
+            "specs": list(specs),
+            "channels": default_channels(opts["channels"], opts["override_channels"]),
+            "platform": opts["platform"],
+            "offline": opts["offline"],
+            "channel_priority": opts["channel_priority"],
+            **plan_extra,
+        },
+        dry_run=opts["dry_run"],
+        as_json=opts["as_json"],
+        yes=opts["yes"],
+        link_mode=opts["link_mode"],
+        no_scripts=opts["no_scripts"],
+        history_cmd=history_cmd,
+        requested=list(specs) if requested is None else requested,
+    )
