@@ -110,6 +110,28 @@ def test_confirmation_needs_a_terminal(naja, tmp_path: Path) -> None:
 
 
 def test_quiet_prints_nothing_on_success(naja, tmp_path: Path) -> None:
-    out = naja("-q", "create", "-y", "-p", str(tmp_path / "q"), "-c", CHANNEL, "--platform", "linux-64", "dependency")
+    out = naja(
+        "-q",
+        "create",
+        "-y",
+        "-p",
+        str(tmp_path / "q"),
+        "-c",
+        CHANNEL,
+        "--platform",
+        "linux-64",
+        "dependency",
+    )
     assert out.stdout == "" and out.stderr == ""
     assert names(tmp_path / "q") == {"dependency": "2.0"}
+
+
+def test_update_named_and_all(naja, tmp_path: Path) -> None:
+    prefix = tmp_path / "root" / "envs" / "up"
+    common = ("-c", CHANNEL, "--platform", "linux-64")
+    naja("create", "-y", "-n", "up", *common, "dependent=1.0")
+    # Without a named target nothing moves; --all moves every package to its best version.
+    out = naja("update", "-n", "up", *common, ok=False)
+    assert out.returncode == 2 and "--all" in out.stderr
+    naja("update", "-y", "-n", "up", *common, "--all")
+    assert names(prefix) == {"dependent": "2.0", "dependency": "2.0"}
