@@ -500,3 +500,12 @@ def test_quick_for_all_or_some_areas() -> None:
     assert parse_args(["--quick", "--only", "solve"]).quick == "all"
     assert parse_args(["--quick=render,server"]).quick == "render,server"
     assert parse_args([]).quick == ""
+
+
+def test_confirm_keeps_the_better_of_two_runs() -> None:
+    first = _summary(a=1.5, b=1.5, c=0.9)
+    second = _summary(a=1.0, b=1.8)
+    merged = gate.best_of(first, second)
+    assert {h["metric"]: h["ratio"] for h in merged["headlines"]} == {"a": 1.0, "b": 1.5, "c": 0.9}
+    res = gate.compare(_summary(a=1.0, b=1.0, c=1.0), merged, 0.2)
+    assert [r.metric for r in res.worse] == ["b"]

@@ -81,6 +81,19 @@ def compare(base: dict[str, Any], fresh: dict[str, Any], margin: float) -> GateR
     return res
 
 
+def best_of(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """`first` with each ratio replaced by the better of the two runs' (for `--confirm`: a
+    ratio counts as worse only if a second run of its area is worse too)."""
+    again = _index(second)
+    merged = []
+    for h in first.get("headlines", []):
+        h2 = again.get((h["area"], h["metric"]))
+        if h2 is not None and worsening(h["ratio"], h2["ratio"], h.get("better", "lower")) < 0:
+            h = {**h, "ratio": h2["ratio"], "naja": h2.get("naja"), "peer": h2.get("peer")}
+        merged.append(h)
+    return {**first, "headlines": merged}
+
+
 def _fmt(x: float | None) -> str:
     return "" if x is None else f"{x:.3f}"
 
