@@ -139,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         machine["load_end"] = [round(x, 2) for x in os.getloadavg()]
         machine["minutes"] = round((time.monotonic() - t0) / 60, 1)
         (a.work / "machine.json").write_text(json.dumps(machine, indent=1))
+    if a.report_only and (a.work / "machine.json").exists():
+        # A rebuilt report names the command that measured, not the one that rebuilt it.
+        command = json.loads((a.work / "machine.json").read_text()).get("command") or command
     summ = write(a.work, out_dir, command)
     print(f"wrote {out_dir / 'REPORT.md'} and {out_dir / 'summary.json'} "
           f"({len(summ['headlines'])} ratios)")

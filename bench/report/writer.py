@@ -165,10 +165,7 @@ def write(work: Path, out_dir: Path, command: str, areas: list[Area] = AREAS) ->
         "",
         *_machine_table(machine),
         "",
-        f"The machine is shared: other engineers' builds and tests ran during the run (load "
-        f"average {'/'.join(str(x) for x in (machine.get('load_start') or [])[:1]) or '?'} at "
-        f"start on {machine.get('cores')} cores), so absolute times are noisy; the ratios of "
-        "figures taken side by side in one run, and CPU-time rows, are the ones to read.",
+        _load_sentence(machine),
         "",
         "## Headline ratios",
         "",
@@ -232,6 +229,21 @@ def write(work: Path, out_dir: Path, command: str, areas: list[Area] = AREAS) ->
     (out_dir / "REPORT.md").write_text("\n".join(lines).rstrip() + "\n")
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=1) + "\n")
     return summ
+
+
+def _load_sentence(m: dict[str, Any]) -> str:
+    """What the load average says about how far to trust absolute times."""
+    start = (m.get("load_start") or [None])[0]
+    end = (m.get("load_end") or [None])[0]
+    cores = m.get("cores") or 1
+    loads = f"load average {start} at the start" + (f", {end} at the end" if end is not None else "")
+    if start is not None and max(start, end or 0) < cores:
+        return (f"The machine is shared with other engineers' work but was fairly quiet during this "
+                f"run ({loads}, {cores} cores). Ratios of figures taken side by side in one run are "
+                "the ones to read; absolute times still vary between runs.")
+    return (f"The machine is shared: other engineers' builds and tests ran during the run ({loads}, "
+            f"{cores} cores), so absolute times are noisy; the ratios of figures taken side by side "
+            "in one run, and CPU-time rows, are the ones to read.")
 
 
 def _anchor(area: Area) -> str:
