@@ -37,6 +37,20 @@ class FakeEnv:
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "naja", *args]
 
+    def naja_in_terminal(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run `naja ARGS` with a real pseudo-terminal as its stdin/stdout (util-linux `script`)."""
+        import shlex
+
+        return subprocess.run(
+            ["script", "-qec", shlex.join(self.argv(*args)), "/dev/null"],
+            capture_output=True,
+            text=True,
+            env=self.environ,
+            cwd=self.work,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+
     def naja(
         self, *args: str, timeout: float = 60, **kwargs: object
     ) -> subprocess.CompletedProcess[str]:

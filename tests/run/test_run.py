@@ -232,25 +232,14 @@ def test_other_signals_reach_the_command(fake_env: FakeEnv, sig: signal.Signals)
 
 @pytest.mark.skipif(shutil.which("script") is None, reason="needs util-linux script")
 def test_a_real_tty_when_attached(fake_env: FakeEnv) -> None:
-    inner = shlex.join(
-        fake_env.argv(
-            "run",
-            "-n",
-            "demo",
-            "--",
-            "sh",
-            "-c",
-            "test -t 0 && test -t 1 && echo TTY-OK; (exec 3</dev/tty) 2>/dev/null && echo CTTY-OK",
-        )
-    )
-    out = subprocess.run(
-        ["script", "-qec", inner, "/dev/null"],
-        capture_output=True,
-        text=True,
-        env=fake_env.environ,
-        cwd=fake_env.work,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
+    out = fake_env.naja_in_terminal(
+        "run",
+        "-n",
+        "demo",
+        "--",
+        "sh",
+        "-c",
+        "test -t 0 && test -t 1 && echo TTY-OK; (exec 3</dev/tty) 2>/dev/null && echo CTTY-OK",
     )
     assert "TTY-OK" in out.stdout
     assert "CTTY-OK" in out.stdout

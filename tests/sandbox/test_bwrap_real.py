@@ -248,26 +248,15 @@ def test_stdin_passes_through(fake_env: FakeEnv) -> None:
 
 @pytest.mark.skipif(shutil.which("script") is None, reason="needs util-linux script")
 def test_tty_inside_the_sandbox(fake_env: FakeEnv) -> None:
-    inner = shlex.join(
-        fake_env.argv(
-            "run",
-            "-n",
-            "demo",
-            "--sandbox",
-            "--",
-            "sh",
-            "-c",
-            "test -t 0 && test -t 1 && echo TTY-OK; (exec 3</dev/tty) 2>/dev/null && echo CTTY-OK; exit 5",
-        )
-    )
-    out = subprocess.run(
-        ["script", "-qec", inner, "/dev/null"],
-        capture_output=True,
-        text=True,
-        env=fake_env.environ,
-        cwd=fake_env.work,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
+    out = fake_env.naja_in_terminal(
+        "run",
+        "-n",
+        "demo",
+        "--sandbox",
+        "--",
+        "sh",
+        "-c",
+        "test -t 0 && test -t 1 && echo TTY-OK; (exec 3</dev/tty) 2>/dev/null && echo CTTY-OK; exit 5",
     )
     assert "TTY-OK" in out.stdout
     assert "CTTY-OK" in out.stdout  # no --new-session: the terminal stays the controlling one

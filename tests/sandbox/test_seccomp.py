@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import struct
-import subprocess
 import sys
 from pathlib import Path
 
@@ -101,17 +99,8 @@ PROBE = (
     reason="needs script, bwrap and /usr/bin/python3",
 )
 def test_sandboxed_terminal_cannot_inject_input(fake_env: FakeEnv) -> None:
-    inner = shlex.join(
-        fake_env.argv("run", "-n", "demo", "--sandbox", "--", "/usr/bin/python3", "-c", PROBE)
-    )
-    out = subprocess.run(
-        ["script", "-qec", inner, "/dev/null"],
-        capture_output=True,
-        text=True,
-        env=fake_env.environ,
-        cwd=fake_env.work,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
+    out = fake_env.naja_in_terminal(
+        "run", "-n", "demo", "--sandbox", "--", "/usr/bin/python3", "-c", PROBE
     )
     assert "TIOCSTI-BLOCKED 1" in out.stdout, out.stdout + out.stderr
     assert sys.platform.startswith("linux")
