@@ -100,3 +100,10 @@ def default_channels(channels: tuple[str, ...], override: bool) -> list[str] | N
     if channels or override:
         return list(channels)
     return None
+
+
+def file_option(help_text: str) -> Callable[[F], F]:
+    """`-f/--file FILE` (repeatable): environment files for create/install/lock."""
+    return click.option(
+        "-f", "--file", "files", multiple=True, type=click.Path(dir_okay=False), help=help_text
+    )

@@ -10,6 +10,7 @@ import click
 from naja.cli.common import (
     channel_options,
     complete_package_names,
+    file_option,
     prefix_options,
     transaction_options,
 )
@@ -23,14 +24,7 @@ Examples:
   naja create -n web -y --platform linux-64 flask"""
 )
 @click.argument("specs", nargs=-1, shell_complete=complete_package_names)
-@click.option(
-    "-f",
-    "--file",
-    "files",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="environment.yml, explicit spec file (@EXPLICIT) or specs .txt (repeatable).",
-)
+@file_option("environment.yml, explicit spec file (@EXPLICIT) or specs .txt (repeatable).")
 @prefix_options
 @channel_options
 @transaction_options

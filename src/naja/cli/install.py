@@ -9,6 +9,7 @@ import click
 from naja.cli.common import (
     channel_options,
     complete_package_names,
+    file_option,
     prefix_options,
     transaction_options,
 )
@@ -21,14 +22,7 @@ Examples:
   naja install -p ./env -c conda-forge "pandas>=2" --dry-run"""
 )
 @click.argument("specs", nargs=-1, shell_complete=complete_package_names)
-@click.option(
-    "-f",
-    "--file",
-    "files",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="environment.yml or specs .txt to add (repeatable).",
-)
+@file_option("environment.yml or specs .txt to add (repeatable).")
 @prefix_options
 @channel_options
 @transaction_options
