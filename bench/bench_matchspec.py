@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import argparse
 import collections
-import gc
 import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
+from bench.timing import pair  # noqa: E402
 from tests.conftest import REPODATA  # noqa: E402
 
 from naja.specs import match_spec as match_spec_module  # noqa: E402
@@ -30,28 +28,6 @@ from naja.specs import records as records_module  # noqa: E402
 from naja.specs.match_spec import MatchSpec  # noqa: E402
 from naja.specs.repodata import load_repodata  # noqa: E402
 from naja.specs.version_spec import VersionSpec  # noqa: E402
-
-
-def pair(
-    ours: Callable[[], object],
-    theirs: Callable[[], object],
-    repeat: int,
-    setup: Callable[[], object] | None = None,
-) -> tuple[float, float]:
-    """Best-of-`repeat` wall times (s) of naja's and rattler's function, run alternately so both
-    see the same machine load; the collector is paused while timing."""
-    best = [float("inf"), float("inf")]
-    for _ in range(repeat):
-        for i, fn in enumerate((ours, theirs)):
-            if i == 0 and setup is not None:
-                setup()
-            gc.collect()
-            gc.disable()
-            t0 = time.perf_counter()
-            fn()
-            best[i] = min(best[i], time.perf_counter() - t0)
-            gc.enable()
-    return best[0], best[1]
 
 
 def main() -> None:
