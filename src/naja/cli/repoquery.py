@@ -49,6 +49,11 @@ def _pool(
     return best
 
 
+def _pool_from(opts: dict[str, Any]) -> dict[str, Any]:
+    keys = ("name", "prefix", "channels", "override_channels", "platform", "offline")
+    return _pool(*(opts[k] for k in keys))
+
+
 def _dep_name(spec: str) -> str:
     from naja.specs.match_spec import MatchSpec
 
@@ -80,20 +85,9 @@ def _common(func):  # type: ignore[no-untyped-def]
 
 @repoquery.command()
 @_common
-def depends(
-    package: str,
-    name,
-    prefix,
-    channels,
-    override_channels,
-    platform,
-    offline,  # type: ignore[no-untyped-def]
-    channel_priority,
-    tree: bool,
-    as_json: bool,
-) -> None:
+def depends(package: str, tree: bool, as_json: bool, **opts: Any) -> None:
     """What PACKAGE depends on."""
-    pool = _pool(name, prefix, channels, override_channels, platform, offline)
+    pool = _pool_from(opts)
     _show(
         package,
         pool,
@@ -106,20 +100,9 @@ def depends(
 
 @repoquery.command()
 @_common
-def whoneeds(
-    package: str,
-    name,
-    prefix,
-    channels,
-    override_channels,
-    platform,
-    offline,  # type: ignore[no-untyped-def]
-    channel_priority,
-    tree: bool,
-    as_json: bool,
-) -> None:
+def whoneeds(package: str, tree: bool, as_json: bool, **opts: Any) -> None:
     """Which packages depend on PACKAGE."""
-    pool = _pool(name, prefix, channels, override_channels, platform, offline)
+    pool = _pool_from(opts)
     needers: dict[str, list[Any]] = {}
     for rec in pool.values():
         for d in rec.depends:
