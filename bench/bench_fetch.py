@@ -8,6 +8,9 @@ Contenders, same run, interleaved round by round (median reported):
   naja-nohash  naja without any digest (size checked only): the same work as py-rattler/curl
   py-rattler   rattler.package_streaming.download_to_path (py-rattler 0.28's package download
                API) for every file, `connections` at a time on one rattler Client; no digest check
+  py-rattler+sha256  the same, then each file's SHA-256 computed by hashlib in a worker thread
+               (overlapping the other downloads) and compared with the index: fetch-and-verify,
+               the work naja does, with py-rattler moving the bytes
   curl         `curl --parallel --parallel-max N` (the floor: C, no digest check)
 and naja and curl again over HTTPS (nginx TLS; curl negotiates HTTP/2, naja HTTP/1.1;
 py-rattler's Python API cannot be given the test CA, so it sits that one out).
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import platform
@@ -110,7 +114,9 @@ def run_naja_nohash(base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Pat
     run_naja(base, pkgs, conns, ca, verify=False)
 
 
-def run_rattler(base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Path | None) -> None:
+def run_rattler(
+    base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Path | None, verify: bool = False
+) -> None:
     from rattler.networking import Client
     from rattler.package_streaming import download_to_path
 
@@ -122,13 +128,33 @@ def run_rattler(base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Path | 
         client = Client()
         gate = asyncio.Semaphore(conns)
 
-        async def one(name: str) -> None:
+        async def one(name: str, rec: dict) -> None:
             async with gate:
                 await download_to_path(client, f"{base}/{name}", out / name)
+            if verify:
+                # Hashed off the event loop (hashlib releases the GIL), so the next downloads
+                # proceed meanwhile, as naja's download threads do.
+                got = await asyncio.to_thread(sha256_file, out / name)
+                if got != rec["sha256"]:
+                    raise SystemExit(f"{name}: sha256 {got}, expected {rec['sha256']}")
 
-        await asyncio.gather(*(one(name) for name, _ in pkgs))
+        await asyncio.gather(*(one(name, rec) for name, rec in pkgs))
 
     asyncio.run(main())
+
+
+def run_rattler_sha256(base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Path | None):
+    run_rattler(base, pkgs, conns, ca, verify=True)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb", buffering=0) as fh:
+        buf = bytearray(1 << 20)
+        view = memoryview(buf)
+        while n := fh.readinto(buf):
+            digest.update(view[:n])
+    return digest.hexdigest()
 
 
 def run_curl(base: str, pkgs: list[tuple[str, dict]], conns: int, ca: Path | None) -> None:
@@ -178,6 +204,7 @@ def main() -> None:
         "naja-http2": run_naja_h2,
         "naja-nohash": run_naja_nohash,
         "py-rattler": run_rattler,
+        "py-rattler+sha256": run_rattler_sha256,
         "curl": run_curl,
     }
     times: dict[tuple[str, str], list[float]] = {}
@@ -189,7 +216,7 @@ def main() -> None:
         for round_no in range(args.rounds):
             for scheme, base, ca in schemes:
                 for name, run in contenders.items():
-                    if ca is not None and name == "py-rattler":
+                    if ca is not None and name.startswith("py-rattler"):
                         # Its Python API takes no CA bundle (webpki/system roots only).
                         continue
                     if ca is None and name == "naja-http2":
@@ -218,7 +245,9 @@ def main() -> None:
         f"{platform.python_version()}; channel and downloads on tmpfs (/dev/shm)",
         "- naja verifies sha256 while streaming; py-rattler (`package_streaming.download_to_path`)"
         " and curl do not check digests; `naja-nohash` is naja doing the same work as they do"
-        " (no digest, size checked)",
+        " (no digest, size checked); `py-rattler+sha256` is py-rattler's download followed by a"
+        " hashlib SHA-256 of each file in a worker thread, compared with the index (the work naja"
+        " does: fetch and verify)",
         "- over https curl negotiates HTTP/2 with nginx; `naja` speaks HTTP/1.1 (its default),"
         " `naja-http2` is naja with `http2=True` (httpx + h2); py-rattler is left out there: its"
         " Python API takes no CA bundle for the self-signed test certificate",

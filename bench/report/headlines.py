@@ -237,6 +237,7 @@ def fetch(text: str) -> Extracted:
         ("http", "naja", "curl", True),
         ("https", "naja", "curl", False),
         ("http", "naja-nohash", "py-rattler", False),
+        ("http", "naja", "py-rattler+sha256", False),
     ):
         label = "naja (sha256 verified)" if tool == "naja" else "naja without digest"
         h = pair("fetch", f"{scheme} download, {label} vs {peer}, wall",
