@@ -125,34 +125,40 @@ def load_shard_index(
     return None
 
 
+def download_shard(ctx: Context, sub: ShardedSubdir, name: str) -> bytes:
+    """`name`'s shard from the server, checked against its hash, then stored in the cache."""
+    digest = sub.hashes[name]
+    url = sub.shard_url(name)
+    if ctx.offline:
+        raise OfflineMiss(f"{url} (shard of {name!r})")
+    ctx.progress.start(url, "shard")
+    ans = http.get(ctx.downloader(), url)
+    if not ans.ok:
+        ctx.progress.end("failed", url, "shard")
+        raise ShardProblem(sub, name, f"HTTP {ans.status}", missing=True)
+    actual = hashlib.sha256(ans.body).digest()
+    if actual != digest:
+        ctx.progress.end("failed", url, "shard")
+        raise ShardProblem(
+            sub, name, f"sha256 mismatch: expected {digest.hex()}, got {actual.hex()}"
+        )
+    store_shard(ctx.shard_cache, digest, ans.body)
+    ctx.progress.end("done", url, "shard", len(ans.body))
+    return ans.body
+
+
 def fetch_shard(
     ctx: Context, sub: ShardedSubdir, name: str, data: bytes | None = None
 ) -> list[RepoDataRecord]:
     """`name`'s records from its shard: `data` or the cached copy if its hash checks out,
     else the server's (checked against the hash before it is stored)."""
     digest = sub.hashes[name]
-    url = sub.shard_url(name)
     if len(digest) != 32:
         raise ShardProblem(sub, name, f"the shard index gives a {len(digest)}-byte hash")
     if data is None:
         data = read_cached_shard(ctx.shard_cache, digest)
     if data is None:
-        if ctx.offline:
-            raise OfflineMiss(f"{url} (shard of {name!r})")
-        ctx.progress.start(url, "shard")
-        ans = http.get(ctx.downloader(), url)
-        if not ans.ok:
-            ctx.progress.end("failed", url, "shard")
-            raise ShardProblem(sub, name, f"HTTP {ans.status}", missing=True)
-        actual = hashlib.sha256(ans.body).digest()
-        if actual != digest:
-            ctx.progress.end("failed", url, "shard")
-            raise ShardProblem(
-                sub, name, f"sha256 mismatch: expected {digest.hex()}, got {actual.hex()}"
-            )
-        data = ans.body
-        store_shard(ctx.shard_cache, digest, data)
-        ctx.progress.end("done", url, "shard", len(data))
+        data = download_shard(ctx, sub, name)
     try:
         shard = decode_shard(data)
     except ShardDecodeError as exc:
@@ -189,10 +195,10 @@ class Closure:
         self.submitted: set[str] = set()
         self.refreshed: set[int] = set()
         self.offline_missing: list[str] = []
-        self._futures: dict[Future[list[RepoDataRecord]], tuple[int, str]] = {}
+        self._futures: dict[Future[bytes], tuple[int, str]] = {}
         self._ready: list[tuple[int, str, bytes]] = []
         # Finished futures arrive here (cheaper than wait() over every pending one).
-        self._finished: queue.SimpleQueue[Future[list[RepoDataRecord]]] = queue.SimpleQueue()
+        self._finished: queue.SimpleQueue[Future[bytes]] = queue.SimpleQueue()
 
     def expand_roots(self, roots: Iterable[str]) -> set[str]:
         names: set[str] = set()
@@ -247,7 +253,14 @@ class Closure:
             # Decoding a cached shard costs less than handing it to a worker thread.
             self._ready.append((i, name, cached))
             return
-        future = self.pool.submit(fetch_shard, self.ctx, sub, name)
+        if len(sub.hashes[name]) != 32:
+            # fetch_shard reports the bad hash (through _drain_ready, like any shard problem).
+            self._ready.append((i, name, b""))
+            return
+        # Workers only download (network, hash check, cache write: mostly without the GIL);
+        # decoding and following dependencies stay on this thread, so the workers do not
+        # take turns on the GIL with Python-heavy work.
+        future = self.pool.submit(download_shard, self.ctx, sub, name)
         self._futures[future] = (i, name)
         future.add_done_callback(self._finished.put)
 
@@ -274,14 +287,14 @@ class Closure:
             future = self._finished.get()
             i, name = self._futures.pop(future)
             try:
-                records = future.result()
+                data = future.result()
             except OfflineMiss as exc:
                 self.offline_missing.append(exc.url)
                 continue
             except ShardProblem as exc:
                 self._recover(i, exc)
             else:
-                self._accept(i, name, records)
+                self._ready.append((i, name, data))
             self._drain_ready()
         return self.results
 
