@@ -313,6 +313,16 @@ class ConnectionPool:
                 return conn
         return self._open(origin)
 
+    def take_idle(self, origin: Origin) -> Connection | None:
+        """An idle keep-alive connection to `origin`, or None (never opens one)."""
+        with self._lock:
+            idle = self._idle.get(origin)
+            if idle:
+                conn = idle.pop()
+                conn.reused = True
+                return conn
+        return None
+
     def release(self, conn: Connection) -> None:
         with self._lock:
             idle = self._idle.setdefault(conn.origin, [])
