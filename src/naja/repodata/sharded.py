@@ -105,10 +105,12 @@ def load_shard_index(
         if fs is None:
             return None
         try:
+            # A stored copy is checked against the hash taken when it was downloaded (a body
+            # just downloaded is what that hash was taken of).
             if data is None:
                 data = (directory / fs.file).read_bytes()
-            if hashlib.sha256(data).hexdigest() != fs.sha256:
-                raise ShardDecodeError("the cached file changed since it was downloaded")
+                if hashlib.sha256(data).hexdigest() != fs.sha256:
+                    raise ShardDecodeError("the cached file changed since it was downloaded")
             index = decode_index(data)
         except (OSError, ShardDecodeError) as exc:
             state.shards = None
