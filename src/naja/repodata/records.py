@@ -8,6 +8,7 @@ Filling in where records came from (`fn`, `url`, `channel`, `subdir`; `.tar.bz2`
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -57,9 +58,7 @@ def dependency_name(dep: str) -> str | None:
 def dependency_names(records: Iterable[RepoDataRecord], field: str = "depends") -> set[str]:
     """Every package name the records depend on (or constrain, with `field="constrains"`),
     virtual packages left out."""
-    deps: set[str] = set()
-    for rec in records:
-        deps.update(getattr(rec, field))
+    deps: set[str] = set().union(*map(operator.attrgetter(field), records))
     names = set(map(dependency_name, deps))
     names.discard(None)
     return names  # type: ignore[return-value]
