@@ -94,3 +94,24 @@ def test_chunked_end() -> None:
     assert _chunked_end(bytearray(body)) == len(body)
     for cut in range(len(body)):
         assert _chunked_end(bytearray(body[:cut])) is None
+
+
+def test_tls_and_connections_given_back(nginx, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    files = {f"/s{i}.bin": bytes([i % 251]) * (i * 3001 + 1) for i in range(30)}
+    for path, data in files.items():
+        (tmp_path / path.lstrip("/")).write_bytes(data)
+    server = nginx(tmp_path)
+    config = FetchConfig(ca_bundle=server.ca_cert, max_connections_per_host=3)
+    with Downloader(config) as dl, ThreadPoolExecutor(4) as pool:
+        net = MultiGet(dl, pool)
+        for path in files:
+            assert net.submit(path, server.https_url + path)
+        got: dict[str, bytes | None] = {}
+        while net.pending:
+            got.update(net.poll(5.0))  # type: ignore[arg-type]
+        net.close()
+        assert got == files
+        # The connections went back to the engine's pool, blocking again, and still work.
+        from naja.repodata import http
+
+        assert http.get(dl, server.https_url + "/s3.bin").body == files["/s3.bin"]
