@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
@@ -54,11 +55,21 @@ class ShardDecodeError(ValueError):
     pass
 
 
+# One decompressor per thread (they are not thread-safe): making one per shard costs more
+# than decompressing a small shard.
+_local = threading.local()
+
+
 def zstd_decompress(data: bytes) -> bytes:
     """A zstd frame's content; frames without a content size are streamed."""
+    dctx = getattr(_local, "dctx", None)
+    if dctx is None:
+        dctx = _local.dctx = zstandard.ZstdDecompressor()
     try:
-        return zstandard.ZstdDecompressor().decompress(data)
+        return dctx.decompress(data)
     except zstandard.ZstdError as exc:
+        # Start the next frame from a fresh context, whatever state this one is in.
+        _local.dctx = None
         if "content size" not in str(exc):
             raise
     return zstandard.ZstdDecompressor().decompressobj().decompress(data)
