@@ -297,10 +297,23 @@ def write_report(out: Path, rows, parsed, stats, rounds: int, load) -> None:  # 
         "both tools fetch the same 125 names.",
         "* `naja .zst, all` decodes all 282k records and writes the parsed cache; it is what a "
         "caller gets without `specs=`.",
+        "* naja fetches shards from one thread over up to `max_connections_per_host` (6) "
+        "keep-alive connections (`naja.repodata.multiget`), decoding each shard as it arrives "
+        "while the next requests are on the wire; only what that path does not handle "
+        "(redirects, errors, proxies, mirrors) goes to worker threads.",
         "",
     ]
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines))
+    text = "\n".join(lines)
+    # Sections written by hand ("## ... (added by hand)") are kept from the previous report.
+    if out.exists():
+        old = out.read_text()
+        start = old.find("\n## ", 0)
+        while start >= 0 and "(added by hand)" not in old[start : old.find("\n", start + 1)]:
+            start = old.find("\n## ", start + 1)
+        if start >= 0:
+            text = text.rstrip("\n") + "\n" + old[start:]
+    out.write_text(text)
 
 
 if __name__ == "__main__":
