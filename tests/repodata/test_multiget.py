@@ -115,3 +115,30 @@ def test_tls_and_connections_given_back(nginx, tmp_path) -> None:  # type: ignor
         from naja.repodata import http
 
         assert http.get(dl, server.https_url + "/s3.bin").body == files["/s3.bin"]
+
+
+def test_shards_over_https_match_plain_http(demo_server, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from naja.repodata import load_indexes, sharded
+    from naja.specs.channel import Channel
+
+    server, _ = demo_server("shards", "json")
+    specs = ["python", "numpy"]
+
+    def load(url: str, cache: str, **kw):  # type: ignore[no-untyped-def]
+        got = load_indexes(
+            [Channel.parse(url)], ["linux-64"], specs=specs, cache_dir=tmp_path / cache, **kw
+        )
+        assert all(i.form == "shards" for i in got)
+        return sorted((r.name, r.fn, r.sha256) for i in got for r in i.records)
+
+    plain = load(f"{server.url}/demo", "a")
+
+    def no_fallback(*args, **kw):  # type: ignore[no-untyped-def]
+        raise AssertionError("a shard went to the full path")
+
+    # Every shard comes through multiget (the thread path is only for what it cannot do).
+    monkeypatch.setattr(sharded, "download_shard", no_fallback)
+    secure = load(
+        f"{server.https_url}/demo", "b", fetch_config=FetchConfig(ca_bundle=server.ca_cert)
+    )
+    assert plain and plain == secure
