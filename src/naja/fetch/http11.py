@@ -313,6 +313,16 @@ class ConnectionPool:
                 return conn
         return self._open(origin)
 
+    def take_idle(self, origin: Origin) -> Connection | None:
+        """An idle keep-alive connection to `origin`, or None (never opens one)."""
+        with self._lock:
+            idle = self._idle.get(origin)
+            if idle:
+                conn = idle.pop()
+                conn.reused = True
+                return conn
+        return None
+
     def release(self, conn: Connection) -> None:
         with self._lock:
             idle = self._idle.setdefault(conn.origin, [])
@@ -340,13 +350,13 @@ class ConnectionPool:
         if origin.proxy:
             proxy = urlsplit(origin.proxy)
             sock = socket.create_connection(
-                (proxy.hostname or "", proxy.port or 8080), timeout=self.connect_timeout
+                (_host_arg(proxy.hostname or ""), proxy.port or 8080), timeout=self.connect_timeout
             )
             if origin.scheme == "https":
                 self._tunnel(sock, origin, proxy_auth(origin.proxy))
         else:
             sock = socket.create_connection(
-                (origin.host, origin.port), timeout=self.connect_timeout
+                (_host_arg(origin.host), origin.port), timeout=self.connect_timeout
             )
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if origin.scheme == "https":
@@ -369,6 +379,13 @@ class ConnectionPool:
         if status != 200:
             sock.close()
             raise ProxyError(status, reason)
+
+
+def _host_arg(host: str) -> str | bytes:
+    # getaddrinfo encodes a str host with the "idna" codec, whose first use imports
+    # encodings.idna, stringprep and unicodedata (1-3 ms per process); an ASCII host needs
+    # no encoding, and bytes skip the codec.
+    return host.encode("ascii") if host.isascii() else host
 
 
 class ProxyError(OSError):

@@ -9,7 +9,7 @@ together as the solver's `RecordSource`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence, Set
 from typing import Any
 
 import msgspec
@@ -31,7 +31,6 @@ class SubdirIndex:
         "_fetch",
         "_groups",
         "_names",
-        "_nameset",
         "_raw",
         "_run_exports",
         "channel",
@@ -60,8 +59,13 @@ class SubdirIndex:
             groups if groups is not None else group_by_name(records or ())
         )
         self._raw = raw
-        self._names = None if names is None else list(names)
-        self._nameset = frozenset(self._names or ())
+        # Every name the subdir has; a mapping or set is kept as given (a shard index has
+        # tens of thousands of names: copying them costs more than the lookups it saves).
+        self._names: Collection[str] | None = (
+            names
+            if names is None or isinstance(names, (Mapping, Set))
+            else dict.fromkeys(names)
+        )
         self._fetch = fetch
         # `fetch` serves every name from local data (a lazily read full index), so `records`
         # may decode them all.
@@ -102,7 +106,7 @@ class SubdirIndex:
         if self._raw is not None:
             blob = self._raw.get(name)
             group = decode_group(blob) if blob is not None else []
-        elif self._fetch is not None and name in self._nameset:
+        elif self._fetch is not None and self._names is not None and name in self._names:
             group = self._fetch(name)
         else:
             return []
@@ -114,7 +118,7 @@ class SubdirIndex:
     def names(self) -> list[str]:
         """Every package name the subdir has (a sharded one's too, fetched or not)."""
         if self._names is not None:
-            return self._names
+            return list(self._names)
         if self._raw is not None:
             return list(self._raw)
         return list(self._groups)

@@ -7,6 +7,8 @@ Filling in where records came from (`fn`, `url`, `channel`, `subdir`; `.tar.bz2`
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -38,6 +40,8 @@ def group_by_name(records: Iterable[RepoDataRecord]) -> dict[str, list[RepoDataR
 _DEP_NAME_RE = re.compile(r"\s*([^\s=<>!~\[(,|]+)")
 
 
+# Cached: the same few thousand dependency strings recur across every record of a channel.
+@functools.lru_cache(maxsize=1 << 16)
 def dependency_name(dep: str) -> str | None:
     """The package name a `depends` entry refers to (`None` for virtual packages)."""
     m = _DEP_NAME_RE.match(dep)
@@ -54,15 +58,10 @@ def dependency_name(dep: str) -> str | None:
 def dependency_names(records: Iterable[RepoDataRecord], field: str = "depends") -> set[str]:
     """Every package name the records depend on (or constrain, with `field="constrains"`),
     virtual packages left out."""
-    deps: set[str] = set()
-    for rec in records:
-        deps.update(getattr(rec, field))
-    names: set[str] = set()
-    for dep in deps:
-        name = dependency_name(dep)
-        if name is not None:
-            names.add(name)
-    return names
+    deps: set[str] = set().union(*map(operator.attrgetter(field), records))
+    names = set(map(dependency_name, deps))
+    names.discard(None)
+    return names  # type: ignore[return-value]
 
 
 RECORD_LIST = msgspec.msgpack.Decoder(list[RepoDataRecord])

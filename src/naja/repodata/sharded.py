@@ -22,6 +22,7 @@ from naja.repodata.context import Context
 from naja.repodata.errors import CorruptIndexError, IndexFetchError
 from naja.repodata.full import OfflineMiss
 from naja.repodata.index import SubdirIndex
+from naja.repodata.multiget import MultiGet
 from naja.repodata.records import dependency_names
 from naja.repodata.shards import (
     SHARD_INDEX_FILE,
@@ -104,10 +105,12 @@ def load_shard_index(
         if fs is None:
             return None
         try:
+            # A stored copy is checked against the hash taken when it was downloaded (a body
+            # just downloaded is what that hash was taken of).
             if data is None:
                 data = (directory / fs.file).read_bytes()
-            if hashlib.sha256(data).hexdigest() != fs.sha256:
-                raise ShardDecodeError("the cached file changed since it was downloaded")
+                if hashlib.sha256(data).hexdigest() != fs.sha256:
+                    raise ShardDecodeError("the cached file changed since it was downloaded")
             index = decode_index(data)
         except (OSError, ShardDecodeError) as exc:
             state.shards = None
@@ -125,34 +128,48 @@ def load_shard_index(
     return None
 
 
+def download_shard(ctx: Context, sub: ShardedSubdir, name: str, *, started: bool = False) -> bytes:
+    """`name`'s shard from the server, checked against its hash, then stored in the cache.
+    `started`: its progress "start" was already reported."""
+    url = sub.shard_url(name)
+    if ctx.offline:
+        raise OfflineMiss(f"{url} (shard of {name!r})")
+    if not started:
+        ctx.progress.start(url, "shard")
+    ans = http.get(ctx.downloader(), url)
+    return accept_shard(ctx, sub, name, ans.status, ans.body)
+
+
+def accept_shard(ctx: Context, sub: ShardedSubdir, name: str, status: int, body: bytes) -> bytes:
+    """The server's answer for `name`'s shard, checked against its hash and stored."""
+    digest = sub.hashes[name]
+    url = sub.shard_url(name)
+    if status != 200:
+        ctx.progress.end("failed", url, "shard")
+        raise ShardProblem(sub, name, f"HTTP {status}", missing=True)
+    actual = hashlib.sha256(body).digest()
+    if actual != digest:
+        ctx.progress.end("failed", url, "shard")
+        raise ShardProblem(
+            sub, name, f"sha256 mismatch: expected {digest.hex()}, got {actual.hex()}"
+        )
+    store_shard(ctx.shard_cache, digest, body)
+    ctx.progress.end("done", url, "shard", len(body))
+    return body
+
+
 def fetch_shard(
     ctx: Context, sub: ShardedSubdir, name: str, data: bytes | None = None
 ) -> list[RepoDataRecord]:
     """`name`'s records from its shard: `data` or the cached copy if its hash checks out,
     else the server's (checked against the hash before it is stored)."""
     digest = sub.hashes[name]
-    url = sub.shard_url(name)
     if len(digest) != 32:
         raise ShardProblem(sub, name, f"the shard index gives a {len(digest)}-byte hash")
     if data is None:
         data = read_cached_shard(ctx.shard_cache, digest)
     if data is None:
-        if ctx.offline:
-            raise OfflineMiss(f"{url} (shard of {name!r})")
-        ctx.progress.start(url, "shard")
-        ans = http.get(ctx.downloader(), url)
-        if not ans.ok:
-            ctx.progress.end("failed", url, "shard")
-            raise ShardProblem(sub, name, f"HTTP {ans.status}", missing=True)
-        actual = hashlib.sha256(ans.body).digest()
-        if actual != digest:
-            ctx.progress.end("failed", url, "shard")
-            raise ShardProblem(
-                sub, name, f"sha256 mismatch: expected {digest.hex()}, got {actual.hex()}"
-            )
-        data = ans.body
-        store_shard(ctx.shard_cache, digest, data)
-        ctx.progress.end("done", url, "shard", len(data))
+        data = download_shard(ctx, sub, name)
     try:
         shard = decode_shard(data)
     except ShardDecodeError as exc:
@@ -189,10 +206,14 @@ class Closure:
         self.submitted: set[str] = set()
         self.refreshed: set[int] = set()
         self.offline_missing: list[str] = []
-        self._futures: dict[Future[list[RepoDataRecord]], tuple[int, str]] = {}
+        self._futures: dict[Future[bytes], tuple[int, str]] = {}
         self._ready: list[tuple[int, str, bytes]] = []
         # Finished futures arrive here (cheaper than wait() over every pending one).
-        self._finished: queue.SimpleQueue[Future[list[RepoDataRecord]]] = queue.SimpleQueue()
+        self._finished: queue.SimpleQueue[Future[bytes]] = queue.SimpleQueue()
+        # Shards are fetched from this thread over non-blocking connections where the plain
+        # path applies (see multiget); the rest, and whatever fails there, on the pool.
+        # Made on the first shard not in the cache.
+        self._net: MultiGet | None = None
 
     def expand_roots(self, roots: Iterable[str]) -> set[str]:
         names: set[str] = set()
@@ -247,9 +268,40 @@ class Closure:
             # Decoding a cached shard costs less than handing it to a worker thread.
             self._ready.append((i, name, cached))
             return
-        future = self.pool.submit(fetch_shard, self.ctx, sub, name)
+        if len(sub.hashes[name]) != 32:
+            # fetch_shard reports the bad hash (through _drain_ready, like any shard problem).
+            self._ready.append((i, name, b""))
+            return
+        url = sub.shard_url(name)
+        if self._net is None and not self.ctx.offline:
+            self._net = MultiGet(self.ctx.downloader(), self.pool)
+        if self._net is not None and self._net.submit((i, name), url):
+            self.ctx.progress.start(url, "shard")
+            return
+        self._download(i, name, started=False)
+
+    def _download(self, i: int, name: str, *, started: bool) -> None:
+        """The full path on a worker thread: redirects, retries, mirrors, proxies."""
+        future = self.pool.submit(download_shard, self.ctx, self.subs[i][0], name, started=started)
         self._futures[future] = (i, name)
-        future.add_done_callback(self._finished.put)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future[bytes]) -> None:
+        self._finished.put(future)
+        if self._net is not None:
+            self._net.wake()
+
+    def _network_done(self, key: tuple[int, str], body: bytes | None) -> None:
+        i, name = key
+        if body is None:
+            self._download(i, name, started=True)
+            return
+        try:
+            data = accept_shard(self.ctx, self.subs[i][0], name, 200, body)
+        except ShardProblem as exc:
+            self._recover(i, exc)
+            return
+        self._ready.append((i, name, data))
 
     def _drain_ready(self) -> None:
         while self._ready:
@@ -269,21 +321,34 @@ class Closure:
     def run(self, roots: Iterable[str]) -> list[dict[str, list[RepoDataRecord]]]:
         for name in self.expand_roots(roots):
             self._add(name)
-        self._drain_ready()
-        while self._futures:
-            future = self._finished.get()
-            i, name = self._futures.pop(future)
-            try:
-                records = future.result()
-            except OfflineMiss as exc:
-                self.offline_missing.append(exc.url)
-                continue
-            except ShardProblem as exc:
-                self._recover(i, exc)
-            else:
-                self._accept(i, name, records)
+        try:
             self._drain_ready()
+            while self._futures or (self._net is not None and self._net.pending):
+                net = self._net
+                if net is not None and net.pending:
+                    for key, body in net.poll(None if self._finished.empty() else 0):
+                        self._network_done(key, body)  # type: ignore[arg-type]
+                        self._drain_ready()
+                    if self._finished.empty():
+                        continue
+                self._take_finished(self._finished.get())
+                self._drain_ready()
+        finally:
+            if self._net is not None:
+                self._net.close()
+                self._net = None
         return self.results
+
+    def _take_finished(self, future: Future[bytes]) -> None:
+        i, name = self._futures.pop(future)
+        try:
+            data = future.result()
+        except OfflineMiss as exc:
+            self.offline_missing.append(exc.url)
+        except ShardProblem as exc:
+            self._recover(i, exc)
+        else:
+            self._ready.append((i, name, data))
 
     def _recover(self, i: int, problem: ShardProblem) -> None:
         """Refetch the shard index once; retry the shard if it moved, else fail clearly."""
