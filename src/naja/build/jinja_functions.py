@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from naja.build.expr import UNDEFINED, to_str
 from naja.build.pins import make_pin
 from naja.specs.platform import Platform
-from naja.specs.version import Version
-from naja.specs.version_spec import VersionSpec
+
+if TYPE_CHECKING:
+    from naja.specs.version import Version
 
 # rattler-build's defaults when the variant names no compiler for a language.
 _DEFAULT_COMPILERS = {
@@ -104,6 +104,8 @@ def file_loader(recipe_dir: Path) -> Any:
 
             return yaml.safe_load(text)
         if suffix == ".toml":
+            import tomllib
+
             return tomllib.loads(text)
         return text
 
@@ -119,6 +121,9 @@ def pin_compatible(name: object, *args: object, **kwargs: object) -> object:
 
 
 def _version_of(value: object) -> Version:
+    # Imported here: the version parsers are only needed by recipes that call match().
+    from naja.specs.version import Version
+
     text = str(value).strip().split()[0] if str(value).strip() else ""
     text = text.removesuffix(".*").removesuffix("*")
     return Version.parse(text)
@@ -128,6 +133,8 @@ def match(value: object, spec: object) -> bool:
     """Whether a variant value (`3.11`, `3.11.* *_cpython`) satisfies a version spec."""
     if _undefined(value):
         return False
+    from naja.specs.version_spec import VersionSpec
+
     try:
         return VersionSpec.parse(str(spec)).matches(_version_of(value))
     except Exception:
