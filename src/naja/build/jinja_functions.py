@@ -10,13 +10,17 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from naja.build.expr import UNDEFINED, to_str
 from naja.build.pins import make_pin
 from naja.specs.platform import Platform
 
+# typing is only needed by type checkers: annotations stay strings here (PEP 563), and
+# importing it costs ~2 ms of every `naja build --render-only`.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from naja.specs.version import Version
 
 # rattler-build's defaults when the variant names no compiler for a language.

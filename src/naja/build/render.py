@@ -8,7 +8,6 @@ context and every section per combination, drop skipped variants, then hash the 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from naja.build import stage1
 from naja.build.errors import RecipeError
@@ -45,6 +44,12 @@ from naja.build.used_vars import (
 from naja.build.variant_record import record_variant, use_keys
 from naja.build.variants import VariantConfig, load_variant_config, recipe_variant_files
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq, parse_yaml
+
+# typing is only needed by type checkers: annotations stay strings here (PEP 563), and
+# importing it costs ~2 ms of every `naja build --render-only`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 # A plain class, not a dataclass: importing dataclasses (and inspect with it) costs ~5 ms,

@@ -11,11 +11,16 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from naja.build.errors import VariantConfigError
 from naja.build.jinja_env import TemplateError, evaluate_expression
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq, parse_yaml, plain_value
+
+# typing is only needed by type checkers: annotations stay strings here (PEP 563), and
+# importing it costs ~2 ms of every `naja build --render-only`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Keys that configure the matrix rather than being a dimension of it.
 _META_KEYS = frozenset({"zip_keys", "pin_run_as_build", "extend_keys"})
