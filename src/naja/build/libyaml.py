@@ -52,7 +52,6 @@ _STANDIN_MODULES = (
 
 _lock = RLock()
 _composer: type | None = None
-_standins: dict[int, str] = {}  # id(stand-in class) -> submodule it stands in for
 
 
 class _PendingYAMLError(Exception):
@@ -66,7 +65,6 @@ class _StandInModule(types.ModuleType):
         if name.startswith("__"):
             raise AttributeError(name)
         standin = type(name, (_PendingYAMLError,), {"__module__": self.__name__})
-        _standins[id(standin)] = self.__name__.rpartition(".")[2]
         setattr(self, name, standin)
         return standin
 
@@ -106,7 +104,8 @@ class _PendingPackage(types.ModuleType):
     """The real `yaml` package module, its __init__ not run yet: runs it on first need."""
 
     def __getattr__(self, name: str) -> object:
-        if not complete_package():
+        complete_package()
+        if isinstance(self, _PendingPackage):  # being completed by this very thread
             raise AttributeError(f"module 'yaml' has no attribute {name!r}")
         return getattr(self, name)
 
@@ -131,9 +130,8 @@ def complete_package() -> bool:
             ext = sys.modules.get("yaml._yaml")
             if ext is not None:
                 for name, value in list(vars(ext).items()):
-                    sub = _standins.get(id(value))
-                    if sub is not None:
-                        real = importlib.import_module(f"yaml.{sub}")
+                    if isinstance(value, type) and issubclass(value, _PendingYAMLError):
+                        real = importlib.import_module(value.__module__)
                         setattr(ext, name, getattr(real, value.__name__))
         finally:
             _completing = False
