@@ -29,10 +29,10 @@ otherwise; until then only yaml.nodes and the extension are loaded (~0.5 ms).
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 import types
 from _thread import RLock  # threading itself is not needed (nor loaded) here
+from importlib.machinery import ModuleSpec
 
 # Submodules whose classes the extension reads at initialisation and that are not imported for
 # real by the light load (yaml.nodes is: the trees are made of its classes).
@@ -83,7 +83,7 @@ class _CompleteOnImport:
         # The package's __init__ has just imported this very module: hand that one over
         # instead of letting the import run it a second time. (It leaves sys.modules for a
         # moment, or the import machinery would take its spec and load it again.)
-        return importlib.util.spec_from_loader(name, _AlreadyLoaded(module))
+        return ModuleSpec(name, _AlreadyLoaded(module))
 
 
 class _AlreadyLoaded:
@@ -140,11 +140,25 @@ def complete_package() -> bool:
 
 def _light_load() -> type:
     """yaml._yaml.CParser with only yaml.nodes imported (see the module docstring)."""
-    spec = importlib.util.find_spec("yaml")
+    # What importlib.util.find_spec / module_from_spec do for a top-level package (importlib.util
+    # itself is not imported: it costs more than this whole light load).
+    spec = None
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        spec = find_spec("yaml", None) if find_spec is not None else None
+        if spec is not None:
+            break
     if spec is None or spec.loader is None or not spec.submodule_search_locations:
         raise ImportError("PyYAML is not installed")
-    pkg = importlib.util.module_from_spec(spec)
-    pkg.__class__ = _PendingPackage
+    pkg = _PendingPackage("yaml")
+    pkg.__spec__ = spec
+    pkg.__loader__ = spec.loader
+    pkg.__package__ = "yaml"
+    pkg.__path__ = spec.submodule_search_locations
+    if spec.has_location:
+        pkg.__file__ = spec.origin
+        if spec.cached is not None:
+            pkg.__cached__ = spec.cached
     sys.modules["yaml"] = pkg
     standins = {}
     try:
@@ -161,7 +175,7 @@ def _light_load() -> type:
             for sub, mod in standins.items():
                 if sys.modules.get(mod.__name__) is mod:
                     del sys.modules[mod.__name__]
-                if getattr(pkg, sub, None) is mod:
+                if vars(pkg).get(sub) is mod:
                     delattr(pkg, sub)
     except ImportError:
         complete_package()  # no C extension: the plain package, as `import yaml` gives it
