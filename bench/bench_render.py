@@ -18,6 +18,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -238,6 +239,7 @@ def main() -> None:
     args.out.write_text("\n".join(md) + "\n")
     print("\n".join(md))
     sys.stdout.flush()
+    shutil.rmtree(tmp, ignore_errors=True)  # the unpacked corpus
     os._exit(0)
 
 
