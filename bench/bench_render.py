@@ -17,6 +17,8 @@ import argparse
 import os
 import platform
 import random
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -106,9 +108,15 @@ def in_process(fn, tests: Path):
     return run
 
 
-def per_process(argv_for, tests: Path, env: dict[str, str]):
+def per_process(argv_for, tests: Path, env: dict[str, str], cpu: list[float]):
+    """A runner for fresh processes; `cpu` collects each one's CPU time (user + system), which
+    other jobs on this machine disturb less than wall time."""
+
     def run(case: dict) -> bool:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.run(argv_for(tests, case), capture_output=True, env=env)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         return proc.returncode == 0
 
     return run
@@ -168,15 +176,24 @@ def main() -> None:
     # every Python module it imports; an installed tool has its bytecode cached.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+    cpu: dict[str, list[float]] = {"naja": [], "py-rattler-build 0.73": []}
     proc_runners = (
-        ("naja", per_process(naja_argv(tmp), tests, env)),
-        ("py-rattler-build 0.73", per_process(rattler_argv, tests, env)),
+        ("naja", per_process(naja_argv(tmp), tests, env, cpu["naja"])),
+        ("py-rattler-build 0.73", per_process(rattler_argv, tests, env, cpu["py-rattler-build 0.73"])),
     )
     for _, run in proc_runners:
         run(sample[0])  # untimed: writes the bytecode cache
+    for times in cpu.values():
+        times.clear()
+    load_before = os.getloadavg()
     prows = interleaved(proc_runners, sample)
+    load_after = os.getloadavg()
     for label, times, _ in prows:
-        print(f"per process {label}: median {statistics.median(times) * 1000:.1f} ms", flush=True)
+        print(
+            f"per process {label}: median {statistics.median(times) * 1000:.1f} ms, "
+            f"CPU {statistics.median(cpu[label]) * 1000:.1f} ms",
+            flush=True,
+        )
 
     def table(title: str, data: list[tuple[str, list[float], int]], n: int) -> list[str]:
         base = data[-1][1]
@@ -208,16 +225,21 @@ def main() -> None:
         "PYTHONDONTWRITEBYTECODE is lifted for the children, as for an installed tool).",
         "Other jobs shared the 2 cores while this ran, so wall times are noisy; the tools run",
         "interleaved case by case, so load changes hit them alike and the ratios stay fair.",
-        "Per process, importing naja's renderer costs about what importing rattler_build does;",
-        "the difference is the `naja` CLI itself (click, and the credential provider its root",
-        "command installs for every subcommand, which imports naja.fetch and naja.auth).",
+        "`naja build --render-only` runs without click and imports only what rendering needs",
+        "(see naja.cli.main, naja.build.libyaml).",
         "",
         *table("In process", rows, len(inproc)),
         *table("Per fresh process", prows, len(sample)),
+        "CPU time per fresh process (user + system, median): "
+        + ", ".join(f"{label} {statistics.median(t) * 1000:.1f} ms" for label, t in cpu.items())
+        + f" ({statistics.median(cpu['naja']) / statistics.median(cpu['py-rattler-build 0.73']):.2f}x);"
+        f" load average {load_before[0]:.2f} before, {load_after[0]:.2f} after the per-process runs.",
+        "",
     ]
     args.out.write_text("\n".join(md) + "\n")
     print("\n".join(md))
     sys.stdout.flush()
+    shutil.rmtree(tmp, ignore_errors=True)  # the unpacked corpus
     os._exit(0)
 
 

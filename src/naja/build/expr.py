@@ -14,7 +14,12 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+
+# typing is only needed by type checkers: annotations stay strings here (PEP 563), and
+# importing it costs ~2 ms of every `naja build --render-only`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ExprError(Exception):
@@ -69,7 +74,8 @@ class Scope:
         self.used = used
 
 
-Fn = Callable[[Scope], Any]
+if TYPE_CHECKING:
+    Fn = Callable[[Scope], Any]
 
 # ---------------------------------------------------------------------------------- tokens
 _TOKEN = re.compile(

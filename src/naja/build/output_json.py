@@ -7,19 +7,31 @@ filled with neutral values; comparisons ignore them.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Any
 
 from naja import __version__
 from naja.build.render import RenderedOutput
+
+# typing is only needed by type checkers: annotations stay strings here (PEP 563), and
+# importing it costs ~2 ms of every `naja build --render-only`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def _utc_timestamp() -> str:
+    """Now in UTC as `2024-01-31T12:00:00.123456Z` (time, not datetime: cheaper to import)."""
+    now = time.time_ns()
+    seconds, nanos = divmod(now, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos // 1000:06d}Z"
 
 
 def output_document(outputs: Iterable[RenderedOutput]) -> list[dict[str, Any]]:
     """The list of output objects, `subpackages` accumulating the outputs emitted so far."""
     doc: list[dict[str, Any]] = []
     subpackages: dict[str, dict[str, str]] = {}
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = _utc_timestamp()
     for out in outputs:
         subpackages[out.name] = {
             "name": out.name,

@@ -7,8 +7,6 @@ unless the output sets them; `recipe:` gives the default version.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from naja.build.selectors import is_conditional
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq
 
@@ -61,13 +59,28 @@ def output_items(root: Map) -> list[Node] | None:
     return list(outputs.items)
 
 
-@dataclass(slots=True)
+# A plain class, not a dataclass: importing dataclasses (and inspect with it) costs ~5 ms,
+# more than a whole render; `naja build --render-only` pays it once per process.
 class Leaf:
-    node: Map
-    # Conditions on the path to this output in `outputs:` (node, wanted truth value).
-    guards: list[tuple[Map, bool]]
-    # The staging (cache) build this output inherits from, if any.
-    staging: Map | None = None
+    __slots__ = ("guards", "node", "staging")
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __init__(
+        self, node: Map, guards: list[tuple[Map, bool]], staging: Map | None = None
+    ) -> None:
+        self.node = node
+        # Conditions on the path to this output in `outputs:` (node, wanted truth value).
+        self.guards = guards
+        # The staging (cache) build this output inherits from, if any.
+        self.staging = staging
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.node, self.guards, self.staging) == (other.node, other.guards, other.staging)  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        return f"Leaf(node={self.node!r}, guards={self.guards!r}, staging={self.staging!r})"
 
 
 def staging_name(node: Map) -> str | None:

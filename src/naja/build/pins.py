@@ -6,20 +6,61 @@ writes it: `{"pin_subpackage": {"name": ..., "lower_bound": ..., "upper_bound": 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 DEFAULT_LOWER = "x.x.x.x.x.x"
 DEFAULT_UPPER = "x"
 
 
-@dataclass(frozen=True, slots=True)
+# A plain (immutable, hashable) class, not a dataclass: importing dataclasses (and inspect with it) costs ~5 ms,
+# more than a whole render; `naja build --render-only` pays it once per process.
 class Pin:
+    __slots__ = ("build", "exact", "kind", "lower_bound", "name", "upper_bound")
+
     kind: str  # "pin_subpackage" or "pin_compatible"
     name: str
-    lower_bound: str | None = DEFAULT_LOWER
-    upper_bound: str | None = DEFAULT_UPPER
-    exact: bool = False
-    build: str | None = None
+    lower_bound: str | None
+    upper_bound: str | None
+    exact: bool
+    build: str | None
+
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        lower_bound: str | None = DEFAULT_LOWER,
+        upper_bound: str | None = DEFAULT_UPPER,
+        exact: bool = False,
+        build: str | None = None,
+    ) -> None:
+        init = object.__setattr__
+        init(self, "kind", kind)
+        init(self, "name", name)
+        init(self, "lower_bound", lower_bound)
+        init(self, "upper_bound", upper_bound)
+        init(self, "exact", exact)
+        init(self, "build", build)
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.kind, self.name, self.lower_bound, self.upper_bound, self.exact, self.build)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"Pin(kind={self.kind!r}, name={self.name!r}, lower_bound={self.lower_bound!r}, "
+            f"upper_bound={self.upper_bound!r}, exact={self.exact!r}, build={self.build!r})"
+        )
 
     def to_json(self) -> dict[str, object]:
         body: dict[str, object] = {"name": self.name}

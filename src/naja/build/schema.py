@@ -7,7 +7,6 @@ error pointing at the key, with the closest valid name as a hint. Both branches 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq
@@ -152,6 +151,8 @@ def _check_keys(node: Map, allowed: frozenset[str], where: str) -> None:
     for key, key_node in node.keys.items():
         if key in allowed:
             continue
+        import difflib  # only for the error message
+
         close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.5)
         hint = f"did you mean `{close[0]}`?" if close else None
         valid = ", ".join(sorted(allowed))

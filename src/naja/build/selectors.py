@@ -8,7 +8,6 @@ renders them only when building.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from naja.build.errors import RecipeError
 from naja.build.jinja_env import (
@@ -19,6 +18,12 @@ from naja.build.jinja_env import (
     template_variables,
 )
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq, plain_value
+
+# typing is only needed by type checkers: annotations stay strings here (PEP 563), and
+# importing it costs ~2 ms of every `naja build --render-only`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def is_conditional(node: Node) -> bool:

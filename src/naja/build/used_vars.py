@@ -8,10 +8,14 @@ what the output's variant records.
 
 from __future__ import annotations
 
-from typing import Any
-
 from naja.build.jinja_env import expression_variables, is_template, template_variables
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq
+
+# typing is only needed by type checkers: annotations stay strings here (PEP 563), and
+# importing it costs ~2 ms of every `naja build --render-only`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def node_variables(node: Node | None, out: set[str]) -> None:

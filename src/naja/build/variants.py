@@ -10,25 +10,46 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from naja.build.errors import VariantConfigError
 from naja.build.jinja_env import TemplateError, evaluate_expression
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq, parse_yaml, plain_value
+
+# typing is only needed by type checkers: annotations stay strings here (PEP 563), and
+# importing it costs ~2 ms of every `naja build --render-only`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Keys that configure the matrix rather than being a dimension of it.
 _META_KEYS = frozenset({"zip_keys", "pin_run_as_build", "extend_keys"})
 _LEGACY_SELECTOR = re.compile(r"#\s*\[(?P<expr>[^\]]+)\]\s*$")
 
 
-@dataclass(slots=True)
+# A plain class, not a dataclass: importing dataclasses (and inspect with it) costs ~5 ms,
+# more than a whole render; `naja build --render-only` pays it once per process.
 class VariantConfig:
     """Keys -> candidate values, and the groups of keys zipped together."""
 
-    values: dict[str, list[Any]] = field(default_factory=dict)
-    zip_keys: list[list[str]] = field(default_factory=list)
+    __slots__ = ("values", "zip_keys")
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __init__(
+        self,
+        values: dict[str, list[Any]] | None = None,
+        zip_keys: list[list[str]] | None = None,
+    ) -> None:
+        self.values = {} if values is None else values
+        self.zip_keys = [] if zip_keys is None else zip_keys
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.values, self.zip_keys) == (other.values, other.zip_keys)  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        return f"VariantConfig(values={self.values!r}, zip_keys={self.zip_keys!r})"
 
     def merge(self, other: VariantConfig) -> None:
         """Layer `other` on top: its keys replace ours, its zip groups replace overlapping ones."""

@@ -8,21 +8,24 @@ point at the line and column of the offending value.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
-
+from naja.build import libyaml
 from naja.build.errors import RecipeError
 
 
-@dataclass(slots=True)
 class Source:
     """The file a node came from (for error messages)."""
 
-    path: str
-    text: str
+    # A plain class, not a dataclass: see naja.build.render.RenderedOutput.
+    __slots__ = ("path", "text")
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Source(path={self.path!r}, text={self.text!r})"
 
 
 class Node:
@@ -118,12 +121,14 @@ def plain_value(node: Scalar) -> object:
 
 def _convert(node: object, src: Source | None) -> Node:
     mark = node.start_mark  # type: ignore[attr-defined]
-    if isinstance(node, ScalarNode):
+    # yaml.nodes' classes say what they are in `id` (no import of yaml.nodes needed here).
+    kind = node.id  # type: ignore[attr-defined]
+    if kind == "scalar":
         # Only the style matters: typing follows YAML 1.2 rules in plain_value, not libyaml's.
         return Scalar(node.value, not node.style, mark.line, mark.column, src)
-    if isinstance(node, SequenceNode):
+    if kind == "sequence":
         return Seq([_convert(x, src) for x in node.value], mark.line, mark.column, src)
-    if isinstance(node, MappingNode):
+    if kind == "mapping":
         items: dict[str, Node] = {}
         keys: dict[str, Scalar] = {}
         for k, v in node.value:
@@ -138,23 +143,49 @@ def _convert(node: object, src: Source | None) -> Node:
     raise RecipeError(f"unsupported YAML node {type(node).__name__}")
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _compose(text: str) -> object:
+    try:
+        return libyaml.compose(text)
+    except ImportError:  # PyYAML without its C extension: the (slower) Python composer
+        import yaml
+
+        return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def parse_yaml(text: str, path: Path | str = "<string>") -> Node | None:
     """Parse `text` into a node tree; None for an empty document. Raises RecipeError."""
     src = Source(str(path), text)
     try:
-        root = yaml.compose(text, Loader=_LOADER)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise RecipeError(
-            f"invalid YAML: {exc.problem or exc.context}",
-            path=path,
-            line=mark.line if mark else None,
-            column=mark.column if mark else None,
-            source=text,
-        ) from None
+        root = _compose(text)
+    except Exception as exc:
+        # YAML errors only (by now `yaml` is complete: libyaml.compose raises PyYAML's own).
+        import yaml
+
+        if isinstance(exc, yaml.MarkedYAMLError):
+            mark = exc.problem_mark or exc.context_mark
+            raise RecipeError(
+                f"invalid YAML: {exc.problem or exc.context}",
+                path=path,
+                line=mark.line if mark else None,
+                column=mark.column if mark else None,
+                source=text,
+            ) from None
+        if isinstance(exc, yaml.reader.ReaderError):
+            # A character YAML does not allow (control characters): there is no mark, only
+            # the offset into the text.
+            at = min(max(exc.position, 0), len(text))
+            line = text.count("\n", 0, at)
+            column = at - (text.rfind("\n", 0, at) + 1)
+            what = exc.character
+            what = f"#x{what:04x}" if isinstance(what, int) else repr(what)
+            raise RecipeError(
+                f"invalid YAML: unacceptable character {what}: {exc.reason}",
+                path=path,
+                line=line,
+                column=column,
+                source=text,
+            ) from None
+        raise
     if root is None:
         return None
     return _convert(root, src)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
-
-from naja.errors import UserInputError
 
 
 @click.command("build", context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,39 +74,26 @@ def build(
       naja build --render-only -m variants/linux_64_.yaml recipe/
       naja build --render-only --target-platform osx-arm64 --output-json out.json recipe/
     """
-    from naja.build.output_json import dumps
-    from naja.build.render import RecipeRenderer
-    from naja.specs.platform import Platform
+    if render_only:
+        from naja.cli.render_only import render_only as render
 
-    if not render_only:
-        from naja.build.builder import BuildOptions, build_recipe
-
-        built = build_recipe(
-            BuildOptions(
-                recipe=recipe,
-                output_dir=output_dir,
-                channels=list(channels),
-                variant_configs=list(variant_configs),
-                target_platform=target_platform,
-                work_dir=work_dir,
-                test=not no_test,
-                package_format=package_format,
-                keep_work=keep_work,
-                sandbox=sandbox,
-            )
-        )
-        for pkg in built:
-            click.echo(f"built {pkg.path} in {pkg.seconds:.1f} s")
+        render(recipe, list(variant_configs), target_platform, build_platform, output_json)
         return
-    path = recipe / "recipe.yaml" if recipe.is_dir() else recipe
-    if not path.is_file():
-        raise UserInputError(f"no recipe found at {path}")
-    build_plat = build_platform or str(Platform.current())
-    target = target_platform or build_plat
-    Platform.parse(target)
-    renderer = RecipeRenderer(path, list(variant_configs), target, build_plat)
-    text = dumps(renderer.render())
-    if output_json is None:
-        sys.stdout.write(text)
-    else:
-        output_json.write_text(text, encoding="utf-8")
+    from naja.build.builder import BuildOptions, build_recipe
+
+    built = build_recipe(
+        BuildOptions(
+            recipe=recipe,
+            output_dir=output_dir,
+            channels=list(channels),
+            variant_configs=list(variant_configs),
+            target_platform=target_platform,
+            work_dir=work_dir,
+            test=not no_test,
+            package_format=package_format,
+            keep_work=keep_work,
+            sandbox=sandbox,
+        )
+    )
+    for pkg in built:
+        click.echo(f"built {pkg.path} in {pkg.seconds:.1f} s")

@@ -1,102 +1,28 @@
-"""Entry point of the `naja` command: the root group, global flags and error handling.
+"""Entry point of the `naja` command: global flags, error handling, and the click-free fast paths.
 
-Subcommands live in their own modules and are imported only when invoked, so that
-`naja --help` and `naja --version` stay fast (no solver, HTTP or server imports).
+Importing click and building the command tree costs ~15 ms, more than a whole recipe render.
+So a few command lines that are run once per process in bulk (`naja --version`, `naja build
+--render-only ...` as CI and conformance scripts call it) are recognised here by hand and run
+without click. Anything not fully understood (help, unknown or repeated flags, completion,
+errors in the command line) goes to the click CLI in naja.cli.root, so messages and behaviour
+are the same either way.
 """
 
 from __future__ import annotations
 
-import importlib
+import os
 import sys
-
-import click
 
 from naja import __version__
 
-# name -> (module, attribute, one-line help). Modules load only when the command runs; a
-# command whose module is not there yet is not offered.
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "create": ("naja.cli.create", "create", "Create a new environment from specs or files."),
-    "install": ("naja.cli.install", "install", "Install packages into an existing environment."),
-    "update": ("naja.cli.update", "update", "Update packages in an environment."),
-    "remove": ("naja.cli.remove", "remove", "Remove packages or a whole environment."),
-    "list": ("naja.cli.list_cmd", "list_cmd", "List the packages of an environment."),
-    "search": ("naja.cli.search", "search", "Search channels for packages."),
-    "repoquery": ("naja.cli.repoquery", "repoquery", "Who depends on what, as lists or trees."),
-    "info": ("naja.cli.info", "info", "Show naja's configuration and this machine."),
-    "env": ("naja.cli.env", "env", "List, remove and export environments."),
-    "clean": ("naja.cli.clean", "clean", "Remove cached indexes, packages and locks."),
-    "config": ("naja.cli.config", "config", "Show and change configuration."),
-    "shell": ("naja.cli.shell", "shell", "Shell integration: init, hook, activate."),
-    "activate": ("naja.cli.shell", "activate", "Activate an environment (needs `naja shell init`)."),
-    "deactivate": ("naja.cli.shell", "deactivate", "Deactivate the active environment."),
-    "run": ("naja.cli.run", "run", "Run a command in an environment (optionally sandboxed)."),
-    "ps": ("naja.cli.run", "ps", "List detached `naja run` processes."),
-    "stop": ("naja.cli.run", "stop", "Stop a detached `naja run` process."),
-    "lock": ("naja.cli.lock", "lock", "Write a lockfile for a request."),
-    "auth": ("naja.cli.auth", "auth", "Store and manage credentials."),
-    "build": ("naja.cli.build", "build", "Build conda packages from recipe.yaml."),
-    "index": ("naja.cli.index", "index", "Write repodata for a local channel."),
-    "upload": ("naja.cli.upload", "upload", "Upload packages to a channel."),
-    "server": ("naja.cli.server", "server", "Run the package server."),
-}
 
+def __getattr__(name: str) -> object:
+    # `from naja.cli.main import cli` (shell completion) still works; click loads only then.
+    if name in ("cli", "COMMANDS", "LazyGroup"):
+        from naja.cli import root
 
-def _available(module_name: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module_name) is not None
-
-
-class LazyGroup(click.Group):
-    """A click group whose subcommands are imported on first use."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name, entry in COMMANDS.items() if _available(entry[0]))
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        entry = COMMANDS.get(cmd_name)
-        if entry is None or not _available(entry[0]):
-            return None
-        module_name, attr, _ = entry
-        return getattr(importlib.import_module(module_name), attr)
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        # Help for the group must not import every subcommand module.
-        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(
-    __version__, "-V", "--version", prog_name="naja", message="%(prog)s %(version)s"
-)
-@click.option("-v", "--verbose", count=True, help="More output; -vvv shows tracebacks.")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
-@click.pass_context
-def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
-    """naja: conda environments, packages, builds and channels — fast and clear.
-
-    \b
-    Examples:
-      naja create -n sci numpy pandas
-      naja create --dry-run -c conda-forge python=3.12
-    """
-    if ctx.invoked_subcommand not in (None, "shell", "config", "auth", "info"):
-        _install_credentials()
-    ctx.ensure_object(dict)
-    ctx.obj["verbose"] = verbose
-    ctx.obj["quiet"] = quiet
-
-
-def _install_credentials() -> None:
-    """Every download of this process uses naja.auth's lookup (read lazily on first use)."""
-    from naja.auth.lookup import default_provider
-    from naja.credential_hook import set_default_provider
-
-    set_default_provider(default_provider())
+        return getattr(root, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _is_global_flag(arg: str) -> bool:
@@ -127,45 +53,62 @@ def _verbosity(argv: list[str]) -> int:
     return count
 
 
+def _echo_err(message: str) -> None:
+    # click.echo (imported only now, on the error path) so that the fast paths print errors
+    # exactly as the click path does (it strips ANSI codes when stderr is not a terminal).
+    import click
+
+    click.echo(message, err=True)
+
+
+def _run(args: list[str]) -> int:
+    """Run one command line: a fast path when it is one of those, else the click CLI."""
+    if "_NAJA_COMPLETE" not in os.environ:  # shell completion is click's business
+        if args in (["--version"], ["-V"]):
+            sys.stdout.write(f"naja {__version__}\n")
+            return 0
+        if args[:1] == ["build"]:
+            from naja.cli.render_only import parse_render_only, render_only
+
+            request = parse_render_only(args[1:])
+            if request is not None:
+                render_only(**request)
+                return 0
+    from naja.cli.root import run_click
+
+    return run_click(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; NajaErrors become one message on stderr and a non-zero exit code."""
     from naja.errors import NajaError
 
     args = _global_flags_first(sys.argv[1:] if argv is None else argv)
     try:
-        rv = cli.main(args=args, prog_name="naja", standalone_mode=False)
+        return _run(args)
     except NajaError as exc:
         if _verbosity(args) >= 3:
             raise
-        click.echo(f"error: {exc.render()}", err=True)
-        return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 130
-    except click.ClickException as exc:
-        exc.show()
+        _echo_err(f"error: {exc.render()}")
         return exc.exit_code
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        _echo_err("interrupted")
         return 130
     except OSError as exc:
         # Disk full, permission denied, missing file: the OS said it; say where.
         if _verbosity(args) >= 3:
             raise
         where = f" ({exc.filename})" if exc.filename else ""
-        click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+        _echo_err(f"error: {exc.strerror or exc}{where}")
         return 1
     except Exception as exc:
         if _verbosity(args) >= 3:
             raise
-        click.echo(
+        _echo_err(
             f"error: internal error: {type(exc).__name__}: {exc}\n"
-            "hint: run again with -vvv for the traceback, and please report it",
-            err=True,
+            "hint: run again with -vvv for the traceback, and please report it"
         )
         return 70
-    # Without standalone mode click hands back ctx.exit()'s code instead of exiting.
-    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ conda's plus the newer ones rattler knows, so every subdir found on a real chann
 from __future__ import annotations
 
 import os
-import platform as _host
-import struct
 import sys
 from collections.abc import Mapping
 from enum import StrEnum
@@ -179,7 +177,7 @@ _MACHINE_SUFFIX = {
 }
 
 
-_POINTER_BITS = struct.calcsize("P") * 8
+_POINTER_BITS = 64 if sys.maxsize > 2**32 else 32
 
 
 def host_platform(system: str, machine: str, bits: int = _POINTER_BITS) -> Platform:
@@ -217,4 +215,11 @@ def current_platform(env: Mapping[str, str] | None = None) -> Platform:
     override = environ.get("CONDA_SUBDIR", "").strip()
     if override:
         return Platform.parse(override)
-    return host_platform(sys.platform, _host.machine())
+    if hasattr(os, "uname"):
+        # What platform.machine() answers on POSIX, without importing the platform module.
+        machine = os.uname().machine
+    else:
+        import platform
+
+        machine = platform.machine()
+    return host_platform(sys.platform, machine)
