@@ -95,6 +95,7 @@ class Sat:
         self.val: list[int] = [0, 0]  # per literal: 1 true, -1 false, 0 unassigned
         self.level: list[int] = [0]
         self.reason: list[Reason] = [None]
+        # Per literal: the clauses watching it (a None only while `propagate` runs).
         self.watches: list[list[Clause]] = [[], []]
         self.group: list[int] = [-1]
         self.neg: list[list[int] | None] = [None]
@@ -239,12 +240,19 @@ class Sat:
 
     def propagate(self) -> Clause | None:
         """Unit propagation to a fixpoint; returns a falsified clause on conflict."""
+        # The hottest loop of the solver (hard problems spend most of their time here), so
+        # assignments are inlined rather than calls to `_assign`, and everything it touches
+        # is bound to a local first. Literals implied here take the current level.
         val, trail, watches = self.val, self.trail, self.watches
+        level, reason = self.level, self.reason
         group, groups, group_true, neg = self.group, self.groups, self.group_true, self.neg
         expanded, pending = self.expanded, self._pending
-        while self.qhead < len(trail):
-            lit = trail[self.qhead]
-            self.qhead += 1
+        cur = len(self.trail_lim)
+        push = trail.append
+        qhead = self.qhead
+        while qhead < len(trail):
+            lit = trail[qhead]
+            qhead += 1
             if not lit & 1:
                 v = lit >> 1
                 if not expanded[v]:
@@ -253,31 +261,44 @@ class Sat:
                 if g >= 0:
                     u = group_true[g]
                     if u and u != v:
+                        self.qhead = qhead
                         return self._pair_clause(u, v)
                     group_true[g] = v
                     for w in groups[g]:
                         if w != v and val[2 * w] == 0:
-                            self._assign(2 * w + 1, v)
+                            q = 2 * w + 1
+                            val[q] = 1
+                            val[q - 1] = -1
+                            level[w] = cur
+                            reason[w] = v
+                            push(q)
                 nv = neg[v]
                 if nv is not None:
                     for w in nv:
                         vw = val[2 * w]
-                        if vw == 1:
-                            return self._pair_clause(v, w)
                         if vw == 0:
-                            self._assign(2 * w + 1, v)
+                            q = 2 * w + 1
+                            val[q] = 1
+                            val[q - 1] = -1
+                            level[w] = cur
+                            reason[w] = v
+                            push(q)
+                        elif vw == 1:
+                            self.qhead = qhead
+                            return self._pair_clause(v, w)
             fl = lit ^ 1
             ws = watches[fl]
             if not ws:
                 continue
-            # Most visited clauses stay put (satisfied, or no other free literal yet): note
-            # the few that move and rebuild the list only then.
-            moved: list[int] | None = None
+            # Most visited clauses stay put (satisfied, or no other free literal yet): the
+            # few that move leave a None behind, filtered out (in C) once the list is done.
+            moved = False
             for i, cl in enumerate(ws):
-                if cl[0] == fl:
-                    cl[0] = cl[1]
-                    cl[1] = fl
                 other = cl[0]
+                if other == fl:
+                    other = cl[1]
+                    cl[0] = other
+                    cl[1] = fl
                 if val[other] == 1:
                     continue
                 for k in range(2, len(cl)):
@@ -286,21 +307,24 @@ class Sat:
                         cl[1] = lk
                         cl[k] = fl
                         watches[lk].append(cl)
-                        if moved is None:
-                            moved = [i]
-                        else:
-                            moved.append(i)
+                        ws[i] = None
+                        moved = True
                         break
                 else:
                     if val[other] == -1:
-                        if moved is not None:
-                            gone = set(moved)
-                            watches[fl] = [c for j, c in enumerate(ws) if j not in gone]
+                        if moved:
+                            watches[fl] = [*filter(None, ws)]
+                        self.qhead = qhead
                         return cl
-                    self._assign(other, cl)
-            if moved is not None:
-                gone = set(moved)
-                watches[fl] = [c for j, c in enumerate(ws) if j not in gone]
+                    val[other] = 1
+                    val[other ^ 1] = -1
+                    w = other >> 1
+                    level[w] = cur
+                    reason[w] = cl
+                    push(other)
+            if moved:
+                watches[fl] = [*filter(None, ws)]
+        self.qhead = qhead
         return None
 
     def _search_propagate(self) -> Clause | None:
@@ -398,17 +422,20 @@ class Sat:
         level, trail, reason = self.level, self.trail, self.reason
         cur = len(self.trail_lim)
         seen: set[int] = set()
+        mark = seen.add
         learnt: Clause = [0]
         ants: list[Any] = [conflict]
         counter = 0
-        lits = conflict
+        lits: Any = conflict
         idx = len(trail) - 1
         while True:
+            # The implied variable itself is already in `seen`, so a reason clause can be
+            # walked whole.
             for q in lits:
                 v = q >> 1
                 if v in seen:
                     continue
-                seen.add(v)
+                mark(v)
                 lv = level[v]
                 if lv == cur:
                     counter += 1
@@ -416,28 +443,35 @@ class Sat:
                     learnt.append(q)
                 else:
                     ants.append(v)  # a level-0 fact the proof relies on
-            while trail[idx] >> 1 not in seen or level[trail[idx] >> 1] != cur:
-                idx -= 1
             p = trail[idx]
+            while p >> 1 not in seen or level[p >> 1] != cur:
+                idx -= 1
+                p = trail[idx]
             idx -= 1
             counter -= 1
             if counter == 0:
                 break
             pv = p >> 1
-            r = reason[pv]
-            ants.append(r if not isinstance(r, int) else ("pair", r, pv))
-            lits = self._reason_lits(r, pv)
+            r: Any = reason[pv]
+            if r.__class__ is int:
+                ants.append(("pair", r, pv))
+                lits = (2 * r + 1,)
+            else:
+                ants.append(r)
+                lits = r
         learnt[0] = p ^ 1
         if len(learnt) > 2:
             learnt = self._minimize(learnt, ants)
         bt = 0
         if len(learnt) > 1:
             best = 1
+            top = level[learnt[1] >> 1]
             for k in range(2, len(learnt)):
-                if level[learnt[k] >> 1] > level[learnt[best] >> 1]:
-                    best = k
+                lk = level[learnt[k] >> 1]
+                if lk > top:
+                    best, top = k, lk
             learnt[1], learnt[best] = learnt[best], learnt[1]
-            bt = level[learnt[1] >> 1]
+            bt = top
         return learnt, bt, ants
 
     def _minimize(self, learnt: Clause, ants: list[Any]) -> Clause:
@@ -448,16 +482,28 @@ class Sat:
         out = [learnt[0]]
         for q in learnt[1:]:
             v = q >> 1
-            r = reason[v]
+            r: Any = reason[v]
             if r is None:
                 out.append(q)
                 continue
-            lits = self._reason_lits(r, v)
-            if all((x >> 1) in in_clause or level[x >> 1] == 0 for x in lits):
-                ants.append(r if not isinstance(r, int) else ("pair", r, v))
-                ants.extend(x >> 1 for x in lits if level[x >> 1] == 0)
+            if r.__class__ is int:
+                # A negative pair: v is false because variable r is true.
+                if r in in_clause:
+                    ants.append(("pair", r, v))
+                elif level[r] == 0:
+                    ants.append(("pair", r, v))
+                    ants.append(r)
+                else:
+                    out.append(q)
+                continue
+            for x in r:
+                y = x >> 1
+                if y != v and y not in in_clause and level[y] != 0:
+                    out.append(q)
+                    break
             else:
-                out.append(q)
+                ants.append(r)
+                ants.extend(x >> 1 for x in r if x >> 1 != v and level[x >> 1] == 0)
         return out
 
     def _backtrack(self, to_level: int) -> None:
