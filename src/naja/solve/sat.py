@@ -81,6 +81,7 @@ class Sat:
         "neg",
         "origin",
         "pair_origin",
+        "parked",
         "qhead",
         "reason",
         "restart_after",
@@ -104,6 +105,9 @@ class Sat:
         self.group_true: list[int] = []
         self.trail: list[int] = []
         self.trail_lim: list[int] = []
+        # Per decision level: (literal, clause) watches taken off `watches` while the clause
+        # is satisfied by a literal of that level; put back when backtracking below it.
+        self.parked: list[list[tuple[int, Clause]]] = [[]]
         self.qhead = 0
         self._pending: list[int] = []
         self._conflict: Clause | None = None
@@ -250,6 +254,9 @@ class Sat:
         cur = len(self.trail_lim)
         push = trail.append
         qhead = self.qhead
+        parked = self.parked
+        while len(parked) <= cur:
+            parked.append([])
         while qhead < len(trail):
             lit = trail[qhead]
             qhead += 1
@@ -290,6 +297,7 @@ class Sat:
             ws = watches[fl]
             if not ws:
                 continue
+            fll = level[lit >> 1]
             # Most visited clauses stay put (satisfied, or no other free literal yet): the
             # few that move leave a None behind, filtered out (in C) once the list is done.
             moved = False
@@ -300,6 +308,15 @@ class Sat:
                     cl[0] = other
                     cl[1] = fl
                 if val[other] == 1:
+                    lo = level[other >> 1]
+                    if lo < fll:
+                        # Satisfied from a lower level than fl is falsified at: until the
+                        # search backtracks below that level, visiting the clause again
+                        # (every time fl is falsified anew) is wasted. Park this watch
+                        # there; both literals are unassigned again when it comes back.
+                        parked[lo].append((fl, cl))
+                        ws[i] = None
+                        moved = True
                     continue
                 for k in range(2, len(cl)):
                     lk = cl[k]
@@ -530,6 +547,13 @@ class Sat:
         del trail[start:]
         trail.extend(keep)
         del self.trail_lim[to_level:]
+        parked, watches = self.parked, self.watches
+        for lv in range(to_level + 1, len(parked)):
+            back = parked[lv]
+            if back:
+                for fl, cl in back:
+                    watches[fl].insert(0, cl)
+                parked[lv] = []
         # Kept literals are propagated again: what they implied above was undone.
         self.qhead = start
 
