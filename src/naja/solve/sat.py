@@ -36,6 +36,18 @@ Reason = Clause | int | None
 RESTART_UNIT = 64
 
 
+class _Spans(dict):  # type: ignore[type-arg]
+    """n -> range(2, n): the positions a watch can move to in a clause of n literals (one
+    shared range per length instead of a new one for every search in `propagate`)."""
+
+    def __missing__(self, n: int) -> range:
+        r = self[n] = range(2, n)
+        return r
+
+
+_SPANS = _Spans()
+
+
 def _luby(i: int) -> int:
     """The i-th term (1-based) of the Luby sequence 1 1 2 1 1 2 4 1 1 2 ..."""
     k = 1
@@ -255,6 +267,7 @@ class Sat:
         push = trail.append
         qhead = self.qhead
         parked = self.parked
+        spans = _SPANS
         while len(parked) <= cur:
             parked.append([])
         while qhead < len(trail):
@@ -318,7 +331,7 @@ class Sat:
                         ws[i] = None
                         moved = True
                     continue
-                for k in range(2, len(cl)):
+                for k in spans[len(cl)]:
                     lk = cl[k]
                     if val[lk] != -1:
                         cl[1] = lk
