@@ -95,6 +95,7 @@ class Sat:
         "pair_origin",
         "parked",
         "qhead",
+        "qnative",
         "reason",
         "restart_after",
         "trail",
@@ -120,7 +121,9 @@ class Sat:
         # Per decision level: (literal, clause) watches taken off `watches` while the clause
         # is satisfied by a literal of that level; put back when backtracking below it.
         self.parked: list[list[tuple[int, Clause]]] = [[]]
+        # Trail positions up to which clauses / native constraints have been propagated.
         self.qhead = 0
+        self.qnative = 0
         self._pending: list[int] = []
         self._conflict: Clause | None = None
         # Proof bookkeeping: original clause id -> (clause, tag); learnt id -> antecedents.
@@ -270,10 +273,16 @@ class Sat:
         spans = _SPANS
         while len(parked) <= cur:
             parked.append([])
+        qn = self.qnative
         while qhead < len(trail):
-            lit = trail[qhead]
-            qhead += 1
-            if not lit & 1:
+            # Native constraints (at-most-one groups, negative pairs) first, for every
+            # literal not yet through them: they are cheap, and a conflict they find makes
+            # the clause visits of the literals still queued unnecessary.
+            while qn < len(trail):
+                lit = trail[qn]
+                qn += 1
+                if lit & 1:
+                    continue
                 v = lit >> 1
                 if not expanded[v]:
                     pending.append(v)
@@ -281,7 +290,7 @@ class Sat:
                 if g >= 0:
                     u = group_true[g]
                     if u and u != v:
-                        self.qhead = qhead
+                        self.qhead, self.qnative = qhead, qn
                         return self._pair_clause(u, v)
                     group_true[g] = v
                     for w in groups[g]:
@@ -304,8 +313,10 @@ class Sat:
                             reason[w] = v
                             push(q)
                         elif vw == 1:
-                            self.qhead = qhead
+                            self.qhead, self.qnative = qhead, qn
                             return self._pair_clause(v, w)
+            lit = trail[qhead]
+            qhead += 1
             fl = lit ^ 1
             ws = watches[fl]
             if not ws:
@@ -344,7 +355,7 @@ class Sat:
                     if val[other] == -1:
                         if moved:
                             watches[fl] = [*filter(None, ws)]
-                        self.qhead = qhead
+                        self.qhead, self.qnative = qhead, qn
                         return cl
                     val[other] = 1
                     val[other ^ 1] = -1
@@ -354,7 +365,7 @@ class Sat:
                     push(other)
             if moved:
                 watches[fl] = [*filter(None, ws)]
-        self.qhead = qhead
+        self.qhead, self.qnative = qhead, qn
         return None
 
     def _search_propagate(self) -> Clause | None:
@@ -568,7 +579,7 @@ class Sat:
                     watches[fl].insert(0, cl)
                 parked[lv] = []
         # Kept literals are propagated again: what they implied above was undone.
-        self.qhead = start
+        self.qhead = self.qnative = start
 
     # -- model and proof ------------------------------------------------------------------
 
