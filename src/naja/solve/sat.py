@@ -79,6 +79,7 @@ class Sat:
 
     __slots__ = (
         "_conflict",
+        "_core",
         "_pending",
         "antecedents",
         "brancher",
@@ -131,6 +132,7 @@ class Sat:
         self.antecedents: dict[int, tuple[Clause, list[Any]]] = {}
         self.pair_origin: dict[tuple[int, int], Any] = {}
         self.final_conflict: Clause | None = None
+        self._core: tuple[Clause, list[Any]] | None = None
         self.brancher: Brancher | None = None
         self.conflicts = 0
         self.decisions = 0
@@ -591,34 +593,46 @@ class Sat:
         """Tags of the original constraints behind the final conflict (an unsat core).
 
         Walks the proof: a learnt clause is replaced by the clauses it was resolved from, and
-        every level-0 literal the derivation relies on by the reason that fixed it.
+        every level-0 literal the derivation relies on by the reason that fixed it. The walk
+        is done once (the explanation asks more than once; a hard proof has many thousand
+        learnt clauses).
         """
         assert self.final_conflict is not None
+        if self._core is not None and self._core[0] is self.final_conflict:
+            return list(self._core[1])
+        reason, pair_origin = self.reason, self.pair_origin
+        antecedents, origin = self.antecedents, self.origin
         tags: list[Any] = []
         seen_tags: set[int] = set()
         seen_vars: set[int] = set()
+        seen_pairs: set[tuple[Any, ...]] = set()
         stack: list[Any] = [self.final_conflict]
         # The final conflict's literals are all false at level 0: their reasons are needed.
         stack.extend(q >> 1 for q in self.final_conflict)
         while stack:
             item = stack.pop()
-            if isinstance(item, int):
+            cls = item.__class__
+            if cls is int:
                 if item in seen_vars:
                     continue
                 seen_vars.add(item)
-                r = self.reason[item]
+                r = reason[item]
                 if r is None:
                     continue
-                if isinstance(r, int):
+                if r.__class__ is int:
                     stack.append(("pair", r, item))
                     stack.append(r)
                 else:
                     stack.append(r)
                     stack.extend(q >> 1 for q in r if q >> 1 != item)
                 continue
-            if isinstance(item, tuple):
+            if cls is tuple:
+                # A pair reached again adds nothing: its tag is already in, first.
+                if item in seen_pairs:
+                    continue
+                seen_pairs.add(item)
                 key = (item[1], item[2]) if item[1] < item[2] else (item[2], item[1])
-                tag = self.pair_origin.get(key)
+                tag = pair_origin.get(key)
                 if tag is None:
                     tag = ("group", item[1], item[2])
                 tags.append(tag)
@@ -627,13 +641,18 @@ class Sat:
             if k in seen_tags:
                 continue
             seen_tags.add(k)
-            if k in self.antecedents:
-                stack.extend(self.antecedents[k][1])
-            elif k in self.origin:
-                tag = self.origin[k][1]
+            ant = antecedents.get(k)
+            if ant is not None:
+                stack.extend(ant[1])
+                continue
+            orig = origin.get(k)
+            if orig is not None:
+                tag = orig[1]
                 if isinstance(tag, tuple) and tag and tag[0] == "pair":
                     stack.append(tag)
                 else:
                     tags.append(tag)
         # The same constraint can be reached along several paths; keep the first.
-        return list(dict.fromkeys(tags))
+        out = list(dict.fromkeys(tags))
+        self._core = (self.final_conflict, out)
+        return list(out)
