@@ -10,10 +10,13 @@ engine knows nothing about packages: it asks its `Brancher` what to decide next 
 when a variable first becomes true (so the brancher can add that variable's clauses lazily).
 
 Pieces: two-watched-literal propagation over clauses, native at-most-one groups and negative
-pairs (`not (x and y)`), 1-UIP conflict analysis (with the cheap clause minimisation) and
-non-chronological backjumping, Luby restarts once a search is clearly hard, and a proof log
-(the clauses each learnt clause was resolved from) that `core()` walks to return the
-original constraints behind a level-0 conflict.
+pairs (`not (x and y)`, propagated ahead of the clauses), 1-UIP conflict analysis (with the
+cheap clause minimisation) and non-chronological backjumping, Luby restarts once a search is
+clearly hard, and a proof log (the clauses each learnt clause was resolved from) that
+`core()` walks to return the original constraints behind a level-0 conflict. A clause found
+satisfied from a lower level than the literal being propagated has that watch parked until
+the search backtracks below the level (hard searches otherwise spend most of their time
+revisiting such clauses).
 
 Clauses may arrive at any time. One that is unit under the current assignment implies its
 literal at the level of its highest false literal, which may be below the current level;
@@ -452,13 +455,6 @@ class Sat:
             self.trail_lim.append(len(self.trail))
             self._assign(lit, None)
             conflict = self._search_propagate()
-
-    def _reason_lits(self, r: Reason, v: int) -> list[int]:
-        """The false literals of the clause that implied variable v."""
-        if isinstance(r, int):
-            return [2 * r + 1]
-        assert r is not None
-        return [q for q in r if q >> 1 != v]
 
     def _analyze(self, conflict: Clause) -> tuple[Clause, int, list[Any]]:
         """1-UIP learning: the learnt clause (asserting literal first), backjump level, proof."""
