@@ -122,9 +122,10 @@ class Sat:
         self.group_true: list[int] = []
         self.trail: list[int] = []
         self.trail_lim: list[int] = []
-        # Per decision level: (literal, clause) watches taken off `watches` while the clause
-        # is satisfied by a literal of that level; put back when backtracking below it.
-        self.parked: list[list[tuple[int, Clause]]] = [[]]
+        # Per decision level: watches taken off `watches` while their clause is satisfied by a
+        # literal of that level, put back when backtracking below it; each as two items,
+        # the watched literal then the clause (no tuple per parked watch).
+        self.parked: list[list[Any]] = [[]]
         # Trail positions up to which clauses / native constraints have been propagated.
         self.qhead = 0
         self.qnative = 0
@@ -343,7 +344,9 @@ class Sat:
                         # search backtracks below that level, visiting the clause again
                         # (every time fl is falsified anew) is wasted. Park this watch
                         # there; both literals are unassigned again when it comes back.
-                        parked[lo].append((fl, cl))
+                        park = parked[lo]
+                        park.append(fl)
+                        park.append(cl)
                         ws[i] = None
                         moved = True
                     continue
@@ -573,8 +576,8 @@ class Sat:
         for lv in range(to_level + 1, len(parked)):
             back = parked[lv]
             if back:
-                for fl, cl in back:
-                    watches[fl].insert(0, cl)
+                for j in range(0, len(back), 2):
+                    watches[back[j]].insert(0, back[j + 1])
                 parked[lv] = []
         # Kept literals are propagated again: what they implied above was undone.
         self.qhead = self.qnative = start
