@@ -49,7 +49,7 @@ def minimize(request: SolveRequest, enc: Encoding) -> Encoding:
         if time.perf_counter() > deadline:
             break
         trial = kept - {st}
-        enc2, _ = build(request, allowed=trial, index=enc.index)
+        enc2, _ = build(request, allowed=trial, index=enc.index, memo=enc.memo)
         if enc2.sat.solve(enc2, limit=MINIMIZE_CONFLICTS) is False:
             kept = set(statements(enc2, enc2.sat.core()))
             best = enc2

@@ -86,6 +86,19 @@ class Requirement:
         self.bits = bits  # bit (v - name.base) set for each var in vars
 
 
+class Memo:
+    """What every encoding of one request computes alike, whatever its variable numbering:
+    each name's candidates in preference order, and which of them (by position) a spec
+    matches. Shared by the re-solves that shrink an unsat core (`naja.solve.core`), which
+    would otherwise sort and match the same records once per statement tried."""
+
+    __slots__ = ("cands", "match")
+
+    def __init__(self) -> None:
+        self.cands: dict[str, list[Candidate] | None] = {}
+        self.match: dict[str, tuple[list[int], int]] = {}
+
+
 class Encoding:
     """Builds and drives the clauses of one conda request; the `Brancher` of `Sat`."""
 
@@ -97,8 +110,10 @@ class Encoding:
         pins: Sequence[Any] = (),
         flexible: bool = False,
         allowed: set[Any] | None = None,
+        memo: Memo | None = None,
     ) -> None:
         self.sat = Sat()
+        self.memo = memo if memo is not None else Memo()
         self.index = index
         self.prefer_installed = prefer_installed
         self.flexible = flexible
@@ -137,14 +152,20 @@ class Encoding:
         n = self.names.get(name)
         if n is not None or name in self.names:
             return n
-        cands = self.index.candidates(name)
-        if not cands:
+        memo = self.memo.cands
+        if name in memo:
+            cands = memo[name]
+        else:
+            cands = self.index.candidates(name) or None
+            if cands is not None:
+                cands.sort(key=self._sort_key, reverse=True)
+                if name in self.prefer_installed:
+                    # Keeping what is installed beats every other preference for this name.
+                    cands.sort(key=lambda c: not c.installed)
+            memo[name] = cands
+        if cands is None:
             self.names[name] = None  # type: ignore[assignment]
             return None
-        cands.sort(key=self._sort_key, reverse=True)
-        if name in self.prefer_installed:
-            # Keeping what is installed beats every other preference for this name.
-            cands.sort(key=lambda c: not c.installed)
         vars_ = self.sat.new_vars(len(cands), group=True)
         n = Name(name, vars_.start, cands, len(self.sat.groups) - 1)
         self.names[name] = n
@@ -171,18 +192,23 @@ class Encoding:
             hit = (None, [], 0)
         else:
             base = n.base
-            if _version_only(ms):
-                # Builds share versions: test each distinct version once (python has hundreds
-                # of builds on conda-forge and thousands of distinct specs point at it).
+            known = self.memo.match.get(key)
+            if known is None:
                 cands = n.cands
-                ok = {t for t, i in n.versions().items() if ms.matches(cands[i].record)}
-                vars_ = [v for v, c in zip(n.vars, n.cands, strict=True) if c.record.version in ok]
-            else:
-                vars_ = [v for v, c in zip(n.vars, n.cands, strict=True) if ms.matches(c.record)]
-            bits = 0
-            for v in vars_:
-                bits |= 1 << (v - base)
-            hit = (n, vars_, bits)
+                if _version_only(ms):
+                    # Builds share versions: test each distinct version once (python has
+                    # hundreds of builds on conda-forge and thousands of distinct specs
+                    # point at it).
+                    ok = {t for t, i in n.versions().items() if ms.matches(cands[i].record)}
+                    pos = [i for i, c in enumerate(cands) if c.record.version in ok]
+                else:
+                    pos = [i for i, c in enumerate(cands) if ms.matches(c.record)]
+                bits = 0
+                for i in pos:
+                    bits |= 1 << i
+                known = self.memo.match[key] = (pos, bits)
+            pos, bits = known
+            hit = (n, [base + i for i in pos], bits)
         self.spec_cands[key] = hit
         return hit
 

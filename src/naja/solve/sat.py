@@ -10,10 +10,13 @@ engine knows nothing about packages: it asks its `Brancher` what to decide next 
 when a variable first becomes true (so the brancher can add that variable's clauses lazily).
 
 Pieces: two-watched-literal propagation over clauses, native at-most-one groups and negative
-pairs (`not (x and y)`), 1-UIP conflict analysis (with the cheap clause minimisation) and
-non-chronological backjumping, Luby restarts once a search is clearly hard, and a proof log
-(the clauses each learnt clause was resolved from) that `core()` walks to return the
-original constraints behind a level-0 conflict.
+pairs (`not (x and y)`, propagated ahead of the clauses), 1-UIP conflict analysis (with the
+cheap clause minimisation) and non-chronological backjumping, Luby restarts once a search is
+clearly hard, and a proof log (the clauses each learnt clause was resolved from) that
+`core()` walks to return the original constraints behind a level-0 conflict. A clause found
+satisfied from a lower level than the literal being propagated has that watch parked until
+the search backtracks below the level (hard searches otherwise spend most of their time
+revisiting such clauses).
 
 Clauses may arrive at any time. One that is unit under the current assignment implies its
 literal at the level of its highest false literal, which may be below the current level;
@@ -34,6 +37,18 @@ Reason = Clause | int | None
 
 
 RESTART_UNIT = 64
+
+
+class _Spans(dict):  # type: ignore[type-arg]
+    """n -> range(2, n): the positions a watch can move to in a clause of n literals (one
+    shared range per length instead of a new one for every search in `propagate`)."""
+
+    def __missing__(self, n: int) -> range:
+        r = self[n] = range(2, n)
+        return r
+
+
+_SPANS = _Spans()
 
 
 def _luby(i: int) -> int:
@@ -67,6 +82,7 @@ class Sat:
 
     __slots__ = (
         "_conflict",
+        "_core",
         "_pending",
         "antecedents",
         "brancher",
@@ -81,7 +97,9 @@ class Sat:
         "neg",
         "origin",
         "pair_origin",
+        "parked",
         "qhead",
+        "qnative",
         "reason",
         "restart_after",
         "trail",
@@ -95,6 +113,7 @@ class Sat:
         self.val: list[int] = [0, 0]  # per literal: 1 true, -1 false, 0 unassigned
         self.level: list[int] = [0]
         self.reason: list[Reason] = [None]
+        # Per literal: the clauses watching it (a None only while `propagate` runs).
         self.watches: list[list[Clause]] = [[], []]
         self.group: list[int] = [-1]
         self.neg: list[list[int] | None] = [None]
@@ -103,7 +122,13 @@ class Sat:
         self.group_true: list[int] = []
         self.trail: list[int] = []
         self.trail_lim: list[int] = []
+        # Per decision level: watches taken off `watches` while their clause is satisfied by a
+        # literal of that level, put back when backtracking below it; each as two items,
+        # the watched literal then the clause (no tuple per parked watch).
+        self.parked: list[list[Any]] = [[]]
+        # Trail positions up to which clauses / native constraints have been propagated.
         self.qhead = 0
+        self.qnative = 0
         self._pending: list[int] = []
         self._conflict: Clause | None = None
         # Proof bookkeeping: original clause id -> (clause, tag); learnt id -> antecedents.
@@ -111,6 +136,7 @@ class Sat:
         self.antecedents: dict[int, tuple[Clause, list[Any]]] = {}
         self.pair_origin: dict[tuple[int, int], Any] = {}
         self.final_conflict: Clause | None = None
+        self._core: tuple[Clause, list[Any]] | None = None
         self.brancher: Brancher | None = None
         self.conflicts = 0
         self.decisions = 0
@@ -239,13 +265,30 @@ class Sat:
 
     def propagate(self) -> Clause | None:
         """Unit propagation to a fixpoint; returns a falsified clause on conflict."""
+        # The hottest loop of the solver (hard problems spend most of their time here), so
+        # assignments are inlined rather than calls to `_assign`, and everything it touches
+        # is bound to a local first. Literals implied here take the current level.
         val, trail, watches = self.val, self.trail, self.watches
+        level, reason = self.level, self.reason
         group, groups, group_true, neg = self.group, self.groups, self.group_true, self.neg
         expanded, pending = self.expanded, self._pending
-        while self.qhead < len(trail):
-            lit = trail[self.qhead]
-            self.qhead += 1
-            if not lit & 1:
+        cur = len(self.trail_lim)
+        push = trail.append
+        qhead = self.qhead
+        parked = self.parked
+        spans = _SPANS
+        while len(parked) <= cur:
+            parked.append([])
+        qn = self.qnative
+        while qhead < len(trail):
+            # Native constraints (at-most-one groups, negative pairs) first, for every
+            # literal not yet through them: they are cheap, and a conflict they find makes
+            # the clause visits of the literals still queued unnecessary.
+            while qn < len(trail):
+                lit = trail[qn]
+                qn += 1
+                if lit & 1:
+                    continue
                 v = lit >> 1
                 if not expanded[v]:
                     pending.append(v)
@@ -253,54 +296,84 @@ class Sat:
                 if g >= 0:
                     u = group_true[g]
                     if u and u != v:
+                        self.qhead, self.qnative = qhead, qn
                         return self._pair_clause(u, v)
                     group_true[g] = v
                     for w in groups[g]:
                         if w != v and val[2 * w] == 0:
-                            self._assign(2 * w + 1, v)
+                            q = 2 * w + 1
+                            val[q] = 1
+                            val[q - 1] = -1
+                            level[w] = cur
+                            reason[w] = v
+                            push(q)
                 nv = neg[v]
                 if nv is not None:
                     for w in nv:
                         vw = val[2 * w]
-                        if vw == 1:
-                            return self._pair_clause(v, w)
                         if vw == 0:
-                            self._assign(2 * w + 1, v)
+                            q = 2 * w + 1
+                            val[q] = 1
+                            val[q - 1] = -1
+                            level[w] = cur
+                            reason[w] = v
+                            push(q)
+                        elif vw == 1:
+                            self.qhead, self.qnative = qhead, qn
+                            return self._pair_clause(v, w)
+            lit = trail[qhead]
+            qhead += 1
             fl = lit ^ 1
             ws = watches[fl]
             if not ws:
                 continue
-            # Most visited clauses stay put (satisfied, or no other free literal yet): note
-            # the few that move and rebuild the list only then.
-            moved: list[int] | None = None
+            fll = level[lit >> 1]
+            # Most visited clauses stay put (satisfied, or no other free literal yet): the
+            # few that move leave a None behind, filtered out (in C) once the list is done.
+            moved = False
             for i, cl in enumerate(ws):
-                if cl[0] == fl:
-                    cl[0] = cl[1]
-                    cl[1] = fl
                 other = cl[0]
+                if other == fl:
+                    other = cl[1]
+                    cl[0] = other
+                    cl[1] = fl
                 if val[other] == 1:
+                    lo = level[other >> 1]
+                    if lo < fll:
+                        # Satisfied from a lower level than fl is falsified at: until the
+                        # search backtracks below that level, visiting the clause again
+                        # (every time fl is falsified anew) is wasted. Park this watch
+                        # there; both literals are unassigned again when it comes back.
+                        park = parked[lo]
+                        park.append(fl)
+                        park.append(cl)
+                        ws[i] = None
+                        moved = True
                     continue
-                for k in range(2, len(cl)):
+                for k in spans[len(cl)]:
                     lk = cl[k]
                     if val[lk] != -1:
                         cl[1] = lk
                         cl[k] = fl
                         watches[lk].append(cl)
-                        if moved is None:
-                            moved = [i]
-                        else:
-                            moved.append(i)
+                        ws[i] = None
+                        moved = True
                         break
                 else:
                     if val[other] == -1:
-                        if moved is not None:
-                            gone = set(moved)
-                            watches[fl] = [c for j, c in enumerate(ws) if j not in gone]
+                        if moved:
+                            watches[fl] = [*filter(None, ws)]
+                        self.qhead, self.qnative = qhead, qn
                         return cl
-                    self._assign(other, cl)
-            if moved is not None:
-                gone = set(moved)
-                watches[fl] = [c for j, c in enumerate(ws) if j not in gone]
+                    val[other] = 1
+                    val[other ^ 1] = -1
+                    w = other >> 1
+                    level[w] = cur
+                    reason[w] = cl
+                    push(other)
+            if moved:
+                watches[fl] = [*filter(None, ws)]
+        self.qhead, self.qnative = qhead, qn
         return None
 
     def _search_propagate(self) -> Clause | None:
@@ -386,29 +459,25 @@ class Sat:
             self._assign(lit, None)
             conflict = self._search_propagate()
 
-    def _reason_lits(self, r: Reason, v: int) -> list[int]:
-        """The false literals of the clause that implied variable v."""
-        if isinstance(r, int):
-            return [2 * r + 1]
-        assert r is not None
-        return [q for q in r if q >> 1 != v]
-
     def _analyze(self, conflict: Clause) -> tuple[Clause, int, list[Any]]:
         """1-UIP learning: the learnt clause (asserting literal first), backjump level, proof."""
         level, trail, reason = self.level, self.trail, self.reason
         cur = len(self.trail_lim)
         seen: set[int] = set()
+        mark = seen.add
         learnt: Clause = [0]
         ants: list[Any] = [conflict]
         counter = 0
-        lits = conflict
+        lits: Any = conflict
         idx = len(trail) - 1
         while True:
+            # The implied variable itself is already in `seen`, so a reason clause can be
+            # walked whole.
             for q in lits:
                 v = q >> 1
                 if v in seen:
                     continue
-                seen.add(v)
+                mark(v)
                 lv = level[v]
                 if lv == cur:
                     counter += 1
@@ -416,28 +485,35 @@ class Sat:
                     learnt.append(q)
                 else:
                     ants.append(v)  # a level-0 fact the proof relies on
-            while trail[idx] >> 1 not in seen or level[trail[idx] >> 1] != cur:
-                idx -= 1
             p = trail[idx]
+            while p >> 1 not in seen or level[p >> 1] != cur:
+                idx -= 1
+                p = trail[idx]
             idx -= 1
             counter -= 1
             if counter == 0:
                 break
             pv = p >> 1
-            r = reason[pv]
-            ants.append(r if not isinstance(r, int) else ("pair", r, pv))
-            lits = self._reason_lits(r, pv)
+            r: Any = reason[pv]
+            if r.__class__ is int:
+                ants.append(("pair", r, pv))
+                lits = (2 * r + 1,)
+            else:
+                ants.append(r)
+                lits = r
         learnt[0] = p ^ 1
         if len(learnt) > 2:
             learnt = self._minimize(learnt, ants)
         bt = 0
         if len(learnt) > 1:
             best = 1
+            top = level[learnt[1] >> 1]
             for k in range(2, len(learnt)):
-                if level[learnt[k] >> 1] > level[learnt[best] >> 1]:
-                    best = k
+                lk = level[learnt[k] >> 1]
+                if lk > top:
+                    best, top = k, lk
             learnt[1], learnt[best] = learnt[best], learnt[1]
-            bt = level[learnt[1] >> 1]
+            bt = top
         return learnt, bt, ants
 
     def _minimize(self, learnt: Clause, ants: list[Any]) -> Clause:
@@ -448,16 +524,28 @@ class Sat:
         out = [learnt[0]]
         for q in learnt[1:]:
             v = q >> 1
-            r = reason[v]
+            r: Any = reason[v]
             if r is None:
                 out.append(q)
                 continue
-            lits = self._reason_lits(r, v)
-            if all((x >> 1) in in_clause or level[x >> 1] == 0 for x in lits):
-                ants.append(r if not isinstance(r, int) else ("pair", r, v))
-                ants.extend(x >> 1 for x in lits if level[x >> 1] == 0)
+            if r.__class__ is int:
+                # A negative pair: v is false because variable r is true.
+                if r in in_clause:
+                    ants.append(("pair", r, v))
+                elif level[r] == 0:
+                    ants.append(("pair", r, v))
+                    ants.append(r)
+                else:
+                    out.append(q)
+                continue
+            for x in r:
+                y = x >> 1
+                if y != v and y not in in_clause and level[y] != 0:
+                    out.append(q)
+                    break
             else:
-                out.append(q)
+                ants.append(r)
+                ants.extend(x >> 1 for x in r if x >> 1 != v and level[x >> 1] == 0)
         return out
 
     def _backtrack(self, to_level: int) -> None:
@@ -484,8 +572,15 @@ class Sat:
         del trail[start:]
         trail.extend(keep)
         del self.trail_lim[to_level:]
+        parked, watches = self.parked, self.watches
+        for lv in range(to_level + 1, len(parked)):
+            back = parked[lv]
+            if back:
+                for j in range(0, len(back), 2):
+                    watches[back[j]].insert(0, back[j + 1])
+                parked[lv] = []
         # Kept literals are propagated again: what they implied above was undone.
-        self.qhead = start
+        self.qhead = self.qnative = start
 
     # -- model and proof ------------------------------------------------------------------
 
@@ -497,34 +592,46 @@ class Sat:
         """Tags of the original constraints behind the final conflict (an unsat core).
 
         Walks the proof: a learnt clause is replaced by the clauses it was resolved from, and
-        every level-0 literal the derivation relies on by the reason that fixed it.
+        every level-0 literal the derivation relies on by the reason that fixed it. The walk
+        is done once (the explanation asks more than once; a hard proof has many thousand
+        learnt clauses).
         """
         assert self.final_conflict is not None
+        if self._core is not None and self._core[0] is self.final_conflict:
+            return list(self._core[1])
+        reason, pair_origin = self.reason, self.pair_origin
+        antecedents, origin = self.antecedents, self.origin
         tags: list[Any] = []
         seen_tags: set[int] = set()
         seen_vars: set[int] = set()
+        seen_pairs: set[tuple[Any, ...]] = set()
         stack: list[Any] = [self.final_conflict]
         # The final conflict's literals are all false at level 0: their reasons are needed.
         stack.extend(q >> 1 for q in self.final_conflict)
         while stack:
             item = stack.pop()
-            if isinstance(item, int):
+            cls = item.__class__
+            if cls is int:
                 if item in seen_vars:
                     continue
                 seen_vars.add(item)
-                r = self.reason[item]
+                r = reason[item]
                 if r is None:
                     continue
-                if isinstance(r, int):
+                if r.__class__ is int:
                     stack.append(("pair", r, item))
                     stack.append(r)
                 else:
                     stack.append(r)
                     stack.extend(q >> 1 for q in r if q >> 1 != item)
                 continue
-            if isinstance(item, tuple):
+            if cls is tuple:
+                # A pair reached again adds nothing: its tag is already in, first.
+                if item in seen_pairs:
+                    continue
+                seen_pairs.add(item)
                 key = (item[1], item[2]) if item[1] < item[2] else (item[2], item[1])
-                tag = self.pair_origin.get(key)
+                tag = pair_origin.get(key)
                 if tag is None:
                     tag = ("group", item[1], item[2])
                 tags.append(tag)
@@ -533,13 +640,18 @@ class Sat:
             if k in seen_tags:
                 continue
             seen_tags.add(k)
-            if k in self.antecedents:
-                stack.extend(self.antecedents[k][1])
-            elif k in self.origin:
-                tag = self.origin[k][1]
+            ant = antecedents.get(k)
+            if ant is not None:
+                stack.extend(ant[1])
+                continue
+            orig = origin.get(k)
+            if orig is not None:
+                tag = orig[1]
                 if isinstance(tag, tuple) and tag and tag[0] == "pair":
                     stack.append(tag)
                 else:
                     tags.append(tag)
         # The same constraint can be reached along several paths; keep the first.
-        return list(dict.fromkeys(tags))
+        out = list(dict.fromkeys(tags))
+        self._core = (self.final_conflict, out)
+        return list(out)

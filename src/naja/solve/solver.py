@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from naja.solve.encoding import KEEP, ROOT, Encoding, parse_spec
+from naja.solve.encoding import KEEP, ROOT, Encoding, Memo, parse_spec
 from naja.solve.errors import SolverLimitError
 from naja.solve.index import Index
 from naja.solve.request import ChannelPriority, Job, Solution, SolveRequest
@@ -26,12 +26,16 @@ def _key(rec: Any) -> tuple[str, str, str]:
 
 
 def build(
-    request: SolveRequest, allowed: set[Any] | None = None, index: Index | None = None
+    request: SolveRequest,
+    allowed: set[Any] | None = None,
+    index: Index | None = None,
+    memo: Memo | None = None,
 ) -> tuple[Encoding, list[Any]]:
     """The encoding of a request with its root clauses added (nothing searched yet).
 
     `allowed` keeps only the clauses of those statements (to shrink a conflict); `index`
-    reuses the channels' per-name view of an earlier build of the same request.
+    and `memo` reuse the channels' per-name view and the sorted, matched candidates of an
+    earlier build of the same request.
     """
     priority = ChannelPriority(request.channel_priority)
     job = Job(request.job)
@@ -52,6 +56,7 @@ def build(
         pins=list(request.pins),
         flexible=priority is ChannelPriority.FLEXIBLE,
         allowed=allowed,
+        memo=memo,
     )
     if job is Job.REMOVE:
         for i, ms in enumerate(specs):
