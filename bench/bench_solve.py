@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from naja.errors import NajaError  # noqa: E402
 from naja.solve import ListSource, SolveRequest, Unsatisfiable, solve  # noqa: E402
+from naja.solve.engine import ENGINE  # noqa: E402
 from naja.specs.repodata import load_repodata  # noqa: E402
 
 # Far above what any problem needs (the pigeonhole sudoku takes about 8,000 conflicts).
@@ -212,6 +213,8 @@ def write_report(rows: list[dict], out: Path, repeat: int) -> None:
         "its SparseRepoData (it parses the records it needs lazily inside *solve*). Ratios "
         "are naja / rattler.",
         "",
+        f"- naja's CDCL engine: **{ENGINE}** (naja.solve.engine; `NAJA_PURE_PYTHON=1` runs sat.py "
+        "as Python)",
         f"- outcome agrees with rattler: **{agree}/{len(rows)}**",
         f"- requested versions vs rattler: better {counts['better']}, tie {counts['tie']}, "
         f"worse {counts['worse']}",

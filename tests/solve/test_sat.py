@@ -1,4 +1,5 @@
-"""The CDCL core against brute force on random formulas, groups and conflict pairs."""
+"""The CDCL core against brute force on random formulas, groups and conflict pairs, for both
+engines: sat.py as Python and its compiled build (naja.solve.engine)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,22 @@ import random
 
 import pytest
 
+from naja.solve import engine
 from naja.solve.sat import Sat
+
+ENGINES = [
+    pytest.param(Sat, id="python"),
+    pytest.param(
+        engine.Sat,
+        id="compiled",
+        marks=pytest.mark.skipif(not engine.COMPILED, reason=f"engine in use: {engine.ENGINE}"),
+    ),
+]
+
+
+@pytest.fixture(params=ENGINES)
+def sat_class(request: pytest.FixtureRequest) -> type[Sat]:
+    return request.param
 
 
 class FirstFree:
@@ -39,10 +55,10 @@ def brute(n: int, clauses, groups, pairs) -> bool:
 
 
 @pytest.mark.parametrize("seed", range(300))
-def test_random_formulas_agree_with_brute_force(seed: int) -> None:
+def test_random_formulas_agree_with_brute_force(seed: int, sat_class: type[Sat]) -> None:
     rng = random.Random(seed)
     n = rng.randint(3, 11)
-    sat = Sat()
+    sat = sat_class()
     groups = []
     v = 1
     while v <= n:
@@ -97,10 +113,10 @@ class Lazy(FirstFree):
 
 
 @pytest.mark.parametrize("seed", range(200))
-def test_lazily_added_clauses(seed: int) -> None:
+def test_lazily_added_clauses(seed: int, sat_class: type[Sat]) -> None:
     rng = random.Random(1000 + seed)
     n = rng.randint(3, 10)
-    sat = Sat()
+    sat = sat_class()
     sat.new_vars(n)
     clauses = []
     deferred: dict[int, list[list[int]]] = {}

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from naja.solve.engine import Sat
 from naja.solve.index import Candidate, Index
-from naja.solve.sat import Sat
 from naja.specs.match_spec import CONSTRAINT_FIELDS, MatchSpec
 
 # Tags on clauses, read back by the explanation: (kind, ...).

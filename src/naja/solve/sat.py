@@ -39,16 +39,6 @@ Reason = Clause | int | None
 RESTART_UNIT = 64
 
 
-class _Spans(dict):  # type: ignore[type-arg]
-    """n -> range(2, n): the positions a watch can move to in a clause of n literals (one
-    shared range per length instead of a new one for every search in `propagate`)."""
-
-    def __missing__(self, n: int) -> range:
-        r = self[n] = range(2, n)
-        return r
-
-
-_SPANS = _Spans()
 
 
 def _luby(i: int) -> int:
@@ -276,7 +266,6 @@ class Sat:
         push = trail.append
         qhead = self.qhead
         parked = self.parked
-        spans = _SPANS
         while len(parked) <= cur:
             parked.append([])
         qn = self.qnative
@@ -347,16 +336,16 @@ class Sat:
                         park = parked[lo]
                         park.append(fl)
                         park.append(cl)
-                        ws[i] = None
+                        ws[i] = None  # type: ignore[call-overload]  # filtered out below
                         moved = True
                     continue
-                for k in spans[len(cl)]:
+                for k in range(2, len(cl)):
                     lk = cl[k]
                     if val[lk] != -1:
                         cl[1] = lk
                         cl[k] = fl
                         watches[lk].append(cl)
-                        ws[i] = None
+                        ws[i] = None  # type: ignore[call-overload]
                         moved = True
                         break
                 else:
@@ -468,7 +457,7 @@ class Sat:
         learnt: Clause = [0]
         ants: list[Any] = [conflict]
         counter = 0
-        lits: Any = conflict
+        lits: Clause = conflict
         idx = len(trail) - 1
         while True:
             # The implied variable itself is already in `seen`, so a reason clause can be
@@ -494,11 +483,12 @@ class Sat:
             if counter == 0:
                 break
             pv = p >> 1
-            r: Any = reason[pv]
-            if r.__class__ is int:
+            r = reason[pv]
+            if isinstance(r, int):
                 ants.append(("pair", r, pv))
-                lits = (2 * r + 1,)
+                lits = [2 * r + 1]
             else:
+                assert r is not None  # an implied literal has a reason
                 ants.append(r)
                 lits = r
         learnt[0] = p ^ 1
