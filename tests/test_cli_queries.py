@@ -29,6 +29,8 @@ def test_info_json() -> None:
     data = json.loads(out.stdout)
     assert "__glibc=2.99=0" in data["virtual packages"]
     assert data["naja version"]
+    pure = naja("info", "--json", env={"NAJA_PURE_PYTHON": "1"})
+    assert json.loads(pure.stdout)["solver engine"].startswith("python")
 
 
 def test_search_spec_and_glob() -> None:

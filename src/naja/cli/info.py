@@ -19,6 +19,7 @@ def info(as_json: bool) -> None:
     from naja.config import load_config
     from naja.env.prefix import root_prefix
     from naja.env.virtual_packages import detect_virtual_packages
+    from naja.solve.engine import ENGINE
     from naja.specs.platform import current_platform
 
     cfg = load_config()
@@ -36,6 +37,7 @@ def info(as_json: bool) -> None:
         "channel priority": cfg.get("channel_priority"),
         "config files": [s.name for s in cfg.sources if s.name != "env"],
         "user agent": f"naja/{__version__}",
+        "solver engine": ENGINE,
     }
     if as_json:
         print_json(data)
