@@ -313,3 +313,22 @@ def test_conda_token_in_channel_url_reaches_package_downloads(home: dict[str, st
                 assert SECRET.encode() not in path.read_bytes(), path
     finally:
         server.shutdown()
+
+
+LOOKUP = """
+import sys
+from naja.auth import AuthProvider
+entry = AuthProvider().entry_for("https://prefix.dev/conda-forge/noarch/repodata.json")
+print(entry.kind if entry else None, "keyring" in sys.modules)
+"""
+
+
+def test_lookup_opens_no_store_before_one_was_written(home: dict[str, str]) -> None:
+    # Nothing stored yet: a lookup must not pay for importing the keyring and asking D-Bus.
+    env = {k: v for k, v in home.items() if not k.startswith("NAJA_AUTH")}
+    fresh = subprocess.run([sys.executable, "-c", LOOKUP], env=env, capture_output=True, text=True)
+    assert fresh.stdout.split() == ["None", "False"], fresh.stderr
+    # Once something is stored (here the encrypted file, D-Bus being absent), it is found.
+    assert naja(env, "auth", "login", "prefix.dev", "--token", stdin=SECRET + "\n").returncode == 0
+    stored = subprocess.run([sys.executable, "-c", LOOKUP], env=env, capture_output=True, text=True)
+    assert stored.stdout.split()[0] == "bearer", stored.stderr

@@ -57,10 +57,11 @@ class AuthProvider:
         if self._entries is None:
             store = self._store
             if store is None:
-                from naja.auth.store import open_store
+                from naja.auth.store import may_hold_entries, open_store
 
-                store = open_store(self.environ).store
-            stored = store.all()
+                if may_hold_entries(self.environ):
+                    store = open_store(self.environ).store
+            stored = store.all() if store is not None else {}
             # Sorted by key, as `list_keys` gives them: equal scores go to the first.
             entries = {key: stored[key] for key in sorted(stored)}
             blob = self.environ.get("NAJA_AUTH_JSON")

@@ -44,6 +44,22 @@ def _usable_keyring() -> tuple[object | None, str]:
     return backend, ""
 
 
+def may_hold_entries(environ: Mapping[str, str] | None = None) -> bool:
+    """False when no store can hold a credential yet, decided without opening one.
+
+    Opening the OS keyring imports the keyring library and its backends and asks D-Bus (tens
+    of milliseconds); a lookup in a store that was never written to needs none of it. Both
+    default stores leave a file behind as soon as they hold anything: the keyring store its
+    list of keys (`auth-keys.json`, the only way it can enumerate them), the encrypted store
+    its data file.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("NAJA_AUTH_FILE") or env.get("NAJA_AUTH_STORE", "").lower() == "keyring":
+        return True  # as configured: a plain file is cheap; a forced keyring must answer
+    cfg = user_config_dir(env)
+    return (cfg / "auth-keys.json").exists() or (cfg / "credentials.enc").exists()
+
+
 def open_store(environ: Mapping[str, str] | None = None) -> OpenStore:
     """NAJA_AUTH_FILE, else NAJA_AUTH_STORE=keyring|file, else the keyring if usable, else file."""
     env = os.environ if environ is None else environ
