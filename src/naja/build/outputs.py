@@ -8,6 +8,7 @@ unless the output sets them; `recipe:` gives the default version.
 from __future__ import annotations
 
 from naja.build.selectors import is_conditional
+from naja.build.value_class import ValueClass
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq
 
 _ROOT_ONLY = frozenset({"outputs", "recipe", "context", "schema_version", "package", "cache"})
@@ -59,11 +60,9 @@ def output_items(root: Map) -> list[Node] | None:
     return list(outputs.items)
 
 
-# A plain class, not a dataclass: importing dataclasses (and inspect with it) costs ~5 ms,
-# more than a whole render; `naja build --render-only` pays it once per process.
-class Leaf:
+class Leaf(ValueClass):
     __slots__ = ("guards", "node", "staging")
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+    _fields_ = ("node", "guards", "staging")
 
     def __init__(
         self, node: Map, guards: list[tuple[Map, bool]], staging: Map | None = None
@@ -73,14 +72,6 @@ class Leaf:
         self.guards = guards
         # The staging (cache) build this output inherits from, if any.
         self.staging = staging
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.node, self.guards, self.staging) == (other.node, other.guards, other.staging)  # type: ignore[attr-defined]
-
-    def __repr__(self) -> str:
-        return f"Leaf(node={self.node!r}, guards={self.guards!r}, staging={self.staging!r})"
 
 
 def staging_name(node: Map) -> str | None:

@@ -6,14 +6,16 @@ writes it: `{"pin_subpackage": {"name": ..., "lower_bound": ..., "upper_bound": 
 
 from __future__ import annotations
 
+from naja.build.value_class import ValueClass
+
 DEFAULT_LOWER = "x.x.x.x.x.x"
 DEFAULT_UPPER = "x"
 
 
-# A plain (immutable, hashable) class, not a dataclass: importing dataclasses (and inspect with it) costs ~5 ms,
-# more than a whole render; `naja build --render-only` pays it once per process.
-class Pin:
+# Immutable and hashable (what a frozen dataclass would be; see naja.build.value_class).
+class Pin(ValueClass):
     __slots__ = ("build", "exact", "kind", "lower_bound", "name", "upper_bound")
+    _fields_ = ("kind", "name", "lower_bound", "upper_bound", "exact", "build")
 
     kind: str  # "pin_subpackage" or "pin_compatible"
     name: str
@@ -39,28 +41,14 @@ class Pin:
         init(self, "exact", exact)
         init(self, "build", build)
 
-    def _fields(self) -> tuple[object, ...]:
-        return (self.kind, self.name, self.lower_bound, self.upper_bound, self.exact, self.build)
-
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"cannot assign to field {name!r}")
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"cannot delete field {name!r}")
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._fields() == other._fields()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
-
-    def __repr__(self) -> str:
-        return (
-            f"Pin(kind={self.kind!r}, name={self.name!r}, lower_bound={self.lower_bound!r}, "
-            f"upper_bound={self.upper_bound!r}, exact={self.exact!r}, build={self.build!r})"
-        )
+    def __hash__(self) -> int:  # frozen: hashable by value
+        return hash(self._values())
 
     def to_json(self) -> dict[str, object]:
         body: dict[str, object] = {"name": self.name}

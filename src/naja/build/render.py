@@ -41,6 +41,7 @@ from naja.build.used_vars import (
     node_variables,
     script_variables,
 )
+from naja.build.value_class import ValueClass
 from naja.build.variant_record import record_variant, use_keys
 from naja.build.variants import VariantConfig, load_variant_config, recipe_variant_files
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq, parse_yaml
@@ -52,9 +53,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-# A plain class, not a dataclass: importing dataclasses (and inspect with it) costs ~5 ms,
-# more than a whole render; `naja build --render-only` pays it once per process.
-class RenderedOutput:
+class RenderedOutput(ValueClass):
     """One output of one variant, ready to be written as rattler-build's render JSON."""
 
     __slots__ = (
@@ -67,7 +66,16 @@ class RenderedOutput:
         "target_platform",
         "variant",
     )
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+    _fields_ = (
+        "recipe",
+        "variant",
+        "hash",
+        "prefix",
+        "target_platform",
+        "host_platform",
+        "build_platform",
+        "channels",
+    )
 
     def __init__(
         self,
@@ -88,31 +96,6 @@ class RenderedOutput:
         self.host_platform = host_platform
         self.build_platform = build_platform
         self.channels = [] if channels is None else channels
-
-    def _fields(self) -> tuple[object, ...]:
-        return (
-            self.recipe,
-            self.variant,
-            self.hash,
-            self.prefix,
-            self.target_platform,
-            self.host_platform,
-            self.build_platform,
-            self.channels,
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._fields() == other._fields()  # type: ignore[attr-defined]
-
-    def __repr__(self) -> str:
-        return (
-            f"RenderedOutput(recipe={self.recipe!r}, variant={self.variant!r}, "
-            f"hash={self.hash!r}, prefix={self.prefix!r}, "
-            f"target_platform={self.target_platform!r}, host_platform={self.host_platform!r}, "
-            f"build_platform={self.build_platform!r}, channels={self.channels!r})"
-        )
 
     @property
     def name(self) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
+from naja.build.value_class import ValueClass
+
 # typing is only needed by type checkers: annotations stay strings here (PEP 563), and
 # importing it costs ~2 ms of every `naja build --render-only`.
 TYPE_CHECKING = False
@@ -17,31 +19,15 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-# A plain class, not a dataclass: importing dataclasses (and inspect with it) costs ~5 ms,
-# more than a whole render; `naja build --render-only` pays it once per process.
-class Job:
+class Job(ValueClass):
     __slots__ = ("combo", "leaf", "node", "rendered")
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+    _fields_ = ("node", "leaf", "combo", "rendered")
 
     def __init__(self, node: Any, leaf: Any, combo: dict[str, Any], rendered: Any) -> None:
         self.node = node
         self.leaf = leaf
         self.combo = combo
         self.rendered = rendered
-
-    def _fields(self) -> tuple[object, ...]:
-        return (self.node, self.leaf, self.combo, self.rendered)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._fields() == other._fields()  # type: ignore[attr-defined]
-
-    def __repr__(self) -> str:
-        return (
-            f"Job(node={self.node!r}, leaf={self.leaf!r}, combo={self.combo!r}, "
-            f"rendered={self.rendered!r})"
-        )
 
 
 # Renders a job again with the given pin entries; None if the output vanished (skipped).

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from naja.build.errors import VariantConfigError
 from naja.build.jinja_env import TemplateError, evaluate_expression
+from naja.build.value_class import ValueClass
 from naja.build.yaml_nodes import Map, Node, Scalar, Seq, parse_yaml, plain_value
 
 # typing is only needed by type checkers: annotations stay strings here (PEP 563), and
@@ -27,13 +28,11 @@ _META_KEYS = frozenset({"zip_keys", "pin_run_as_build", "extend_keys"})
 _LEGACY_SELECTOR = re.compile(r"#\s*\[(?P<expr>[^\]]+)\]\s*$")
 
 
-# A plain class, not a dataclass: importing dataclasses (and inspect with it) costs ~5 ms,
-# more than a whole render; `naja build --render-only` pays it once per process.
-class VariantConfig:
+class VariantConfig(ValueClass):
     """Keys -> candidate values, and the groups of keys zipped together."""
 
     __slots__ = ("values", "zip_keys")
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+    _fields_ = ("values", "zip_keys")
 
     def __init__(
         self,
@@ -42,14 +41,6 @@ class VariantConfig:
     ) -> None:
         self.values = {} if values is None else values
         self.zip_keys = [] if zip_keys is None else zip_keys
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.values, self.zip_keys) == (other.values, other.zip_keys)  # type: ignore[attr-defined]
-
-    def __repr__(self) -> str:
-        return f"VariantConfig(values={self.values!r}, zip_keys={self.zip_keys!r})"
 
     def merge(self, other: VariantConfig) -> None:
         """Layer `other` on top: its keys replace ours, its zip groups replace overlapping ones."""

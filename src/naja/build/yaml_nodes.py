@@ -17,7 +17,7 @@ from naja.build.errors import RecipeError
 class Source:
     """The file a node came from (for error messages)."""
 
-    # A plain class, not a dataclass: see naja.build.render.RenderedOutput.
+    # A plain class, not a dataclass: see naja.build.value_class.
     __slots__ = ("path", "text")
 
     def __init__(self, path: str, text: str) -> None:
