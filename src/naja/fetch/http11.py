@@ -305,13 +305,8 @@ class ConnectionPool:
         return self._ssl_context
 
     def acquire(self, origin: Origin) -> Connection:
-        with self._lock:
-            idle = self._idle.get(origin)
-            if idle:
-                conn = idle.pop()
-                conn.reused = True
-                return conn
-        return self._open(origin)
+        """An idle keep-alive connection to `origin`, else a new one."""
+        return self.take_idle(origin) or self._open(origin)
 
     def take_idle(self, origin: Origin) -> Connection | None:
         """An idle keep-alive connection to `origin`, or None (never opens one)."""
