@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from naja import __version__
 
 
@@ -53,3 +55,26 @@ def test_global_flags_may_follow_the_command() -> None:
     assert _global_flags_first(["run", "-n", "e", "ls", "-v"]) == ["run", "-n", "e", "ls", "-v"]
     out = run("info", "-q", "--json")
     assert out.returncode == 0, out.stderr
+
+
+QUICK_EXIT = """
+import atexit, sys
+from naja.cli.main import run
+atexit.register(lambda: print("atexit ran"))
+sys.argv = ["naja", *sys.argv[1:]]
+print("buffered before", end=" ")
+run()
+"""
+
+
+@pytest.mark.parametrize(("args", "code"), [(["--version"], 0), (["no-such-command"], 2)])
+def test_console_script_quick_exit_keeps_code_output_and_atexit(args: list[str], code: int) -> None:
+    # run() ends with os._exit: the exit code, buffered output and atexit handlers must survive.
+    out = subprocess.run(
+        [sys.executable, "-c", QUICK_EXIT, *args], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == code, out.stderr
+    assert out.stdout.startswith("buffered before")
+    assert out.stdout.rstrip().endswith("atexit ran")
+    if code == 0:
+        assert "naja " in out.stdout

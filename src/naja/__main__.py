@@ -1,7 +1,5 @@
 """`python -m naja` runs the CLI."""
 
-import sys
+from naja.cli.main import run
 
-from naja.cli.main import main
-
-sys.exit(main())
+run()
