@@ -444,10 +444,12 @@ class Transaction:
         self._check_disk = bool(keep) or _has_files(prefix)
         linker = Linker(prefix, self.link_mode, warn=self._warn)
         made_dirs: set[str] = set()
-        # Plain hardlinks go to background threads package by package, while this thread does
+        # Plain hardlinks go to a background thread package by package, while this thread does
         # the rest (folders, prefix replacement, symlinks, records); assigned before any thread
-        # starts, so an interrupt cannot orphan one.
-        self._links = BulkLinks(linker, workers=self.jobs or os.cpu_count() or 1)
+        # starts, so an interrupt cannot orphan one. One thread, not one per core: link(2) is
+        # so short that threads mostly trade the GIL (every call releases and re-takes it), and
+        # a second one measured slower in wall time at twice the CPU time.
+        self._links = BulkLinks(linker, workers=self.jobs or 1)
         self._links.start()
         plans: list[LinkPlan | None] = [None] * total
         records: list[PrefixRecord | None] = [None] * total
