@@ -270,6 +270,63 @@ def test_bulk_links_errors_and_cancel(tmp_path: Path) -> None:
         assert not (tmp_path / "clone").exists()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the link helper is Linux-only")
+def test_bulk_links_helper_process(tmp_path: Path) -> None:
+    from naja.install.link_helper import helper_available
+    from naja.install.linking import BulkLinks, Linker
+
+    assert helper_available()
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "f").write_bytes(b"x")
+    (src / "sub" / "g").write_bytes(b"y")
+    dst = tmp_path / "dst"
+    (dst / "sub").mkdir(parents=True)
+    pairs = [(str(src / "f"), str(dst / f"l{i}")) for i in range(3000)]
+    pairs += [(str(src / "sub" / "g"), str(dst / "sub" / f"m{i}")) for i in range(3000)]
+    linker = Linker(str(tmp_path))
+    lock_fd = os.open(tmp_path / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
+    links = BulkLinks(linker, helper_fds=(lock_fd,)).start()
+    links.feed(pairs[:100])
+    links.drain()  # the first batch is linked once drain() returns
+    assert len(os.listdir(dst)) == 101 and links._helper is not None
+    links.feed(pairs[100:])
+    links.join()
+    assert links._helper is None  # reaped
+    assert os.stat(src / "f").st_nlink == 3001 and os.stat(src / "sub" / "g").st_nlink == 3001
+
+    # an existing target: the helper stops, this process redoes the rest and raises as usual
+    links = BulkLinks(linker, helper_fds=(lock_fd,)).start()
+    links.feed([(str(src / "f"), str(dst / "new1")), *pairs[:10], (str(src / "f"), str(dst / "new2"))])
+    with pytest.raises(LinkError, match="already exists"):
+        links.join()
+    assert (dst / "new1").exists() and not (dst / "new2").exists()
+
+    # a missing source: the same message as without the helper
+    links = BulkLinks(linker, helper_fds=(lock_fd,)).start()
+    links.feed([(str(src / "missing"), str(dst / "new3"))])
+    with pytest.raises(LinkError, match="missing from the cache"):
+        links.join()
+
+    # cancel kills the helper; wait() returns once it is reaped
+    links = BulkLinks(linker, helper_fds=(lock_fd,)).start()
+    links.feed([(str(src / "f"), str(dst / f"c{i}")) for i in range(5000)])
+    proc = links._helper.proc
+    links.cancel()
+    assert links.wait() is None and proc.returncode is not None
+
+    # a helper that dies unexpectedly: what it did not answer is made here, no error
+    links = BulkLinks(linker, helper_fds=(lock_fd,)).start()
+    fresh = [(str(src / "f"), str(dst / f"d{i}")) for i in range(5000)]
+    links.feed(fresh[:2500])
+    links.drain()
+    links._helper.proc.kill()
+    links.feed(fresh[2500:])
+    links.join()
+    assert all((dst / f"d{i}").exists() for i in range(5000))
+    os.close(lock_fd)
+
+
 def test_crash_after_compiling_pyc_is_undone(tmp_path: Path, py_channel) -> None:
     """.pyc files are journaled before compiling, so a crash right after leaves nothing behind."""
     import naja.install.transaction as tx

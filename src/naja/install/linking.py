@@ -15,10 +15,11 @@ import shutil
 import signal
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from naja.install.errors import LinkError
+from naja.install.link_helper import LinkHelper, helper_available
 
 HARDLINK = "hardlink"
 COPY = "copy"
@@ -136,7 +137,7 @@ class Linker:
 
 
 # Directory handles for link(2) relative to a folder: O_PATH opens no file, only a handle.
-_DIR_HANDLE = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+_DIR_HANDLE = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 def _link_chunk(
@@ -144,6 +145,8 @@ def _link_chunk(
     pairs: list[tuple[str, str]],
     can_reflink: bool,
     stop: threading.Event | None = None,
+    *,
+    maybe_done: bool = False,
 ) -> None:
     # linkat(2) relative to handles of the source and target folders: consecutive files
     # mostly share both folders (paths.json is sorted), and the kernel then resolves one
@@ -175,6 +178,8 @@ def _link_chunk(
                     dst_dir = dd
                 link(sname, dname, src_dir_fd=sfd, dst_dir_fd=dfd, follow_symlinks=False)
             except FileExistsError:
+                if maybe_done and _same_file(src, dst):
+                    continue  # made by a link helper that died before answering
                 raise LinkError(
                     f"cannot link {dst}: the path already exists",
                     hint="this is a bug in naja's clobber handling; please report it",
@@ -195,20 +200,43 @@ def _link_chunk(
             close(dfd)
 
 
+def _same_file(a: str, b: str) -> bool:
+    try:
+        sa, sb = os.lstat(a), os.lstat(b)
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
 class BulkLinks:
     """Hardlinks of (source, target) pairs, made by background threads as batches arrive.
 
     The caller `feed()`s batches (their folders must exist) while it keeps working, then
-    `close()`s and `join()`s. The loop around link(2) is tiny, so the threads spend nearly all
-    their time in the kernel with the GIL released, overlapping the caller's Python work. A
-    failing transaction must `cancel()` and `wait()` before undoing anything, so no thread
-    creates a file after the rollback removed it.
+    `close()`s and `join()`s. A failing transaction must `cancel()` and `wait()` before undoing
+    anything, so no thread creates a file after the rollback removed it.
+
+    With `helper_fds` (and where `link_helper.helper_available()`), the plain hardlinks go to a
+    child process instead (see `naja.install.link_helper`: threads calling link(2) in a loop
+    mostly trade the GIL with the caller), which holds `helper_fds` (the prefix lock) while it
+    lives; the threads then run only the `submit()`ted jobs. What the child leaves undone (an
+    error) the caller's thread makes in `drain()`/`join()`, raising the usual errors.
     """
 
     BATCH = 512
+    HELPER_BATCH = 2048
 
-    def __init__(self, linker: Linker, *, can_reflink: bool = False, workers: int = 1) -> None:
+    def __init__(
+        self,
+        linker: Linker,
+        *,
+        can_reflink: bool = False,
+        workers: int = 1,
+        helper_fds: Sequence[int] | None = None,
+    ) -> None:
         self.errors: list[BaseException] = []
+        self._helper_fds = helper_fds
+        self._helper: LinkHelper | None = None
+        self._use_helper = helper_fds is not None and helper_available()
         self._linker = linker
         self._can_reflink = can_reflink
         self._stop = threading.Event()
@@ -247,6 +275,13 @@ class BulkLinks:
         return self
 
     def feed(self, pairs: list[tuple[str, str]]) -> None:
+        if self._use_helper and pairs and not self._stop.is_set():
+            if self._helper is None:
+                # Started on the first batch: a transaction that links nothing starts none.
+                self._helper = LinkHelper(self._helper_fds or ())
+            for i in range(0, len(pairs), self.HELPER_BATCH):
+                self._helper.send(pairs[i : i + self.HELPER_BATCH])
+            return
         # Small batches let every thread share one big package.
         for i in range(0, len(pairs), self.BATCH):
             with self._idle:
@@ -268,11 +303,22 @@ class BulkLinks:
                 self._idle.wait(0.05)
         if self.errors:
             raise self.errors[0]
+        if not jobs_only:
+            self._collect_helper()
+
+    def _collect_helper(self) -> None:
+        """Wait for the helper's answers so far, and make what it left undone here."""
+        if self._helper is None or self._stop.is_set():
+            return
+        for pairs, maybe_done in self._helper.collect():
+            _link_chunk(self._linker, pairs, self._can_reflink, self._stop, maybe_done=maybe_done)
 
     def close(self) -> None:
         """No more batches: threads end once the queue is drained."""
         for _ in self._threads:
             self._queue.put(None)
+        if self._helper is not None:
+            self._helper.close_input()
 
     def _run(self, done: threading.Event) -> None:
         try:
@@ -300,6 +346,8 @@ class BulkLinks:
 
     def cancel(self) -> None:
         self._stop.set()
+        if self._helper is not None:
+            self._helper.kill()
         self.close()  # wake threads waiting for a batch
 
     def wait(self) -> KeyboardInterrupt | None:
@@ -315,11 +363,24 @@ class BulkLinks:
                 except KeyboardInterrupt as e:
                     self.cancel()
                     interrupted = e
+        while self._helper is not None:
+            try:
+                self._helper.wait()
+                self._helper = None
+            except KeyboardInterrupt as e:
+                self.cancel()
+                interrupted = e
         return interrupted
 
     def join(self) -> None:
         """Close, wait, then re-raise an interrupt or the first error of a thread."""
         self.close()
+        if self._helper is not None and not self._stop.is_set():
+            try:
+                self._collect_helper()
+            except BaseException as e:
+                self.errors.append(e)
+                self.cancel()
         interrupted = self.wait()
         if interrupted is not None:
             raise interrupted

@@ -268,6 +268,8 @@ class Transaction:
     requested_specs: Sequence[str] = ()
     # Test hook: called with a label at each step boundary (crash tests raise from it).
     checkpoint: Callable[[str], None] | None = None
+    # The prefix lock's descriptor while apply() holds it (handed to the link helper).
+    _lock_fd: int | None = field(default=None, init=False, repr=False)
 
     def _warn(self, msg: str) -> None:
         self._result.warnings.append(msg)
@@ -290,7 +292,8 @@ class Transaction:
     def apply(self) -> TransactionResult:
         prefix = self.prefix = os.path.abspath(self.prefix)
         os.makedirs(os.path.join(prefix, CONDA_META), exist_ok=True)
-        with prefix_lock(prefix):
+        with prefix_lock(prefix) as lock:
+            self._lock_fd = lock.fd
             _recover_locked(prefix)
             return self._apply_locked()
 
@@ -444,12 +447,18 @@ class Transaction:
         self._check_disk = bool(keep) or _has_files(prefix)
         linker = Linker(prefix, self.link_mode, warn=self._warn)
         made_dirs: set[str] = set()
-        # Plain hardlinks go to a background thread package by package, while this thread does
-        # the rest (folders, prefix replacement, symlinks, records); assigned before any thread
-        # starts, so an interrupt cannot orphan one. One thread, not one per core: link(2) is
-        # so short that threads mostly trade the GIL (every call releases and re-takes it), and
-        # a second one measured slower in wall time at twice the CPU time.
-        self._links = BulkLinks(linker, workers=self.jobs or 1)
+        # Plain hardlinks go to a child process (a thread where there is none) package by
+        # package, while this thread does the rest (folders, symlinks, records) and a worker
+        # thread the prefix replacements; assigned before any thread starts, so an interrupt
+        # cannot orphan one. The child holds the prefix lock too: after a kill -9 of this
+        # process, recovery waits for it. One thread, not one per core: link(2) is so short
+        # that threads mostly trade the GIL (every call releases and re-takes it), and a
+        # second one measured slower in wall time at twice the CPU time.
+        self._links = BulkLinks(
+            linker,
+            workers=self.jobs or 1,
+            helper_fds=(self._lock_fd,) if self._lock_fd is not None else None,
+        )
         self._links.start()
         plans: list[LinkPlan | None] = [None] * total
         records: list[PrefixRecord | None] = [None] * total
