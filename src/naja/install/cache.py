@@ -26,6 +26,7 @@ import msgspec
 from naja.install.archive import extract_archive, strip_package_ext, verify_checksums
 from naja.install.cache_clean import CleanReport
 from naja.install.errors import BadPackageError, CacheError, InstallError
+from naja.install.extract_helper import ExtractHelper, helper_available
 from naja.install.locks import FileLock
 from naja.install.package_link import PackageToLink
 from naja.specs.records import RepoDataRecord
@@ -85,12 +86,14 @@ def url_to_path(url: str) -> str | None:
     return None
 
 
-def extract_workers() -> int:
-    """Extraction threads by default: one per two cores. Extracting is mostly small system
-    calls and tar parsing under the GIL, and the downloads and the linking run alongside:
+def extract_workers(*, helpers: bool) -> int:
+    """Extraction workers by default: one per core when each has a child process to do the
+    work (`extract_helper`), else one per two cores. Extracting in a thread is mostly small
+    system calls and tar parsing under the GIL, with the downloads and the linking alongside:
     on two cores one extraction thread finished sooner, with a third less CPU time, than two
     that kept handing the GIL back and forth."""
-    return max(1, (os.cpu_count() or 1) // 2)
+    cores = os.cpu_count() or 1
+    return cores if helpers else max(1, cores // 2)
 
 
 Fetcher = Callable[[RepoDataRecord, Path], None]
@@ -204,11 +207,13 @@ class PackageCache:
         fetch: Fetcher | None = None,
         archive: str | os.PathLike[str] | None = None,
         verified: bool = False,
+        extract: Callable[..., object] = extract_archive,
     ) -> PackageToLink:
         """The record's package, extracted in the cache (fetched and extracted if needed).
 
         `archive`, if given, is an already downloaded file for the record (the fetch engine's
-        output): it is verified (unless `verified`) and moved into the cache.
+        output): it is verified (unless `verified`) and moved into the cache. `extract` does
+        the extracting (`archive.extract_archive`, or an `ExtractHelper`'s).
         """
         hit = self.find(record)
         if hit is not None:
@@ -237,7 +242,7 @@ class PackageCache:
                 trash = extracted.with_name(f".{dist}.stale-{uuid.uuid4().hex[:8]}")
                 os.rename(extracted, trash)
                 shutil.rmtree(trash, ignore_errors=True)
-            extract_archive(tarball, extracted, digest_verified=bool(record.sha256 or record.md5))
+            extract(tarball, extracted, digest_verified=bool(record.sha256 or record.md5))
             self._write_record(extracted, record)
             self._note_url(record)
             return PackageToLink(record, str(extracted), str(tarball))
@@ -287,7 +292,7 @@ class PackageCache:
             else:
                 todo.append(i)
         if todo:
-            workers = max(1, min(jobs or extract_workers(), len(todo)))
+            workers = max(1, min(jobs or extract_workers(helpers=helper_available()), len(todo)))
             _ExtractPool(self, records, out, workers, fetch, on_done, stop).run(todo, on_download)
         return [p for p in out if p is not None]
 
@@ -394,11 +399,20 @@ class _ExtractPool:
             return i, archive
 
     def _work(self) -> None:
+        helper: ExtractHelper | None = None
         try:
             while (item := self._next()) is not None:
                 i, archive = item
+                if helper is None and helper_available():
+                    # Started by the thread that uses it, which outlives it (the child is
+                    # told to die with the thread that started it).
+                    helper = ExtractHelper()
                 pkg = self.cache.ensure(
-                    self.records[i], fetch=self.fetch, archive=archive, verified=archive is not None
+                    self.records[i],
+                    fetch=self.fetch,
+                    archive=archive,
+                    verified=archive is not None,
+                    extract=helper.extract if helper is not None else extract_archive,
                 )
                 self.out[i] = pkg
                 if self.on_done:
@@ -406,6 +420,9 @@ class _ExtractPool:
         except BaseException as e:
             self.errors.append(e)
             self.stop.set()
+        finally:
+            if helper is not None:
+                helper.close()
 
     def run(self, todo: list[int], on_download: Callable[[Any], None] | None) -> None:
         records = self.records
