@@ -39,6 +39,7 @@ gives seconds per step.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterable, Sequence
 
@@ -206,7 +207,16 @@ def install(
         requested_specs=requested_specs,
         jobs=jobs,
     )
-    return tx.apply()
+    # The transaction allocates some 10^5 small objects per 10^4 files (paths, records, link
+    # pairs) that form no reference cycles; the generational collections those allocations
+    # trigger find nothing and took ~15 ms of a 0.25 s warm install: they wait until it ends.
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        return tx.apply()
+    finally:
+        if gc_was_on:
+            gc.enable()
 
 
 def remove(

@@ -402,30 +402,36 @@ class Transaction:
         replace: set[str] = set()
         preexisting: list[str] = []
         created = self._created
-        lexists = os.path.lexists
-        check_disk = self._check_disk
-        for t in targets:
-            prev = created.get(t)
-            if prev is not None:
-                if t.startswith(CONDA_META):
-                    continue
-                if prev[0] < order:
-                    replace.add(t)
-                    self._warn(f"{t} is in both {prev[1]} and {dist}; {dist} wins")
-                else:
-                    skip.add(t)
-                    self._warn(f"{t} is in both {dist} and {prev[1]}; {prev[1]} wins")
-            elif check_disk and lexists(f"{prefix}/{t}"):
-                preexisting.append(t)
-                if not t.startswith(CONDA_META):
-                    owner = self._owner_old.get(t)
-                    if owner is not None:
-                        self._warn(f"{dist} overwrites {t} of the installed {owner}")
+        self._dists[order] = dist
+        # Usually no path is shared and the prefix was empty: then there is nothing to decide
+        # per path, and the bookkeeping below is two C-level dict operations.
+        if self._check_disk or not created.keys().isdisjoint(targets):
+            lexists = os.path.lexists
+            check_disk = self._check_disk
+            for t in targets:
+                prev = created.get(t)
+                if prev is not None:
+                    if t.startswith(CONDA_META):
+                        continue
+                    other = self._dists[prev]
+                    if prev < order:
+                        replace.add(t)
+                        self._warn(f"{t} is in both {other} and {dist}; {dist} wins")
                     else:
-                        self._warn(f"{dist} overwrites {t}, which no installed package owns")
-        for t in targets:
-            if t not in skip:
-                created[t] = (order, dist)
+                        skip.add(t)
+                        self._warn(f"{t} is in both {dist} and {other}; {other} wins")
+                elif check_disk and lexists(f"{prefix}/{t}"):
+                    preexisting.append(t)
+                    if not t.startswith(CONDA_META):
+                        owner = self._owner_old.get(t)
+                        if owner is not None:
+                            self._warn(f"{dist} overwrites {t} of the installed {owner}")
+                        else:
+                            self._warn(f"{dist} overwrites {t}, which no installed package owns")
+        if skip:
+            created.update((t, order) for t in targets if t not in skip)
+        else:
+            created.update(dict.fromkeys(targets, order))
         return Package(dist=dist, targets=targets, preexisting=preexisting), skip, replace
 
     def _run(
@@ -442,7 +448,9 @@ class Transaction:
         order = {_dist(r): i for i, r in enumerate(source.records)}
         total = len(order)
         python = _python_info(source.records, keep)
-        self._created: dict[str, tuple[int, str]] = {}
+        # path -> link order of the package that creates it; order -> that package's dist
+        self._created: dict[str, int] = {}
+        self._dists: dict[int, str] = {}
         # In an empty prefix nothing can be overwritten: skip the per-path existence checks.
         self._check_disk = bool(keep) or _has_files(prefix)
         linker = Linker(prefix, self.link_mode, warn=self._warn)
