@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 
 BLOCK = 512
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-_DIR_HANDLE = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+_DIR_HANDLE = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | os.O_CLOEXEC
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
