@@ -7,8 +7,10 @@ no faster than doing it all serially). A child process has its own interpreter: 
 the parent plans, on another core. It is a tiny `python -S -E -c` program that imports nothing
 of naja and starts in about ten milliseconds, overlapped with the parent's work.
 
-Protocol: the parent writes frames `<batch id, byte length>` + NUL-separated source/target
-paths; the child answers each batch with `<batch id, pairs done, errno>`. At the first error
+Protocol: the parent writes frames `<batch id, byte length>` + NUL-separated names: a source
+root, a target root, then source and target paths relative to those (joined by the child, so
+the parent builds no path per file); the child answers each batch with `<batch id, pairs done,
+errno>`. At the first error
 the child stops linking (answering every later batch with "nothing done"), and the parent makes
 what is left itself, with its usual fallbacks and error messages: the child only ever does the
 plain, successful case.
@@ -52,7 +54,9 @@ while True:
     if failed or len(data) < size:
         write(1, reply.pack(batch, 0, -1))
         continue
-    names = iter(data.split(b"\0"))
+    names = data.split(b"\0")
+    src_root, dst_root = names[0] + b"/", names[1] + b"/"
+    names = iter(names[2:])
     done = err = 0
     src_dir = dst_dir = None
     sfd = dfd = -1
@@ -64,13 +68,13 @@ while True:
                 if sfd >= 0:
                     close(sfd)
                     sfd = -1
-                sfd = open_dir(sd, handle)
+                sfd = open_dir(src_root + sd, handle)
                 src_dir = sd
             if dd != dst_dir:
                 if dfd >= 0:
                     close(dfd)
                     dfd = -1
-                dfd = open_dir(dd, handle)
+                dfd = open_dir(dst_root + dd, handle)
                 dst_dir = dd
             link(sname, dname, src_dir_fd=sfd, dst_dir_fd=dfd, follow_symlinks=False)
             done += 1
@@ -84,6 +88,20 @@ while True:
             close(dfd)
     write(1, reply.pack(batch, done, err))
 """
+
+class _Batch:
+    """Links `src_root/srcs[i]` -> `dst_root/dsts[i]`."""
+
+    __slots__ = ("dst_root", "dsts", "src_root", "srcs")
+
+    def __init__(self, src_root: str, dst_root: str, srcs: list[str], dsts: list[str]) -> None:
+        self.src_root, self.dst_root, self.srcs, self.dsts = src_root, dst_root, srcs, dsts
+
+    def pairs(self, start: int) -> list[tuple[str, str]]:
+        """Absolute (source, target) pairs from index `start` on."""
+        sr, dr = self.src_root + "/", self.dst_root + "/"
+        return [(sr + s, dr + d) for s, d in zip(self.srcs[start:], self.dsts[start:], strict=True)]
+
 
 _F_SETPIPE_SZ = 1031  # linux/fcntl.h: a bigger pipe lets the parent run further ahead
 
@@ -120,20 +138,20 @@ class LinkHelper:
 
             fcntl.fcntl(self.proc.stdin.fileno(), _F_SETPIPE_SZ, 1 << 20)
         self._out = self.proc.stdout.fileno()
-        self._sent: dict[int, list[tuple[str, str]]] = {}  # batch id -> pairs, until answered
+        self._sent: dict[int, _Batch] = {}  # batch id -> batch, until answered
         self._ids = itertools.count()
-        self._queue: queue.SimpleQueue[tuple[int, list[tuple[str, str]]] | None] = (
-            queue.SimpleQueue()
-        )
+        self._queue: queue.SimpleQueue[tuple[int, _Batch] | None] = queue.SimpleQueue()
         # Writes go through a thread: the pipe fills when the child is behind, and the caller
         # must not wait for that.
         self._writer = threading.Thread(target=self._write, name="naja-link-feed", daemon=True)
         self._writer.start()
 
-    def send(self, pairs: list[tuple[str, str]]) -> None:
+    def send(self, src_root: str, dst_root: str, srcs: list[str], dsts: list[str]) -> None:
+        """Link `src_root/srcs[i]` to `dst_root/dsts[i]` (the roots may be "/")."""
         batch = next(self._ids)
-        self._sent[batch] = pairs
-        self._queue.put((batch, pairs))
+        item = _Batch(src_root.rstrip("/"), dst_root.rstrip("/"), srcs, dsts)
+        self._sent[batch] = item
+        self._queue.put((batch, item))
 
     def _write(self) -> None:
         stdin = self.proc.stdin
@@ -141,10 +159,10 @@ class LinkHelper:
         fd = stdin.fileno()
         try:
             while (item := self._queue.get()) is not None:
-                batch, pairs = item
-                data = "\0".join(itertools.chain.from_iterable(pairs)).encode(
-                    "utf-8", "surrogateescape"
-                )
+                batch, b = item
+                pairs = zip(b.srcs, b.dsts, strict=True)
+                names = [b.src_root, b.dst_root, *itertools.chain.from_iterable(pairs)]
+                data = "\0".join(names).encode("utf-8", "surrogateescape")
                 view = memoryview(_HEAD.pack(batch, len(data)) + data)
                 while view:
                     view = view[os.write(fd, view) :]
@@ -166,12 +184,12 @@ class LinkHelper:
             reply = self._read_reply()
             if reply is None:
                 # The child died: anything unanswered may be partly done.
-                left += [(self._sent.pop(b), True) for b in sorted(self._sent)]
+                left += [(self._sent.pop(b).pairs(0), True) for b in sorted(self._sent)]
                 break
             batch, done, err = reply
-            pairs = self._sent.pop(batch)
+            b = self._sent.pop(batch)
             if err:
-                left.append((pairs[done:], False))
+                left.append((b.pairs(done), False))
         return left
 
     def _read_reply(self) -> tuple[int, int, int] | None:

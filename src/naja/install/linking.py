@@ -274,13 +274,25 @@ class BulkLinks:
                 raise KeyboardInterrupt
         return self
 
+    def feed_package(self, src_root: str, dst_root: str, srcs: list[str], dsts: list[str]) -> None:
+        """Link `src_root/srcs[i]` to `dst_root/dsts[i]` (a package's files into the prefix)."""
+        if not self._use_helper:
+            self.feed([(f"{src_root}/{s}", f"{dst_root}/{d}") for s, d in zip(srcs, dsts, strict=True)])
+            return
+        if not srcs or self._stop.is_set():
+            return
+        if self._helper is None:
+            # Started on the first batch: a transaction that links nothing starts none.
+            self._helper = LinkHelper(self._helper_fds or ())
+        step = self.HELPER_BATCH
+        for i in range(0, len(srcs), step):
+            self._helper.send(src_root, dst_root, srcs[i : i + step], dsts[i : i + step])
+
     def feed(self, pairs: list[tuple[str, str]]) -> None:
-        if self._use_helper and pairs and not self._stop.is_set():
-            if self._helper is None:
-                # Started on the first batch: a transaction that links nothing starts none.
-                self._helper = LinkHelper(self._helper_fds or ())
-            for i in range(0, len(pairs), self.HELPER_BATCH):
-                self._helper.send(pairs[i : i + self.HELPER_BATCH])
+        """Link each (source, target) pair."""
+        if self._use_helper:
+            pairs = [(os.path.abspath(s), os.path.abspath(d)) for s, d in pairs]
+            self.feed_package("/", "/", [s[1:] for s, _ in pairs], [d[1:] for _, d in pairs])
             return
         # Small batches let every thread share one big package.
         for i in range(0, len(pairs), self.BATCH):

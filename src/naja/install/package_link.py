@@ -160,7 +160,7 @@ def execute_plan(
     made_dirs: set[str],
     *,
     skip: set[str] | frozenset[str] = frozenset(),
-    deferred: list[tuple[str, str]] | None = None,
+    deferred: tuple[list[str], list[str]] | None = None,
     submit: Callable[[Callable[[], None]], None] | None = None,
 ) -> PrefixRecord:
     """Create the package's files (which must not exist yet) and return its PrefixRecord.
@@ -168,8 +168,8 @@ def execute_plan(
     `made_dirs` is the transaction-wide set of prefix-relative directories known to exist;
     `skip` holds paths that a later package of the same transaction also has: that package
     creates them (the later one wins, as in conda) and this one only records them.
-    With `deferred`, plain hardlinks are not made but appended there as (source, target) for
-    `linking.BulkLinks` threads to make; with `submit`, prefix replacements run there too (the
+    With `deferred` (two lists), plain hardlinks are not made but their package-relative source
+    and prefix-relative target appended there, for `linking.BulkLinks` to make; with `submit`, prefix replacements run there too (the
     record is complete once those jobs are done).
     """
     src_root = plan.pkg.extracted_dir
@@ -196,20 +196,24 @@ def execute_plan(
             made_dirs.add(d)
 
     made_dirs.add("")
-    defer = deferred.append if deferred is not None and fast_hardlink else None
+    defer = deferred is not None and fast_hardlink
+    defer_src, defer_dst = deferred if deferred is not None else ([], [])
+    defer_src_append, defer_dst_append = defer_src.append, defer_dst.append
     for e, t in zip(plan.entries, plan.targets, strict=True):
         if t.rpartition("/")[0] not in made_dirs:
             ensure_parent(t)
         ptype = e.path_type
         if (
-            defer is not None
+            defer
             and ptype == "hardlink"
             and not e.prefix_placeholder
             and not e.no_link
             and not (skip and t in skip)
         ):
             # The common case, kept lean: tens of thousands of these per environment.
-            defer((f"{src_root}/{e.path}", f"{prefix}/{t}"))
+            # (no per-file tuple or joined path here: the link helper joins them)
+            defer_src_append(e.path)
+            defer_dst_append(t)
             append(RecordPath(path=t, path_type=ptype, sha256=e.sha256, size_in_bytes=e.size_in_bytes))
             continue
         src = f"{src_root}/{e.path}"
@@ -245,7 +249,8 @@ def execute_plan(
             elif fast_hardlink and not e.no_link:
                 # (a "softlink" entry stored as a regular file, as old packages do, lands here)
                 if deferred is not None:
-                    deferred.append((src, dst))
+                    defer_src_append(e.path)
+                    defer_dst_append(t)
                 else:
                     try:
                         link(src, dst, follow_symlinks=False)

@@ -483,11 +483,11 @@ class Transaction:
                 self._links.drain()
                 for t in replace:
                     _remove_path(f"{prefix}/{t}")
-            deferred: list[tuple[str, str]] = []
+            deferred: tuple[list[str], list[str]] = ([], [])
             rec = execute_plan(
                 plan, prefix, linker, made_dirs, skip=skip, deferred=deferred, submit=self._links.submit
             )
-            self._links.feed(deferred)
+            self._links.feed_package(plan.pkg.extracted_dir, prefix, *deferred)
             plans[k], records[k] = plan, rec
             done += 1
             self._report("link", done, total, plan.pkg.record.name)
