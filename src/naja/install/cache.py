@@ -382,6 +382,7 @@ class _ExtractPool:
         self.errors: list[BaseException] = []
         self._ready: list[tuple[int, int, Path | None]] = []  # heap: (-size, index, archive)
         self._more = True  # packages may still be added (downloads in flight)
+        self._no_helper = False  # a helper process could not be started
         self._cond = threading.Condition()
 
     def _add(self, i: int, archive: Path | None) -> None:
@@ -403,10 +404,13 @@ class _ExtractPool:
         try:
             while (item := self._next()) is not None:
                 i, archive = item
-                if helper is None and helper_available():
+                if helper is None and helper_available() and not self._no_helper:
                     # Started by the thread that uses it, which outlives it (the child is
                     # told to die with the thread that started it).
-                    helper = ExtractHelper()
+                    try:
+                        helper = ExtractHelper()
+                    except OSError:  # cannot start a process: extract in this thread
+                        self._no_helper = True
                 pkg = self.cache.ensure(
                     self.records[i],
                     fetch=self.fetch,

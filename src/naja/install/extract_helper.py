@@ -41,6 +41,9 @@ class ExtractHelper:
             [sys.executable, "-S", "-E", "-c", code],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            # Errors are redone and reported by this process; a child that cannot start
+            # (no usable interpreter) must not print a traceback to the user.
+            stderr=subprocess.DEVNULL,
         )
 
     def extract(

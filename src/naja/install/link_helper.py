@@ -129,6 +129,9 @@ class LinkHelper:
             [sys.executable, "-S", "-E", "-c", _CHILD],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            # Whatever goes wrong in the child, this process redoes and reports; a start-up
+            # failure (no usable interpreter) must not print a traceback to the user.
+            stderr=subprocess.DEVNULL,
             pass_fds=tuple(keep_fds),
             bufsize=0,
         )

@@ -283,7 +283,12 @@ class BulkLinks:
             return
         if self._helper is None:
             # Started on the first batch: a transaction that links nothing starts none.
-            self._helper = LinkHelper(self._helper_fds or ())
+            try:
+                self._helper = LinkHelper(self._helper_fds or ())
+            except OSError:  # cannot start a process (limits, memory): threads then
+                self._use_helper = False
+                self.feed_package(src_root, dst_root, srcs, dsts)
+                return
         step = self.HELPER_BATCH
         for i in range(0, len(srcs), step):
             self._helper.send(src_root, dst_root, srcs[i : i + step], dsts[i : i + step])
