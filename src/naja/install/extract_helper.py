@@ -57,7 +57,11 @@ class ExtractHelper:
         proc = self.proc
         if proc is not None:
             assert proc.stdin is not None and proc.stdout is not None
-            request = {"archive": os.fspath(archive), "dest": os.fspath(dest), "verified": digest_verified}
+            request = {
+                "archive": os.fspath(archive),
+                "dest": os.fspath(dest),
+                "verified": digest_verified,
+            }
             try:
                 proc.stdin.write(json.dumps(request).encode("ascii") + b"\n")
                 proc.stdin.flush()

@@ -277,7 +277,8 @@ class BulkLinks:
     def feed_package(self, src_root: str, dst_root: str, srcs: list[str], dsts: list[str]) -> None:
         """Link `src_root/srcs[i]` to `dst_root/dsts[i]` (a package's files into the prefix)."""
         if not self._use_helper:
-            self.feed([(f"{src_root}/{s}", f"{dst_root}/{d}") for s, d in zip(srcs, dsts, strict=True)])
+            pairs = zip(srcs, dsts, strict=True)
+            self.feed([(f"{src_root}/{s}", f"{dst_root}/{d}") for s, d in pairs])
             return
         if not srcs or self._stop.is_set():
             return
