@@ -51,6 +51,30 @@ def test_binary_replacement_pads_each_c_string() -> None:
         replace_binary(data, ph, b"/" + b"x" * len(ph))
 
 
+def test_binary_replacement_from_file_matches(tmp_path: Path) -> None:
+    """The mapped, kernel-copied, patched-in-place path writes exactly replace_binary's bytes."""
+    import hashlib
+
+    from naja.install.package_link import _binary_into
+
+    ph = PLACEHOLDER.encode()
+    data = os.urandom(3 << 20) + ph + b"/lib\x00" + os.urandom(1000) + ph + b":" + ph + b"\x00end"
+    src = tmp_path / "lib.so"
+    src.write_bytes(data)
+    src.chmod(0o755)
+    sha = _binary_into(str(src), str(tmp_path / "out"), ph, b"/env", "lib/lib.so")
+    want = bytes(replace_binary(data, ph, b"/env"))
+    assert (tmp_path / "out").read_bytes() == want and sha == hashlib.sha256(want).hexdigest()
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+    (tmp_path / "plain").write_bytes(b"no placeholder")
+    assert _binary_into(str(tmp_path / "plain"), str(tmp_path / "o2"), ph, b"/env", "x") is None
+    (tmp_path / "empty").write_bytes(b"")
+    assert _binary_into(str(tmp_path / "empty"), str(tmp_path / "o3"), ph, b"/env", "x") is None
+    assert not (tmp_path / "o2").exists() and not (tmp_path / "o3").exists()
+    with pytest.raises(LinkError, match="longer than the package's build placeholder"):
+        _binary_into(str(src), str(tmp_path / "o4"), ph, b"/" + b"x" * len(ph), "lib/lib.so")
+
+
 # -- through a transaction -----------------------------------------------------------------
 
 

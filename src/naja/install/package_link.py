@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import mmap
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from naja.install.linking import COPY, HARDLINK, LINK_TYPE_NUMBER, Linker
 from naja.install.noarch import EntryPoint, PythonInfo, entry_point_script, pyc_path, target_path
 from naja.install.pkginfo import PathEntry, read_link_json, read_paths
 from naja.install.prefix_records import LinkedPath as RecordPath
-from naja.install.prefix_replace import replace_prefix
+from naja.install.prefix_replace import binary_patches, replace_prefix
 from naja.specs.records import Link, PathsData, PrefixRecord, RepoDataRecord
 
 
@@ -114,6 +115,13 @@ def _replace_into(
 ) -> None:
     """Write `src` with its placeholder replaced by `prefix` to `dst` (a link if unchanged)."""
     try:
+        if e.file_mode == "binary":
+            sha = _binary_into(src, dst, (e.prefix_placeholder or "").encode(), prefix.encode(), t)
+            if sha is None:
+                linker.place(src, dst, COPY if e.no_link else mode, can_reflink)
+            else:
+                rp.sha256_in_prefix = sha
+            return
         with open(src, "rb") as f:
             data = f.read()
         new = replace_prefix(data, e.prefix_placeholder or "", prefix, e.file_mode or "text", path=t)
@@ -141,6 +149,61 @@ def _replace_into(
                 hint="remove the extracted folder from the package cache and retry",
             ) from None
         raise
+
+
+def _binary_into(src: str, dst: str, placeholder: bytes, prefix: bytes, t: str) -> str | None:
+    """`src` with its binary placeholder strings patched, written to `dst`; returns the sha256
+    of what was written, or None (nothing written) when no string changes.
+
+    Binaries can be tens of MB (libpython) and change in a few places: the file is mapped,
+    not read; copied by the kernel (copy_file_range), not through Python buffers; only the
+    patched strings are written; and the hash runs over the mapping with the patches spliced
+    in. The bytes are exactly `replace_binary`'s.
+    """
+    with open(src, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if not size:
+            return None
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            patches = binary_patches(mm, placeholder, prefix, path=t)
+            if all(mm[off : off + len(new)] == new for off, new in patches):
+                return None
+            st_mode = os.fstat(f.fileno()).st_mode & 0o7777
+            view = memoryview(mm)
+            try:
+                fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, st_mode)
+                try:
+                    _copy_whole(f.fileno(), fd, size, view)
+                    for off, new in patches:
+                        os.pwrite(fd, new, off)
+                    os.fchmod(fd, st_mode)
+                finally:
+                    os.close(fd)
+                h = hashlib.sha256()
+                pos = 0
+                for off, new in patches:
+                    h.update(view[pos:off])
+                    h.update(new)
+                    pos = off + len(new)
+                h.update(view[pos:])
+                return h.hexdigest()
+            finally:
+                view.release()
+
+
+def _copy_whole(src_fd: int, dst_fd: int, size: int, data: memoryview) -> None:
+    """Copy `size` bytes from the start of `src_fd` to `dst_fd` (both at offset 0)."""
+    copied = 0
+    try:
+        while copied < size:
+            n = os.copy_file_range(src_fd, dst_fd, size - copied, copied, copied)
+            if n <= 0:
+                break
+            copied += n
+    except (OSError, AttributeError):  # not Linux, another filesystem type, an old kernel
+        pass
+    while copied < size:
+        copied += os.pwrite(dst_fd, data[copied:], copied)
 
 
 def _write_all(fd: int, data: bytes | bytearray) -> None:
