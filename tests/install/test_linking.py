@@ -313,10 +313,10 @@ def test_bulk_links_helper_process(tmp_path: Path) -> None:
     links = BulkLinks(linker, helper_fds=(lock_fd,)).start()
     links.feed(pairs[:100])
     links.drain()  # the first batch is linked once drain() returns
-    assert len(os.listdir(dst)) == 101 and links._helper is not None
+    assert len(os.listdir(dst)) == 101 and links._helpers
     links.feed(pairs[100:])
     links.join()
-    assert links._helper is None  # reaped
+    assert not links._helpers  # reaped
     assert os.stat(src / "f").st_nlink == 3001 and os.stat(src / "sub" / "g").st_nlink == 3001
 
     # an existing target: the helper stops, this process redoes the rest and raises as usual
@@ -335,16 +335,16 @@ def test_bulk_links_helper_process(tmp_path: Path) -> None:
     # cancel kills the helper; wait() returns once it is reaped
     links = BulkLinks(linker, helper_fds=(lock_fd,)).start()
     links.feed([(str(src / "f"), str(dst / f"c{i}")) for i in range(5000)])
-    proc = links._helper.proc
+    procs = [h.proc for h in links._helpers]
     links.cancel()
-    assert links.wait() is None and proc.returncode is not None
+    assert links.wait() is None and all(p.returncode is not None for p in procs)
 
     # a helper that dies unexpectedly: what it did not answer is made here, no error
-    links = BulkLinks(linker, helper_fds=(lock_fd,)).start()
+    links = BulkLinks(linker, helper_fds=(lock_fd,), helpers=2).start()
     fresh = [(str(src / "f"), str(dst / f"d{i}")) for i in range(5000)]
     links.feed(fresh[:2500])
     links.drain()
-    links._helper.proc.kill()
+    links._helpers[0].proc.kill()
     links.feed(fresh[2500:])
     links.join()
     assert all((dst / f"d{i}").exists() for i in range(5000))

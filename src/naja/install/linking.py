@@ -215,11 +215,11 @@ class BulkLinks:
     `close()`s and `join()`s. A failing transaction must `cancel()` and `wait()` before undoing
     anything, so no thread creates a file after the rollback removed it.
 
-    With `helper_fds` (and where `link_helper.helper_available()`), the plain hardlinks go to a
-    child process instead (see `naja.install.link_helper`: threads calling link(2) in a loop
-    mostly trade the GIL with the caller), which holds `helper_fds` (the prefix lock) while it
-    lives; the threads then run only the `submit()`ted jobs. What the child leaves undone (an
-    error) the caller's thread makes in `drain()`/`join()`, raising the usual errors.
+    With `helper_fds` (and where `link_helper.helper_available()`), the plain hardlinks go to
+    `helpers` child processes instead (see `naja.install.link_helper`: threads calling link(2)
+    in a loop mostly trade the GIL with the caller), which hold `helper_fds` (the prefix lock)
+    while they live; the threads then run only the `submit()`ted jobs. What a child leaves
+    undone (an error) the caller's thread makes in `drain()`/`join()`, raising the usual errors.
     """
 
     BATCH = 512
@@ -232,10 +232,13 @@ class BulkLinks:
         can_reflink: bool = False,
         workers: int = 1,
         helper_fds: Sequence[int] | None = None,
+        helpers: int = 1,
     ) -> None:
         self.errors: list[BaseException] = []
         self._helper_fds = helper_fds
-        self._helper: LinkHelper | None = None
+        self._helpers: list[LinkHelper] = []
+        self._helper_count = max(1, helpers)
+        self._sent = 0
         self._use_helper = helper_fds is not None and helper_available()
         self._linker = linker
         self._can_reflink = can_reflink
@@ -282,17 +285,22 @@ class BulkLinks:
             return
         if not srcs or self._stop.is_set():
             return
-        if self._helper is None:
+        if not self._helpers:
             # Started on the first batch: a transaction that links nothing starts none.
             try:
-                self._helper = LinkHelper(self._helper_fds or ())
+                for _ in range(self._helper_count):
+                    self._helpers.append(LinkHelper(self._helper_fds or ()))
             except OSError:  # cannot start a process (limits, memory): threads then
-                self._use_helper = False
-                self.feed_package(src_root, dst_root, srcs, dsts)
-                return
+                if not self._helpers:
+                    self._use_helper = False
+                    self.feed_package(src_root, dst_root, srcs, dsts)
+                    return
         step = self.HELPER_BATCH
         for i in range(0, len(srcs), step):
-            self._helper.send(src_root, dst_root, srcs[i : i + step], dsts[i : i + step])
+            # The helpers take turns, batch by batch.
+            helper = self._helpers[self._sent % len(self._helpers)]
+            helper.send(src_root, dst_root, srcs[i : i + step], dsts[i : i + step])
+            self._sent += 1
 
     def feed(self, pairs: list[tuple[str, str]]) -> None:
         """Link each (source, target) pair."""
@@ -326,17 +334,17 @@ class BulkLinks:
 
     def _collect_helper(self) -> None:
         """Wait for the helper's answers so far, and make what it left undone here."""
-        if self._helper is None or self._stop.is_set():
+        if not self._helpers or self._stop.is_set():
             return
-        for pairs, maybe_done in self._helper.collect():
+        for pairs, maybe_done in [x for h in self._helpers for x in h.collect()]:
             _link_chunk(self._linker, pairs, self._can_reflink, self._stop, maybe_done=maybe_done)
 
     def close(self) -> None:
         """No more batches: threads end once the queue is drained."""
         for _ in self._threads:
             self._queue.put(None)
-        if self._helper is not None:
-            self._helper.close_input()
+        for h in self._helpers:
+            h.close_input()
 
     def _run(self, done: threading.Event) -> None:
         try:
@@ -364,8 +372,8 @@ class BulkLinks:
 
     def cancel(self) -> None:
         self._stop.set()
-        if self._helper is not None:
-            self._helper.kill()
+        for h in self._helpers:
+            h.kill()
         self.close()  # wake threads waiting for a batch
 
     def wait(self) -> KeyboardInterrupt | None:
@@ -381,10 +389,10 @@ class BulkLinks:
                 except KeyboardInterrupt as e:
                     self.cancel()
                     interrupted = e
-        while self._helper is not None:
+        while self._helpers:
             try:
-                self._helper.wait()
-                self._helper = None
+                self._helpers[-1].wait()
+                self._helpers.pop()
             except KeyboardInterrupt as e:
                 self.cancel()
                 interrupted = e
@@ -393,7 +401,7 @@ class BulkLinks:
     def join(self) -> None:
         """Close, wait, then re-raise an interrupt or the first error of a thread."""
         self.close()
-        if self._helper is not None and not self._stop.is_set():
+        if self._helpers and not self._stop.is_set():
             try:
                 self._collect_helper()
             except BaseException as e:
