@@ -64,7 +64,8 @@ def rattler_records(channel_url: str, channel_dir: Path, names: set[str] | None)
 
 
 def _cpu() -> float:
-    # This process and its threads (user + system): comparable even on a busy machine.
+    # This process, its threads and its finished child processes (naja's link and extraction
+    # helpers), user + system: comparable even on a busy machine.
     r = resource.getrusage(resource.RUSAGE_SELF)
     c = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
@@ -197,7 +198,7 @@ def render(r: dict) -> str:
         "",
         f"Load average (1 min) before/after: {r.get('load_before')} / {r.get('load_after')} on "
         f"{os.cpu_count()} cores — other work shares the machine, so CPU seconds (user+system of the "
-        "process and its threads, the same for both tools) are given too.",
+        "process, its threads and its helper processes, the same for both tools) are given too.",
         "",
         "| what | median wall (s) | runs | median CPU (s) | wall ratio naja/rattler |",
         "|---|---:|---|---:|---:|",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import io
 import os
+import sys
 import tarfile
 from pathlib import Path
 
@@ -160,3 +161,29 @@ def test_paths_json_escaping_the_prefix_is_rejected(tmp_path: Path) -> None:
         install(tmp_path / "env", [recs["sneaky"]], cache=PackageCache([tmp_path / "pkgs"]))
     assert not (tmp_path / "outside.txt").exists()
     assert not (tmp_path / "env" / "lib").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the extract helper is Linux-only")
+def test_extract_helper_process(tmp_path: Path) -> None:
+    """The child process extracts like extract_archive; its failures are redone here (same
+    exception and message); when it dies, extraction goes on in this process."""
+    from naja.install.extract_helper import ExtractHelper
+
+    good = build(Pkg("good", files={"lib/a.txt": b"a", "lib/b": ("symlink", "a.txt")}), tmp_path / "ch", ".conda")
+    helper = ExtractHelper()
+    try:
+        helper.extract(good, tmp_path / "out1", digest_verified=True)
+        assert (tmp_path / "out1/lib/a.txt").read_bytes() == b"a"
+        assert os.readlink(tmp_path / "out1/lib/b") == "a.txt"
+        bad = _conda(tmp_path, {"lib/ok.txt": b"fine", **UNSAFE["dot-dot"]})
+        with pytest.raises(BadPackageError) as err:
+            helper.extract(bad, tmp_path / "out2")
+        assert "x-1-0" in str(err.value) and not (tmp_path / "out2").exists()
+        assert helper.proc is not None  # still serving after an error
+        helper.proc.kill()
+        helper.proc.wait()
+        helper.extract(good, tmp_path / "out3", digest_verified=True)
+        assert helper.proc is None and (tmp_path / "out3/lib/a.txt").read_bytes() == b"a"
+    finally:
+        helper.close()
+    assert not [p for p in os.listdir(tmp_path) if "naja-tmp" in p]

@@ -41,6 +41,24 @@ def test_locations(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert default_pkgs_dirs() == [tmp_path / "xdg" / "naja" / "pkgs"]
 
 
+def test_no_helper_processes_when_none_can_start(tmp_path: Path, recs, monkeypatch) -> None:
+    """If the link/extraction helper processes cannot be started, threads do the work."""
+    import naja.install.cache as cache_mod
+    import naja.install.linking as linking
+
+    def refuse(*a, **k):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(linking, "LinkHelper", refuse)
+    monkeypatch.setattr(cache_mod, "ExtractHelper", refuse)
+    install(tmp_path / "env", list(recs.values()), cache=PackageCache([tmp_path / "pkgs"]))
+    names = {r.name for r in installed_records(tmp_path / "env")}
+    assert names == set(recs)
+    for r in installed_records(tmp_path / "env"):
+        for p in r.files:
+            assert (tmp_path / "env" / p).exists()
+
+
 def test_read_only_cache_is_reused(tmp_path: Path, recs) -> None:
     ro = tmp_path / "ro-pkgs"
     PackageCache([ro]).populate([recs["one"]])

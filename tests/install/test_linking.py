@@ -51,6 +51,30 @@ def test_binary_replacement_pads_each_c_string() -> None:
         replace_binary(data, ph, b"/" + b"x" * len(ph))
 
 
+def test_binary_replacement_from_file_matches(tmp_path: Path) -> None:
+    """The mapped, kernel-copied, patched-in-place path writes exactly replace_binary's bytes."""
+    import hashlib
+
+    from naja.install.package_link import _binary_into
+
+    ph = PLACEHOLDER.encode()
+    data = os.urandom(3 << 20) + ph + b"/lib\x00" + os.urandom(1000) + ph + b":" + ph + b"\x00end"
+    src = tmp_path / "lib.so"
+    src.write_bytes(data)
+    src.chmod(0o755)
+    sha = _binary_into(str(src), str(tmp_path / "out"), ph, b"/env", "lib/lib.so")
+    want = bytes(replace_binary(data, ph, b"/env"))
+    assert (tmp_path / "out").read_bytes() == want and sha == hashlib.sha256(want).hexdigest()
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+    (tmp_path / "plain").write_bytes(b"no placeholder")
+    assert _binary_into(str(tmp_path / "plain"), str(tmp_path / "o2"), ph, b"/env", "x") is None
+    (tmp_path / "empty").write_bytes(b"")
+    assert _binary_into(str(tmp_path / "empty"), str(tmp_path / "o3"), ph, b"/env", "x") is None
+    assert not (tmp_path / "o2").exists() and not (tmp_path / "o3").exists()
+    with pytest.raises(LinkError, match="longer than the package's build placeholder"):
+        _binary_into(str(src), str(tmp_path / "o4"), ph, b"/" + b"x" * len(ph), "lib/lib.so")
+
+
 # -- through a transaction -----------------------------------------------------------------
 
 
@@ -268,6 +292,63 @@ def test_bulk_links_errors_and_cancel(tmp_path: Path) -> None:
     # reflink: False (and no file left) where the filesystem cannot clone
     if not reflink(str(src / "f"), str(tmp_path / "clone"), 0o644):
         assert not (tmp_path / "clone").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the link helper is Linux-only")
+def test_bulk_links_helper_process(tmp_path: Path) -> None:
+    from naja.install.link_helper import helper_available
+    from naja.install.linking import BulkLinks, Linker
+
+    assert helper_available()
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "f").write_bytes(b"x")
+    (src / "sub" / "g").write_bytes(b"y")
+    dst = tmp_path / "dst"
+    (dst / "sub").mkdir(parents=True)
+    pairs = [(str(src / "f"), str(dst / f"l{i}")) for i in range(3000)]
+    pairs += [(str(src / "sub" / "g"), str(dst / "sub" / f"m{i}")) for i in range(3000)]
+    linker = Linker(str(tmp_path))
+    lock_fd = os.open(tmp_path / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
+    links = BulkLinks(linker, helper_fds=(lock_fd,)).start()
+    links.feed(pairs[:100])
+    links.drain()  # the first batch is linked once drain() returns
+    assert len(os.listdir(dst)) == 101 and links._helpers
+    links.feed(pairs[100:])
+    links.join()
+    assert not links._helpers  # reaped
+    assert os.stat(src / "f").st_nlink == 3001 and os.stat(src / "sub" / "g").st_nlink == 3001
+
+    # an existing target: the helper stops, this process redoes the rest and raises as usual
+    links = BulkLinks(linker, helper_fds=(lock_fd,)).start()
+    links.feed([(str(src / "f"), str(dst / "new1")), *pairs[:10], (str(src / "f"), str(dst / "new2"))])
+    with pytest.raises(LinkError, match="already exists"):
+        links.join()
+    assert (dst / "new1").exists() and not (dst / "new2").exists()
+
+    # a missing source: the same message as without the helper
+    links = BulkLinks(linker, helper_fds=(lock_fd,)).start()
+    links.feed([(str(src / "missing"), str(dst / "new3"))])
+    with pytest.raises(LinkError, match="missing from the cache"):
+        links.join()
+
+    # cancel kills the helper; wait() returns once it is reaped
+    links = BulkLinks(linker, helper_fds=(lock_fd,)).start()
+    links.feed([(str(src / "f"), str(dst / f"c{i}")) for i in range(5000)])
+    procs = [h.proc for h in links._helpers]
+    links.cancel()
+    assert links.wait() is None and all(p.returncode is not None for p in procs)
+
+    # a helper that dies unexpectedly: what it did not answer is made here, no error
+    links = BulkLinks(linker, helper_fds=(lock_fd,), helpers=2).start()
+    fresh = [(str(src / "f"), str(dst / f"d{i}")) for i in range(5000)]
+    links.feed(fresh[:2500])
+    links.drain()
+    links._helpers[0].proc.kill()
+    links.feed(fresh[2500:])
+    links.join()
+    assert all((dst / f"d{i}").exists() for i in range(5000))
+    os.close(lock_fd)
 
 
 def test_crash_after_compiling_pyc_is_undone(tmp_path: Path, py_channel) -> None:

@@ -195,6 +195,8 @@ def test_rollback_on_disk_full(tmp_path: Path, channel, cache, monkeypatch) -> N
     def fail():
         cache.populate([channel["a-2.0"], channel["c-1.0"]])
         monkeypatch.setattr(pl.os, "link", full)
+        # the failure is simulated in this process: no link helper process
+        monkeypatch.setattr("naja.install.link_helper.ENABLED", False)
         return InstallError
 
     _failing(tmp_path / "env", channel, cache, fail)

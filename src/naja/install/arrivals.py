@@ -56,6 +56,12 @@ class Arrivals:
             if self._on_ready:
                 self._on_ready(item)
             yield item
+        # Every package is here; wait until the cache is done too (download folder removed,
+        # extraction workers and their helper processes ended), so nothing of this install
+        # is still running when it returns.
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
 
     def cancel(self) -> None:
         """Skip the packages not started yet (the transaction failed)."""

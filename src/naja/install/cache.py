@@ -10,13 +10,13 @@ processes share the cache: one extracts, the others wait and reuse.
 from __future__ import annotations
 
 import glob
+import heapq
 import os
 import shutil
 import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -26,6 +26,7 @@ import msgspec
 from naja.install.archive import extract_archive, strip_package_ext, verify_checksums
 from naja.install.cache_clean import CleanReport
 from naja.install.errors import BadPackageError, CacheError, InstallError
+from naja.install.extract_helper import ExtractHelper, helper_available
 from naja.install.locks import FileLock
 from naja.install.package_link import PackageToLink
 from naja.specs.records import RepoDataRecord
@@ -83,6 +84,16 @@ def url_to_path(url: str) -> str | None:
     if url.startswith("/"):
         return url
     return None
+
+
+def extract_workers(*, helpers: bool) -> int:
+    """Extraction workers by default: one per core when each has a child process to do the
+    work (`extract_helper`), else one per two cores. Extracting in a thread is mostly small
+    system calls and tar parsing under the GIL, with the downloads and the linking alongside:
+    on two cores one extraction thread finished sooner, with a third less CPU time, than two
+    that kept handing the GIL back and forth."""
+    cores = os.cpu_count() or 1
+    return cores if helpers else max(1, cores // 2)
 
 
 Fetcher = Callable[[RepoDataRecord, Path], None]
@@ -196,11 +207,13 @@ class PackageCache:
         fetch: Fetcher | None = None,
         archive: str | os.PathLike[str] | None = None,
         verified: bool = False,
+        extract: Callable[..., object] = extract_archive,
     ) -> PackageToLink:
         """The record's package, extracted in the cache (fetched and extracted if needed).
 
         `archive`, if given, is an already downloaded file for the record (the fetch engine's
-        output): it is verified (unless `verified`) and moved into the cache.
+        output): it is verified (unless `verified`) and moved into the cache. `extract` does
+        the extracting (`archive.extract_archive`, or an `ExtractHelper`'s).
         """
         hit = self.find(record)
         if hit is not None:
@@ -229,7 +242,7 @@ class PackageCache:
                 trash = extracted.with_name(f".{dist}.stale-{uuid.uuid4().hex[:8]}")
                 os.rename(extracted, trash)
                 shutil.rmtree(trash, ignore_errors=True)
-            extract_archive(tarball, extracted, digest_verified=bool(record.sha256 or record.md5))
+            extract(tarball, extracted, digest_verified=bool(record.sha256 or record.md5))
             self._write_record(extracted, record)
             self._note_url(record)
             return PackageToLink(record, str(extracted), str(tarball))
@@ -278,35 +291,9 @@ class PackageCache:
                     on_done(hit)
             else:
                 todo.append(i)
-        # Biggest archives first so the pool ends evenly.
-        todo.sort(key=lambda i: -(records[i].size or 0))
-
-        def work(i: int, archive: Path | None = None) -> None:
-            if stop.is_set():
-                return
-            try:
-                pkg = self.ensure(records[i], fetch=fetch, archive=archive, verified=archive is not None)
-            except BaseException:
-                stop.set()
-                raise
-            out[i] = pkg
-            if on_done:
-                on_done(pkg)
-
-        # Remote files go through the download engine; each is extracted as soon as it is in.
-        remote = [i for i in todo if fetch is None and url_to_path(records[i].url or "") is None]
-        remote_set = set(remote)
-        local = [i for i in todo if i not in remote_set]
         if todo:
-            workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-            with ThreadPoolExecutor(workers, thread_name_prefix="naja-extract") as ex:
-                futures = [ex.submit(work, i) for i in local]
-                if remote:
-                    futures += self._download_then(
-                        records, remote, lambda i, p: ex.submit(work, i, p), on_download
-                    )
-                for fut in futures:
-                    fut.result()
+            workers = max(1, min(jobs or extract_workers(helpers=helper_available()), len(todo)))
+            _ExtractPool(self, records, out, workers, fetch, on_done, stop).run(todo, on_download)
         return [p for p in out if p is not None]
 
     def stream(
@@ -323,38 +310,6 @@ class PackageCache:
         from naja.install.arrivals import Arrivals
 
         return Arrivals(self, records, options, specs or {}, on_ready)
-
-    def _download_then(
-        self,
-        records: list[RepoDataRecord],
-        indexes: list[int],
-        then: Callable[[int, Path], Future[None]],
-        on_download: Callable[[Any], None] | None = None,
-    ) -> list[Future[None]]:
-        from naja.fetch import Downloader, DownloadRequest
-
-        staging = Path(tempfile.mkdtemp(prefix=".naja-download-", dir=self.writable_dir))
-        requests = [
-            DownloadRequest(
-                url=records[i].url or "",
-                target=staging / (records[i].fn or os.path.basename(records[i].url or "")),
-                sha256=records[i].sha256,
-                md5=None if records[i].sha256 else records[i].md5,
-                size=records[i].size,
-                tag=i,
-            )
-            for i in indexes
-        ]
-        futures: list[Future[None]] = []
-        try:
-            with Downloader(on_progress=on_download) as dl:
-                for res in dl.iter_completed(requests, raise_on_error=True):
-                    futures.append(then(res.request.tag, res.path))  # type: ignore[arg-type]
-            for f in futures:
-                f.result()
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return futures
 
     # -- cleaning (`naja clean`) --------------------------------------------------------
 
@@ -396,3 +351,141 @@ class PackageCache:
                     report.add(path, "extracted", dry_run)
         return report
 
+
+class _ExtractPool:
+    """`PackageCache.populate`'s workers: each takes the biggest package that is ready (local,
+    or downloaded) and extracts it.
+
+    Downloads run in the calling thread's download engine, and their packages complete in no
+    useful order (the big ones, sharing the bandwidth, come in last); taking the biggest ready
+    package first instead of the first-come one keeps a big package from waiting behind many
+    small ones and becoming the lone tail that leaves the other cores idle.
+    """
+
+    def __init__(
+        self,
+        cache: PackageCache,
+        records: list[RepoDataRecord],
+        out: list[PackageToLink | None],
+        workers: int,
+        fetch: Fetcher | None,
+        on_done: Callable[[PackageToLink], None] | None,
+        stop: threading.Event,
+    ) -> None:
+        self.cache = cache
+        self.records = records
+        self.out = out
+        self.workers = workers
+        self.fetch = fetch
+        self.on_done = on_done
+        self.stop = stop
+        self.errors: list[BaseException] = []
+        self._ready: list[tuple[int, int, Path | None]] = []  # heap: (-size, index, archive)
+        self._more = True  # packages may still be added (downloads in flight)
+        self._no_helper = False  # a helper process could not be started
+        self._cond = threading.Condition()
+
+    def _add(self, i: int, archive: Path | None) -> None:
+        with self._cond:
+            heapq.heappush(self._ready, (-(self.records[i].size or 0), i, archive))
+            self._cond.notify()
+
+    def _next(self) -> tuple[int, Path | None] | None:
+        with self._cond:
+            while not self._ready and self._more and not self.stop.is_set():
+                self._cond.wait(0.1)
+            if self.stop.is_set() or not self._ready:
+                return None
+            _, i, archive = heapq.heappop(self._ready)
+            return i, archive
+
+    def _work(self) -> None:
+        helper: ExtractHelper | None = None
+        try:
+            while (item := self._next()) is not None:
+                i, archive = item
+                if helper is None and helper_available() and not self._no_helper:
+                    # Started by the thread that uses it, which outlives it (the child is
+                    # told to die with the thread that started it).
+                    try:
+                        helper = ExtractHelper()
+                    except OSError:  # cannot start a process: extract in this thread
+                        self._no_helper = True
+                pkg = self.cache.ensure(
+                    self.records[i],
+                    fetch=self.fetch,
+                    archive=archive,
+                    verified=archive is not None,
+                    extract=helper.extract if helper is not None else extract_archive,
+                )
+                self.out[i] = pkg
+                if self.on_done:
+                    self.on_done(pkg)
+        except BaseException as e:
+            self.errors.append(e)
+            self.stop.set()
+        finally:
+            if helper is not None:
+                helper.close()
+
+    def run(self, todo: list[int], on_download: Callable[[Any], None] | None) -> None:
+        records = self.records
+        # Remote files go through the download engine; each is extracted once it is in.
+        remote = [
+            i for i in todo if self.fetch is None and url_to_path(records[i].url or "") is None
+        ]
+        remote_set = set(remote)
+        for i in todo:
+            if i not in remote_set:
+                self._add(i, None)
+        threads = [
+            threading.Thread(target=self._work, name="naja-extract")
+            for _ in range(self.workers)
+        ]
+        staging: Path | None = None
+        try:
+            for t in threads:
+                t.start()
+            if remote:
+                staging = Path(
+                    tempfile.mkdtemp(prefix=".naja-download-", dir=self.cache.writable_dir)
+                )
+                self._download(remote, staging, on_download)
+        except BaseException:
+            self.stop.set()
+            raise
+        finally:
+            with self._cond:
+                self._more = False
+                self._cond.notify_all()
+            # The workers move downloaded archives out of the staging folder: wait for them.
+            for t in threads:
+                if t.ident is not None:
+                    t.join()
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+        if self.errors:
+            raise self.errors[0]
+
+    def _download(
+        self, indexes: list[int], staging: Path, on_download: Callable[[Any], None] | None
+    ) -> None:
+        from naja.fetch import Downloader, DownloadRequest
+
+        records = self.records
+        requests = [
+            DownloadRequest(
+                url=records[i].url or "",
+                target=staging / (records[i].fn or os.path.basename(records[i].url or "")),
+                sha256=records[i].sha256,
+                md5=None if records[i].sha256 else records[i].md5,
+                size=records[i].size,
+                tag=i,
+            )
+            for i in indexes
+        ]
+        with Downloader(on_progress=on_download) as dl:
+            for res in dl.iter_completed(requests, raise_on_error=True):
+                if self.stop.is_set():
+                    break  # an extraction failed: the rest is not needed
+                self._add(res.request.tag, res.path)  # type: ignore[arg-type]

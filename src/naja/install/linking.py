@@ -15,10 +15,11 @@ import shutil
 import signal
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from naja.install.errors import LinkError
+from naja.install.link_helper import LinkHelper, helper_available
 
 HARDLINK = "hardlink"
 COPY = "copy"
@@ -135,48 +136,110 @@ class Linker:
         copy_file(src, dst)
 
 
+# Directory handles for link(2) relative to a folder: O_PATH opens no file, only a handle.
+_DIR_HANDLE = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | os.O_CLOEXEC
+
+
 def _link_chunk(
     linker: Linker,
     pairs: list[tuple[str, str]],
     can_reflink: bool,
     stop: threading.Event | None = None,
+    *,
+    maybe_done: bool = False,
 ) -> None:
+    # linkat(2) relative to handles of the source and target folders: consecutive files
+    # mostly share both folders (paths.json is sorted), and the kernel then resolves one
+    # name per side instead of two deep absolute paths — path walking was most of the
+    # system time of linking tens of thousands of files.
     link = os.link
-    for n, (src, dst) in enumerate(pairs):
-        if stop is not None and not n & 255 and stop.is_set():
-            return
-        try:
-            link(src, dst, follow_symlinks=False)
-        except FileExistsError:
-            raise LinkError(
-                f"cannot link {dst}: the path already exists",
-                hint="this is a bug in naja's clobber handling; please report it",
-            ) from None
-        except FileNotFoundError:
-            if not os.path.lexists(src):
+    open_dir = os.open
+    close = os.close
+    src_dir = dst_dir = ""
+    sfd = dfd = -1
+    try:
+        for n, (src, dst) in enumerate(pairs):
+            if stop is not None and not n & 255 and stop.is_set():
+                return
+            sd, _, sname = src.rpartition("/")
+            dd, _, dname = dst.rpartition("/")
+            try:
+                if sd != src_dir:
+                    if sfd >= 0:
+                        close(sfd)
+                        sfd = -1
+                    sfd = open_dir(sd, _DIR_HANDLE)
+                    src_dir = sd
+                if dd != dst_dir:
+                    if dfd >= 0:
+                        close(dfd)
+                        dfd = -1
+                    dfd = open_dir(dd, _DIR_HANDLE)
+                    dst_dir = dd
+                link(sname, dname, src_dir_fd=sfd, dst_dir_fd=dfd, follow_symlinks=False)
+            except FileExistsError:
+                if maybe_done and _same_file(src, dst):
+                    continue  # made by a link helper that died before answering
                 raise LinkError(
-                    f"{src} is listed in its package's paths.json but missing from the cache",
-                    hint="remove the extracted folder from the package cache and retry",
+                    f"cannot link {dst}: the path already exists",
+                    hint="this is a bug in naja's clobber handling; please report it",
                 ) from None
-            raise
-        except OSError:
-            linker.place(src, dst, HARDLINK, can_reflink)
+            except FileNotFoundError:
+                if not os.path.lexists(src):
+                    raise LinkError(
+                        f"{src} is listed in its package's paths.json but missing from the cache",
+                        hint="remove the extracted folder from the package cache and retry",
+                    ) from None
+                raise
+            except OSError:
+                linker.place(src, dst, HARDLINK, can_reflink)
+    finally:
+        if sfd >= 0:
+            close(sfd)
+        if dfd >= 0:
+            close(dfd)
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        sa, sb = os.lstat(a), os.lstat(b)
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
 
 
 class BulkLinks:
     """Hardlinks of (source, target) pairs, made by background threads as batches arrive.
 
     The caller `feed()`s batches (their folders must exist) while it keeps working, then
-    `close()`s and `join()`s. The loop around link(2) is tiny, so the threads spend nearly all
-    their time in the kernel with the GIL released, overlapping the caller's Python work. A
-    failing transaction must `cancel()` and `wait()` before undoing anything, so no thread
-    creates a file after the rollback removed it.
+    `close()`s and `join()`s. A failing transaction must `cancel()` and `wait()` before undoing
+    anything, so no thread creates a file after the rollback removed it.
+
+    With `helper_fds` (and where `link_helper.helper_available()`), the plain hardlinks go to
+    `helpers` child processes instead (see `naja.install.link_helper`: threads calling link(2)
+    in a loop mostly trade the GIL with the caller), which hold `helper_fds` (the prefix lock)
+    while they live; the threads then run only the `submit()`ted jobs. What a child leaves
+    undone (an error) the caller's thread makes in `drain()`/`join()`, raising the usual errors.
     """
 
     BATCH = 512
+    HELPER_BATCH = 2048
 
-    def __init__(self, linker: Linker, *, can_reflink: bool = False, workers: int = 1) -> None:
+    def __init__(
+        self,
+        linker: Linker,
+        *,
+        can_reflink: bool = False,
+        workers: int = 1,
+        helper_fds: Sequence[int] | None = None,
+        helpers: int = 1,
+    ) -> None:
         self.errors: list[BaseException] = []
+        self._helper_fds = helper_fds
+        self._helpers: list[LinkHelper] = []
+        self._helper_count = max(1, helpers)
+        self._sent = 0
+        self._use_helper = helper_fds is not None and helper_available()
         self._linker = linker
         self._can_reflink = can_reflink
         self._stop = threading.Event()
@@ -214,7 +277,37 @@ class BulkLinks:
                 raise KeyboardInterrupt
         return self
 
+    def feed_package(self, src_root: str, dst_root: str, srcs: list[str], dsts: list[str]) -> None:
+        """Link `src_root/srcs[i]` to `dst_root/dsts[i]` (a package's files into the prefix)."""
+        if not self._use_helper:
+            pairs = zip(srcs, dsts, strict=True)
+            self.feed([(f"{src_root}/{s}", f"{dst_root}/{d}") for s, d in pairs])
+            return
+        if not srcs or self._stop.is_set():
+            return
+        if not self._helpers:
+            # Started on the first batch: a transaction that links nothing starts none.
+            try:
+                for _ in range(self._helper_count):
+                    self._helpers.append(LinkHelper(self._helper_fds or ()))
+            except OSError:  # cannot start a process (limits, memory): threads then
+                if not self._helpers:
+                    self._use_helper = False
+                    self.feed_package(src_root, dst_root, srcs, dsts)
+                    return
+        step = self.HELPER_BATCH
+        for i in range(0, len(srcs), step):
+            # The helpers take turns, batch by batch.
+            helper = self._helpers[self._sent % len(self._helpers)]
+            helper.send(src_root, dst_root, srcs[i : i + step], dsts[i : i + step])
+            self._sent += 1
+
     def feed(self, pairs: list[tuple[str, str]]) -> None:
+        """Link each (source, target) pair."""
+        if self._use_helper:
+            pairs = [(os.path.abspath(s), os.path.abspath(d)) for s, d in pairs]
+            self.feed_package("/", "/", [s[1:] for s, _ in pairs], [d[1:] for _, d in pairs])
+            return
         # Small batches let every thread share one big package.
         for i in range(0, len(pairs), self.BATCH):
             with self._idle:
@@ -236,11 +329,22 @@ class BulkLinks:
                 self._idle.wait(0.05)
         if self.errors:
             raise self.errors[0]
+        if not jobs_only:
+            self._collect_helper()
+
+    def _collect_helper(self) -> None:
+        """Wait for the helper's answers so far, and make what it left undone here."""
+        if not self._helpers or self._stop.is_set():
+            return
+        for pairs, maybe_done in [x for h in self._helpers for x in h.collect()]:
+            _link_chunk(self._linker, pairs, self._can_reflink, self._stop, maybe_done=maybe_done)
 
     def close(self) -> None:
         """No more batches: threads end once the queue is drained."""
         for _ in self._threads:
             self._queue.put(None)
+        for h in self._helpers:
+            h.close_input()
 
     def _run(self, done: threading.Event) -> None:
         try:
@@ -268,6 +372,8 @@ class BulkLinks:
 
     def cancel(self) -> None:
         self._stop.set()
+        for h in self._helpers:
+            h.kill()
         self.close()  # wake threads waiting for a batch
 
     def wait(self) -> KeyboardInterrupt | None:
@@ -283,11 +389,24 @@ class BulkLinks:
                 except KeyboardInterrupt as e:
                     self.cancel()
                     interrupted = e
+        while self._helpers:
+            try:
+                self._helpers[-1].wait()
+                self._helpers.pop()
+            except KeyboardInterrupt as e:
+                self.cancel()
+                interrupted = e
         return interrupted
 
     def join(self) -> None:
         """Close, wait, then re-raise an interrupt or the first error of a thread."""
         self.close()
+        if self._helpers and not self._stop.is_set():
+            try:
+                self._collect_helper()
+            except BaseException as e:
+                self.errors.append(e)
+                self.cancel()
         interrupted = self.wait()
         if interrupted is not None:
             raise interrupted

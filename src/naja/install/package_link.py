@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import mmap
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from naja.install.linking import COPY, HARDLINK, LINK_TYPE_NUMBER, Linker
 from naja.install.noarch import EntryPoint, PythonInfo, entry_point_script, pyc_path, target_path
 from naja.install.pkginfo import PathEntry, read_link_json, read_paths
 from naja.install.prefix_records import LinkedPath as RecordPath
-from naja.install.prefix_replace import replace_prefix
+from naja.install.prefix_replace import binary_patches, replace_prefix
 from naja.specs.records import Link, PathsData, PrefixRecord, RepoDataRecord
 
 
@@ -114,6 +115,13 @@ def _replace_into(
 ) -> None:
     """Write `src` with its placeholder replaced by `prefix` to `dst` (a link if unchanged)."""
     try:
+        if e.file_mode == "binary":
+            sha = _binary_into(src, dst, (e.prefix_placeholder or "").encode(), prefix.encode(), t)
+            if sha is None:
+                linker.place(src, dst, COPY if e.no_link else mode, can_reflink)
+            else:
+                rp.sha256_in_prefix = sha
+            return
         with open(src, "rb") as f:
             data = f.read()
         new = replace_prefix(data, e.prefix_placeholder or "", prefix, e.file_mode or "text", path=t)
@@ -143,6 +151,61 @@ def _replace_into(
         raise
 
 
+def _binary_into(src: str, dst: str, placeholder: bytes, prefix: bytes, t: str) -> str | None:
+    """`src` with its binary placeholder strings patched, written to `dst`; returns the sha256
+    of what was written, or None (nothing written) when no string changes.
+
+    Binaries can be tens of MB (libpython) and change in a few places: the file is mapped,
+    not read; copied by the kernel (copy_file_range), not through Python buffers; only the
+    patched strings are written; and the hash runs over the mapping with the patches spliced
+    in. The bytes are exactly `replace_binary`'s.
+    """
+    with open(src, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if not size:
+            return None
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            patches = binary_patches(mm, placeholder, prefix, path=t)
+            if all(mm[off : off + len(new)] == new for off, new in patches):
+                return None
+            st_mode = os.fstat(f.fileno()).st_mode & 0o7777
+            view = memoryview(mm)
+            try:
+                fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, st_mode)
+                try:
+                    _copy_whole(f.fileno(), fd, size, view)
+                    for off, new in patches:
+                        os.pwrite(fd, new, off)
+                    os.fchmod(fd, st_mode)
+                finally:
+                    os.close(fd)
+                h = hashlib.sha256()
+                pos = 0
+                for off, new in patches:
+                    h.update(view[pos:off])
+                    h.update(new)
+                    pos = off + len(new)
+                h.update(view[pos:])
+                return h.hexdigest()
+            finally:
+                view.release()
+
+
+def _copy_whole(src_fd: int, dst_fd: int, size: int, data: memoryview) -> None:
+    """Copy `size` bytes from the start of `src_fd` to `dst_fd` (both at offset 0)."""
+    copied = 0
+    try:
+        while copied < size:
+            n = os.copy_file_range(src_fd, dst_fd, size - copied, copied, copied)
+            if n <= 0:
+                break
+            copied += n
+    except (OSError, AttributeError):  # not Linux, another filesystem type, an old kernel
+        pass
+    while copied < size:
+        copied += os.pwrite(dst_fd, data[copied:], copied)
+
+
 def _write_all(fd: int, data: bytes | bytearray) -> None:
     view = memoryview(data)
     while view:
@@ -160,7 +223,7 @@ def execute_plan(
     made_dirs: set[str],
     *,
     skip: set[str] | frozenset[str] = frozenset(),
-    deferred: list[tuple[str, str]] | None = None,
+    deferred: tuple[list[str], list[str]] | None = None,
     submit: Callable[[Callable[[], None]], None] | None = None,
 ) -> PrefixRecord:
     """Create the package's files (which must not exist yet) and return its PrefixRecord.
@@ -168,8 +231,8 @@ def execute_plan(
     `made_dirs` is the transaction-wide set of prefix-relative directories known to exist;
     `skip` holds paths that a later package of the same transaction also has: that package
     creates them (the later one wins, as in conda) and this one only records them.
-    With `deferred`, plain hardlinks are not made but appended there as (source, target) for
-    `linking.BulkLinks` threads to make; with `submit`, prefix replacements run there too (the
+    With `deferred` (two lists), plain hardlinks are not made but their package-relative source
+    and prefix-relative target appended there, for `linking.BulkLinks` to make; with `submit`, prefix replacements run there too (the
     record is complete once those jobs are done).
     """
     src_root = plan.pkg.extracted_dir
@@ -196,20 +259,24 @@ def execute_plan(
             made_dirs.add(d)
 
     made_dirs.add("")
-    defer = deferred.append if deferred is not None and fast_hardlink else None
+    defer = deferred is not None and fast_hardlink
+    defer_src, defer_dst = deferred if deferred is not None else ([], [])
+    defer_src_append, defer_dst_append = defer_src.append, defer_dst.append
     for e, t in zip(plan.entries, plan.targets, strict=True):
         if t.rpartition("/")[0] not in made_dirs:
             ensure_parent(t)
         ptype = e.path_type
         if (
-            defer is not None
+            defer
             and ptype == "hardlink"
             and not e.prefix_placeholder
             and not e.no_link
             and not (skip and t in skip)
         ):
             # The common case, kept lean: tens of thousands of these per environment.
-            defer((f"{src_root}/{e.path}", f"{prefix}/{t}"))
+            # (no per-file tuple or joined path here: the link helper joins them)
+            defer_src_append(e.path)
+            defer_dst_append(t)
             append(RecordPath(path=t, path_type=ptype, sha256=e.sha256, size_in_bytes=e.size_in_bytes))
             continue
         src = f"{src_root}/{e.path}"
@@ -245,7 +312,8 @@ def execute_plan(
             elif fast_hardlink and not e.no_link:
                 # (a "softlink" entry stored as a regular file, as old packages do, lands here)
                 if deferred is not None:
-                    deferred.append((src, dst))
+                    defer_src_append(e.path)
+                    defer_dst_append(t)
                 else:
                     try:
                         link(src, dst, follow_symlinks=False)

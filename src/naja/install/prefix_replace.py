@@ -8,6 +8,7 @@ padded with NULs so the file keeps its length and offsets.
 
 from __future__ import annotations
 
+import mmap
 import re
 import sys
 
@@ -45,31 +46,47 @@ def replace_text(data: bytes, placeholder: bytes, new_prefix: bytes) -> bytes:
     return replace_long_shebang(data.replace(placeholder, new_prefix))
 
 
-def replace_binary(
-    data: bytes, placeholder: bytes, new_prefix: bytes, *, path: str = ""
-) -> bytes | bytearray:
-    """Replace inside each NUL-terminated string, keeping the total length."""
+def _check_binary_prefix(placeholder: bytes, new_prefix: bytes, path: str) -> None:
     if len(new_prefix) > len(placeholder):
         raise LinkError(
             f"cannot install {path or 'a binary file'}: the prefix ({len(new_prefix)} bytes) is "
             f"longer than the package's build placeholder ({len(placeholder)} bytes)",
             hint="use a shorter prefix path",
         )
+
+
+def binary_patches(
+    data: bytes | mmap.mmap, placeholder: bytes, new_prefix: bytes, *, path: str = ""
+) -> list[tuple[int, bytes]]:
+    """(offset, new bytes) for each NUL-terminated string holding the placeholder, each patch
+    as long as what it replaces, so the file keeps its length and offsets."""
+    _check_binary_prefix(placeholder, new_prefix, path)
     pad = len(placeholder) - len(new_prefix)
     find = data.find
+    patches = []
     start = find(placeholder)
-    if start < 0:
-        return data
-    # Same length in and out: copy once, then rewrite each affected C string in place.
-    out = bytearray(data)
     while start >= 0:
         end = find(b"\0", start)
         if end < 0:
             end = len(data)
         segment = data[start:end]
         count = segment.count(placeholder)
-        out[start:end] = segment.replace(placeholder, new_prefix) + b"\0" * (pad * count)
+        patches.append((start, segment.replace(placeholder, new_prefix) + b"\0" * (pad * count)))
         start = find(placeholder, end)
+    return patches
+
+
+def replace_binary(
+    data: bytes, placeholder: bytes, new_prefix: bytes, *, path: str = ""
+) -> bytes | bytearray:
+    """Replace inside each NUL-terminated string, keeping the total length."""
+    patches = binary_patches(data, placeholder, new_prefix, path=path)
+    if not patches:
+        return data
+    # Same length in and out: copy once, then rewrite each affected C string in place.
+    out = bytearray(data)
+    for start, new in patches:
+        out[start : start + len(new)] = new
     return out
 
 

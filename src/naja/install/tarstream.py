@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 
 BLOCK = 512
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+_DIR_HANDLE = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | os.O_CLOEXEC
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -196,6 +197,7 @@ class Extractor:
         self.symlinks: dict[str, str] = {}
         self.files: set[str] = set()
         self.members: list[tuple[str, str]] = []
+        self._dir_fd = -1  # a handle on the folder the last file went into
 
     def _ensure_parent(self, path: str) -> None:
         parent = path.rpartition("/")[0]
@@ -224,6 +226,17 @@ class Extractor:
 
     def extract(self, chunks: Iterable[bytes]) -> None:
         src = _Chunks(chunks)
+        # Files are created relative to a handle on their folder (members of one folder come
+        # together): the kernel then resolves one name per file instead of the whole path.
+        try:
+            self._extract(src)
+        finally:
+            if self._dir_fd >= 0:
+                os.close(self._dir_fd)
+                self._dir_fd = -1
+        src.drain()
+
+    def _extract(self, src: _Chunks) -> None:
         long_name: bytes | None = None
         long_link: bytes | None = None
         pax: dict[str, bytes] = {}
@@ -231,6 +244,7 @@ class Extractor:
         root = self.root
         dirs, files, symlinks = self.dirs, self.files, self.symlinks
         checksums = self.header_checksums
+        fd_dir: str | None = None  # the folder self._dir_fd is a handle on
         while True:
             hdr = src.read(BLOCK)
             if len(hdr) < BLOCK:
@@ -286,12 +300,18 @@ class Extractor:
             if kind in (b"0", b"\0", b"7"):
                 if not path:
                     raise TarFormatError("a file member has an empty name")
-                if path.rpartition("/")[0] not in dirs:
+                parent, _, name = path.rpartition("/")
+                if parent not in dirs:
                     self._ensure_parent(path)
-                full = f"{root}/{path}"
                 if path in files or path in symlinks or path in dirs:
-                    self._clear(path, full)
-                fd = os.open(full, _CREATE, mode)
+                    self._clear(path, f"{root}/{path}")
+                if parent != fd_dir:
+                    if self._dir_fd >= 0:
+                        os.close(self._dir_fd)
+                        self._dir_fd = -1
+                    self._dir_fd = os.open(f"{root}/{parent}" if parent else root, _DIR_HANDLE)
+                    fd_dir = parent
+                fd = os.open(name, _CREATE, mode, dir_fd=self._dir_fd)
                 try:
                     if mode & _UMASK:
                         os.fchmod(fd, mode)
@@ -334,7 +354,6 @@ class Extractor:
                 raise TarFormatError(f"member {path!r} is a GNU sparse file (unsupported)")
             else:
                 raise TarFormatError(f"member {path!r} has unknown type {kind!r}")
-        src.drain()
 
     def recheck_symlinks(self) -> None:
         """Check every symlink again against the final set (a later link can redirect an earlier one)."""

@@ -1,0 +1,119 @@
+"""Package extraction in child processes, for `PackageCache.populate`'s workers.
+
+Why processes: extracting is tar parsing in Python between many small system calls (open,
+write, close per member), and every one of them releases and re-takes the GIL; extraction
+threads, the download threads and the linking thread then spend their time handing the GIL to
+each other (measured on two cores: two extraction threads were slower than one, at half again
+the CPU time). A child process per worker extracts with its own interpreter; the worker thread
+only waits for its answer.
+
+The child runs `extract_archive` for each request and answers `ok` or `error`. It does only the
+successful case: on an error the worker extracts that package again itself, which raises the
+usual exception (a bad package, a full disk) with the usual message. The child dies with its
+parent (PR_SET_PDEATHSIG), so a killed naja leaves no process writing into the cache; what it
+was writing is an unfinished `*.naja-tmp-*` folder, which the next extraction of that package
+removes. Ctrl-C is left to the parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+
+from naja.install.archive import extract_archive
+from naja.install.link_helper import helper_available
+
+__all__ = ["ExtractHelper", "helper_available", "serve"]
+
+
+class ExtractHelper:
+    """One child process extracting archives on request (`extract`), one at a time."""
+
+    def __init__(self) -> None:
+        code = (
+            "import sys; sys.path[:0] = " + repr([p for p in sys.path if p]) + "\n"
+            "from naja.install.extract_helper import serve; serve(" + str(os.getpid()) + ")"
+        )
+        self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, "-S", "-E", "-c", code],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            # Errors are redone and reported by this process; a child that cannot start
+            # (no usable interpreter) must not print a traceback to the user.
+            stderr=subprocess.DEVNULL,
+        )
+
+    def extract(
+        self,
+        archive: str | os.PathLike[str],
+        dest: str | os.PathLike[str],
+        *,
+        digest_verified: bool = False,
+    ) -> None:
+        """`extract_archive(archive, dest)`, done by the child when it can."""
+        proc = self.proc
+        if proc is not None:
+            assert proc.stdin is not None and proc.stdout is not None
+            request = {
+                "archive": os.fspath(archive),
+                "dest": os.fspath(dest),
+                "verified": digest_verified,
+            }
+            try:
+                proc.stdin.write(json.dumps(request).encode("ascii") + b"\n")
+                proc.stdin.flush()
+                answer = proc.stdout.readline()
+            except OSError:
+                answer = b""
+            if answer == b"ok\n":
+                return
+            if not answer:
+                # The child died. Its rename into place is its last step: a folder there is
+                # complete. Otherwise extract here, as from now on.
+                self.close()
+                if os.path.isdir(dest):
+                    return
+        extract_archive(archive, dest, digest_verified=digest_verified)
+
+    def close(self) -> None:
+        """End the child (it exits at end of input) and reap it."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        assert proc.stdin is not None and proc.stdout is not None
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+        proc.wait()
+        proc.stdout.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)  # the parent is already gone
+
+
+def serve(parent: int) -> None:
+    """The child's loop: one JSON request per line on stdin, `ok` or `error` per line back."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent)
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    for line in inp:
+        try:
+            req = json.loads(line)
+            extract_archive(req["archive"], req["dest"], digest_verified=bool(req["verified"]))
+            out.write(b"ok\n")
+        except Exception:
+            out.write(b"error\n")
+        out.flush()
+
