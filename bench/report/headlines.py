@@ -236,8 +236,9 @@ def fetch(text: str) -> Extracted:
         ("http", "naja", "py-rattler", True),
         ("http", "naja", "curl", True),
         ("https", "naja", "curl", False),
-        ("http", "naja-nohash", "py-rattler", False),
-        ("http", "naja", "py-rattler+sha256", False),
+        # The same work on both sides (no digest; fetch + verify): headlines too.
+        ("http", "naja-nohash", "py-rattler", True),
+        ("http", "naja", "py-rattler+sha256", True),
     ):
         label = "naja (sha256 verified)" if tool == "naja" else "naja without digest"
         h = pair("fetch", f"{scheme} download, {label} vs {peer}, wall",
