@@ -32,11 +32,14 @@ Examples:
 def create(ctx: click.Context, specs: tuple[str, ...], files: tuple[str, ...], **opts: Any) -> None:
     """Create a new environment with the packages SPECS (conda match specs)."""
     from naja.cli.transact import add_files, solve_and_apply
-    from naja.env.lockfile import is_lockfile
     from naja.env.prefix import resolve_prefix
     from naja.errors import UserInputError
 
-    locks = [Path(f) for f in files if is_lockfile(Path(f))]
+    locks: list[Path] = []
+    if files:  # the lockfile reader (and its imports) only when there are files to look at
+        from naja.env.lockfile import is_lockfile
+
+        locks = [Path(f) for f in files if is_lockfile(Path(f))]
     env_spec, specs = add_files(tuple(f for f in files if Path(f) not in locks), specs, opts)
     name, prefix, dry_run = opts["name"], opts["prefix"], opts["dry_run"]
     if env_spec.name and not name and not prefix:
