@@ -158,7 +158,10 @@ def test_render_only_process_imports_little(recipe_dir: Path) -> None:
 
 LIGHT_THEN_FULL = """
 import sys
+from naja.build import libyaml
 from naja.build.yaml_nodes import parse_yaml
+
+libyaml.allow_light_load()  # as `naja build --render-only` does
 
 assert parse_yaml("a: [1, 'b']").items["a"].items[1].plain is False
 assert "yaml.reader" not in sys.modules
@@ -210,3 +213,13 @@ def test_yaml_errors_are_recipe_errors(tmp_path: Path) -> None:
     # Control characters: a reader error (no mark), still one message pointing at the place.
     with pytest.raises(RecipeError, match=r"r.yaml:2:4: invalid YAML: unacceptable character"):
         parse_yaml("x: 1\na: \x01\n", "r.yaml")
+
+
+def test_light_yaml_is_opt_in() -> None:
+    # The library (threads, the server, whole builds) gets the ordinary `yaml` package.
+    code = (
+        "import sys\nfrom naja.build.yaml_nodes import parse_yaml\n"
+        "parse_yaml('a: 1')\nprint(type(sys.modules['yaml']).__name__, 'yaml.reader' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["module", "True"], out.stderr

@@ -24,6 +24,13 @@ registers a hook that completes the package the moment anything else needs it:
 
 So after the first of those, the process has exactly the `yaml` package it would have had
 otherwise; until then only yaml.nodes and the extension are loaded (~0.5 ms).
+
+The light load is opt-in (`allow_light_load()`): only the `naja build --render-only` fast path
+asks for it, a short single-threaded process where those ~7 ms are a quarter of the run. Any
+other use (the library, the server, a whole build) imports `yaml` the ordinary way, so threads
+and import hooks there never meet a half-loaded package. If the light load fails in any way
+(another PyYAML release whose extension reads other classes), the package is completed and the
+ordinary extension is used.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ _STANDIN_MODULES = (
 )
 
 _lock = RLock()
+_light_allowed = False
 _composer: type | None = None
 
 
@@ -184,6 +192,12 @@ def _light_load() -> type:
     return ext.CParser
 
 
+def allow_light_load() -> None:
+    """Let load_composer() skip PyYAML's package start-up (see the module docstring)."""
+    global _light_allowed
+    _light_allowed = True
+
+
 def load_composer() -> type:
     """A subclass of yaml._yaml.CParser composing node trees without resolving tags.
 
@@ -196,10 +210,16 @@ def load_composer() -> type:
     with _lock:
         if _composer is not None:
             return _composer
-        if "yaml" in sys.modules:
+        cparser = None
+        if _light_allowed and "yaml" not in sys.modules:
+            try:
+                cparser = _light_load()
+            except ImportError:
+                raise
+            except Exception:
+                complete_package()  # whatever went wrong: the ordinary package, complete
+        if cparser is None:
             cparser = importlib.import_module("yaml._yaml").CParser
-        else:
-            cparser = _light_load()
 
         class Composer(cparser):  # type: ignore[misc, valid-type]
             """CParser without tag resolution: every node gets its kind's default tag."""

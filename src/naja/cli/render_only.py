@@ -91,6 +91,7 @@ def render_only(
     output_json: Path | None = None,
 ) -> None:
     """Render RECIPE (the file or its folder) and write the JSON to `output_json` or stdout."""
+    from naja.build import libyaml
     from naja.build.output_json import dumps
     from naja.build.render import RecipeRenderer
     from naja.errors import UserInputError
@@ -102,6 +103,7 @@ def render_only(
     build_plat = build_platform or str(Platform.current())
     target = target_platform or build_plat
     Platform.parse(target)
+    libyaml.allow_light_load()  # a one-shot, single-threaded process: see naja.build.libyaml
     renderer = RecipeRenderer(path, list(variant_configs), target, build_plat)
     text = dumps(renderer.render())
     if output_json is None:
