@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -78,3 +79,15 @@ def test_console_script_quick_exit_keeps_code_output_and_atexit(args: list[str],
     assert out.stdout.rstrip().endswith("atexit ran")
     if code == 0:
         assert "naja " in out.stdout
+
+
+def test_console_script_output_lost_is_a_failure() -> None:
+    # stdout block-buffered (no PYTHONUNBUFFERED) into a full device: the flush at exit fails,
+    # and the exit status must say so, as the interpreter's own exit would (120).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "w") as full:
+        out = subprocess.run(
+            [sys.executable, "-c", QUICK_EXIT, "--version"],
+            stdout=full, stderr=subprocess.PIPE, text=True, env=env, timeout=60,
+        )
+    assert out.returncode == 120, out.stderr

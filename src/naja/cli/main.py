@@ -127,12 +127,18 @@ def run() -> None:
     ):
         sys.exit(code)
     import atexit
-    import contextlib
 
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: what could be, was
+        if stream is None:  # started with the descriptor closed
+            continue
+        try:
             stream.flush()
+        except (OSError, ValueError):
+            # Output that could not be written (a full disk, a closed pipe) is a failure, as
+            # it is for the interpreter's own exit (status 120).
+            if code == 0:
+                code = 120
     os._exit(code)
 
 
