@@ -398,3 +398,28 @@ def test_legacy_package_without_paths_json(tmp_path: Path) -> None:
     assert by_path["lib/link"]["path_type"] == "softlink"
     assert by_path["bin/tool"]["prefix_placeholder"] == PLACEHOLDER
     assert consistent(prefix) == {"old-style-1.0"}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="link helpers are Linux-only")
+def test_link_helper_imports_nothing_from_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # naja run from a cloned project holding a `struct.py`: the helper must not run it.
+    from naja.install.link_helper import LinkHelper
+
+    cwd, marker = tmp_path / "project", tmp_path / "ran"
+    cwd.mkdir()
+    for module in ("struct", "signal"):
+        (cwd / f"{module}.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "f").write_text("data")
+    (tmp_path / "dst").mkdir()
+    monkeypatch.chdir(cwd)
+    helper = LinkHelper()
+    helper.send(str(tmp_path / "src"), str(tmp_path / "dst"), ["f"], ["f"])
+    helper.close_input()
+    left = helper.collect()
+    helper.wait()
+    assert not marker.exists()
+    assert left == []  # the child made the link itself
+    assert os.path.samefile(tmp_path / "src" / "f", tmp_path / "dst" / "f")

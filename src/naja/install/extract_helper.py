@@ -38,7 +38,9 @@ class ExtractHelper:
             "from naja.install.extract_helper import serve; serve(" + str(os.getpid()) + ")"
         )
         self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-            [sys.executable, "-S", "-E", "-c", code],
+            # -I: no environment variables, no current directory on sys.path (the child
+            # imports exactly from the paths this process uses).
+            [sys.executable, "-I", "-S", "-c", code],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             # Errors are redone and reported by this process; a child that cannot start

@@ -125,8 +125,10 @@ class LinkHelper:
     """One child process linking the batches `send()` gives it, in order."""
 
     def __init__(self, keep_fds: Sequence[int] = ()) -> None:
+        # -I (isolated): no environment variables and, above all, no current directory on
+        # sys.path, so a `struct.py` in the folder naja is run from cannot run in the child.
         self.proc = subprocess.Popen(
-            [sys.executable, "-S", "-E", "-c", _CHILD],
+            [sys.executable, "-I", "-S", "-c", _CHILD],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             # Whatever goes wrong in the child, this process redoes and reports; a start-up
@@ -135,19 +137,31 @@ class LinkHelper:
             pass_fds=tuple(keep_fds),
             bufsize=0,
         )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        with contextlib.suppress(OSError):
-            import fcntl
+        try:
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            with contextlib.suppress(OSError):
+                import fcntl
 
-            fcntl.fcntl(self.proc.stdin.fileno(), _F_SETPIPE_SZ, 1 << 20)
-        self._out = self.proc.stdout.fileno()
-        self._sent: dict[int, _Batch] = {}  # batch id -> batch, until answered
-        self._ids = itertools.count()
-        self._queue: queue.SimpleQueue[tuple[int, _Batch] | None] = queue.SimpleQueue()
-        # Writes go through a thread: the pipe fills when the child is behind, and the caller
-        # must not wait for that.
-        self._writer = threading.Thread(target=self._write, name="naja-link-feed", daemon=True)
-        self._writer.start()
+                fcntl.fcntl(self.proc.stdin.fileno(), _F_SETPIPE_SZ, 1 << 20)
+            self._out = self.proc.stdout.fileno()
+            self._sent: dict[int, _Batch] = {}  # batch id -> batch, until answered
+            self._ids = itertools.count()
+            self._queue: queue.SimpleQueue[tuple[int, _Batch] | None] = queue.SimpleQueue()
+            # Writes go through a thread: the pipe fills when the child is behind, and the
+            # caller must not wait for that.
+            self._writer = threading.Thread(
+                target=self._write, name="naja-link-feed", daemon=True
+            )
+            self._writer.start()
+        except BaseException:
+            # Interrupted (Ctrl-C) before the caller holds this helper: nobody else could
+            # stop the child, which holds the prefix lock, nor close its pipes.
+            self.proc.kill()
+            self.proc.wait()
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                if pipe is not None:
+                    pipe.close()
+            raise
 
     def send(self, src_root: str, dst_root: str, srcs: list[str], dsts: list[str]) -> None:
         """Link `src_root/srcs[i]` to `dst_root/dsts[i]` (the roots may be "/")."""
