@@ -423,3 +423,28 @@ def test_link_helper_imports_nothing_from_the_current_directory(
     assert not marker.exists()
     assert left == []  # the child made the link itself
     assert os.path.samefile(tmp_path / "src" / "f", tmp_path / "dst" / "f")
+
+
+def test_symlink_chain_across_packages_cannot_leave_the_prefix(tmp_path: Path) -> None:
+    # Each archive is fine alone; together `x -> .` and `b -> x/..` make b the prefix's parent,
+    # and c's file b/ESCAPED would land outside the environment.
+    pkgs = [
+        Pkg("a", files={"x": ("symlink", ".")}),
+        Pkg("b", files={"b": ("symlink", "x/..")}),
+        Pkg("c", files={"b/ESCAPED": b"outside"}),
+    ]
+    recs = channel_records(make_channel(tmp_path / "ch", pkgs))
+    prefix = tmp_path / "env"
+    cache = PackageCache([tmp_path / "pkgs"])
+    install(prefix, [recs["a"], recs["b"]], cache=cache)
+    with pytest.raises(LinkError, match="symbolic link leading outside the environment"):
+        install(prefix, [recs["c"]], cache=cache)
+    assert not (tmp_path / "ESCAPED").exists()
+    # a link that stays inside the prefix is still followed
+    inside = [Pkg("d", files={"lib/real/f": b"1"}), Pkg("e", files={"lib64": ("symlink", "lib")})]
+    inside += [Pkg("g", files={"lib64/real/g": b"2"})]
+    recs = channel_records(make_channel(tmp_path / "ch2", inside))
+    env2 = tmp_path / "env2"
+    install(env2, [recs["d"], recs["e"]], cache=cache)
+    install(env2, [recs["g"]], cache=cache)
+    assert (env2 / "lib/real/g").read_bytes() == b"2"

@@ -212,6 +212,25 @@ def _write_all(fd: int, data: bytes | bytearray) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _check_inside(prefix: str, rel: str, dist: str) -> None:
+    """A directory a package writes into may be a symlink (made by another package, or by
+    the user) only if it leads to a place inside the prefix.
+
+    Each archive's own symlinks are checked when it is read; this catches a chain across
+    packages (one package's `x -> .`, another's `b -> x/..`, a third's file `b/f`) that
+    would put files outside the environment.
+    """
+    root = os.path.realpath(prefix)
+    real = os.path.realpath(f"{prefix}/{rel}")
+    if real != root and not real.startswith(root + os.sep):
+        raise LinkError(
+            f"cannot install {dist}: {rel} in {prefix} is a symbolic link leading outside "
+            f"the environment ({real})",
+            hint="a package (or a change made by hand) linked a folder out of the "
+            "environment; remove that link or that package",
+        )
+
+
 def _sha256(data: bytes | bytearray) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -256,6 +275,8 @@ def execute_plan(
             except FileExistsError:
                 if not os.path.isdir(f"{prefix}/{d}"):
                     raise
+                if os.path.islink(f"{prefix}/{d}"):
+                    _check_inside(prefix, d, plan.dist)
             made_dirs.add(d)
 
     made_dirs.add("")
