@@ -407,6 +407,9 @@ class BulkLinks:
             except BaseException as e:
                 self.errors.append(e)
                 self.cancel()
+        elif self._helpers:
+            # Stopped (a failed job): the helpers' queued links would only be rolled back.
+            self.cancel()
         interrupted = self.wait()
         if interrupted is not None:
             raise interrupted
