@@ -111,12 +111,14 @@ ENABLED = True
 
 
 def helper_available() -> bool:
-    """Linux with a runnable interpreter (not a frozen application)."""
+    """Linux with a runnable interpreter: not a frozen application, nor Python embedded in
+    another program (whose sys.executable is that program: it would neither answer nor exit)."""
     return (
         ENABLED
         and sys.platform.startswith("linux")
         and not getattr(sys, "frozen", False)
         and bool(sys.executable)
+        and os.path.basename(sys.executable).startswith("python")
         and os.path.isfile(sys.executable)
     )
 
