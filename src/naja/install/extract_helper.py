@@ -9,10 +9,11 @@ only waits for its answer.
 
 The child runs `extract_archive` for each request and answers `ok` or `error`. It does only the
 successful case: on an error the worker extracts that package again itself, which raises the
-usual exception (a bad package, a full disk) with the usual message. The child dies with its
-parent (PR_SET_PDEATHSIG), so a killed naja leaves no process writing into the cache; what it
-was writing is an unfinished `*.naja-tmp-*` folder, which the next extraction of that package
-removes. Ctrl-C is left to the parent.
+usual exception (a bad package, a full disk) with the usual message. The child extracts into a
+`*.naja-tmp-*` folder of its own and the parent, which holds the package cache's lock, renames
+it into place. The child dies with its parent (PR_SET_PDEATHSIG); should it outlive a killed
+naja all the same, it can only ever write its own temporary folder, which the next extraction
+of that package removes. Ctrl-C is left to the parent.
 """
 
 from __future__ import annotations
@@ -59,11 +60,11 @@ class ExtractHelper:
         proc = self.proc
         if proc is not None:
             assert proc.stdin is not None and proc.stdout is not None
-            request = {
-                "archive": os.fspath(archive),
-                "dest": os.fspath(dest),
-                "verified": digest_verified,
-            }
+            # The child extracts into a folder of its own; this process, which holds the
+            # package cache's lock, moves it into place. A child that outlived a killed naja
+            # can therefore never put anything at `dest`.
+            staged = f"{os.fspath(dest)}.naja-tmp-{os.urandom(6).hex()}"
+            request = {"archive": os.fspath(archive), "dest": staged, "verified": digest_verified}
             try:
                 proc.stdin.write(json.dumps(request).encode("ascii") + b"\n")
                 proc.stdin.flush()
@@ -71,12 +72,14 @@ class ExtractHelper:
             except OSError:
                 answer = b""
             if answer == b"ok\n":
+                os.rename(staged, dest)
                 return
             if not answer:
-                # The child died. Its rename into place is its last step: a folder there is
+                # The child died. Its rename to `staged` is its last step: a folder there is
                 # complete. Otherwise extract here, as from now on.
                 self.close()
-                if os.path.isdir(dest):
+                if os.path.isdir(staged):
+                    os.rename(staged, dest)
                     return
         extract_archive(archive, dest, digest_verified=digest_verified)
 
