@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from tests.servers.nginx import free_port
+from tests.servers.process import stop_process
 
 DUMMY_KEY = ("testing-key-id", "testing-secret")
 POLICY = {
@@ -115,13 +116,7 @@ class MotoS3:
         return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=5)
         self.proc = None
 
 

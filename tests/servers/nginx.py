@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers.process import stop_process
+
 NGINX_CANDIDATES = ("nginx", "/usr/sbin/nginx")
 
 
@@ -226,15 +228,7 @@ class NginxServer:
         raise RuntimeError("nginx did not start")
 
     def _kill(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         self.process = None
 
     def stop(self) -> None:

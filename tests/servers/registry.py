@@ -37,6 +37,7 @@ import httpx
 import pytest
 
 from tests.servers.nginx import free_port
+from tests.servers.process import stop_process
 
 REGISTRY = "docker-registry"
 
@@ -256,13 +257,7 @@ class Registry:
         if self.token_server is not None:
             self.token_server.stop()
             self.token_server = None
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=5)
         self.proc = None
 
 
