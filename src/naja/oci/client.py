@@ -200,16 +200,9 @@ class RegistryClient:
 
     def get_manifest(self, repository: str, reference: str) -> tuple[dict[str, Any], bytes] | None:
         """The manifest (parsed, and its exact bytes) of `repository:reference`, or None."""
-        response = self.request(
-            "GET",
-            f"/v2/{repository}/manifests/{reference}",
-            repository=repository,
-            headers={"Accept": ", ".join(MANIFEST_TYPES)},
-        )
-        if response.status_code == 404:
+        response = self._manifest("GET", repository, reference, "read the manifest of")
+        if response is None:
             return None
-        if response.status_code != 200:
-            raise self._error("read the manifest of", f"{repository}:{reference}", response)
         try:
             return response.json(), response.content
         except ValueError:
@@ -219,8 +212,17 @@ class RegistryClient:
 
     def manifest_digest(self, repository: str, reference: str) -> str | None:
         """The digest `repository:reference` points at (a HEAD), or None if it does not exist."""
+        response = self._manifest("HEAD", repository, reference, "look up")
+        if response is None:
+            return None
+        return response.headers.get("docker-content-digest") or ""
+
+    def _manifest(
+        self, method: str, repository: str, reference: str, doing: str
+    ) -> Reply | None:
+        """GET or HEAD a manifest: the 200 response, None for a 404, else an OciError."""
         response = self.request(
-            "HEAD",
+            method,
             f"/v2/{repository}/manifests/{reference}",
             repository=repository,
             headers={"Accept": ", ".join(MANIFEST_TYPES)},
@@ -228,8 +230,8 @@ class RegistryClient:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise self._error("look up", f"{repository}:{reference}", response)
-        return response.headers.get("docker-content-digest") or ""
+            raise self._error(doing, f"{repository}:{reference}", response)
+        return response
 
     def manifest_exists(self, repository: str, reference: str) -> bool:
         return self.manifest_digest(repository, reference) is not None
