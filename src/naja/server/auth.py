@@ -124,27 +124,35 @@ def identity_for_password(state, username: str, password: str, client: str = "?"
     found, cached = _passwords.get(cache_key)
     if found and cached is not None:
         return cached
-    settings = state.settings
-    rl_key = f"{username.lower()[:100]}|{client}"
-    since = datetime.now(UTC) - timedelta(seconds=settings.login_window)
     with state.db.session() as s:
-        recent = s.scalar(
-            select(func.count()).where(LoginFailure.key == rl_key, LoginFailure.at > since)
-        )
-        if recent >= settings.login_attempts:
-            raise HTTPException(
-                429, "too many failed sign-ins; wait a minute",
-                headers={"Retry-After": str(settings.login_window)},
-            )
-        user = s.scalar(select(User).where(User.username == username))
-        ok = verify_password(user.password_hash if user else None, password)
-        result = Identity(_principal(user), ALL_SCOPES, None, "password") if ok and user else None
-        if result is None:
-            s.add(LoginFailure(key=rl_key))
-            s.commit()
+        user, _ = check_password(state, s, username, password, client)
+        result = Identity(_principal(user), ALL_SCOPES, None, "password") if user else None
     if result is not None:
         _passwords.put(cache_key, result)
     return result
+
+
+def check_password(state, s, username: str, password: str, client: str) -> tuple[User | None, str]:
+    """The user if `password` is theirs, else None with the failure recorded (committed):
+    the sign-in rate limit every password check goes through (429 once exceeded). Also
+    returns the rate-limit key, for the caller to clear after a successful sign-in."""
+    settings = state.settings
+    rl_key = f"{username.lower()[:100]}|{client}"
+    since = datetime.now(UTC) - timedelta(seconds=settings.login_window)
+    recent = s.scalar(
+        select(func.count()).where(LoginFailure.key == rl_key, LoginFailure.at > since)
+    )
+    if recent >= settings.login_attempts:
+        raise HTTPException(
+            429, "too many failed sign-ins; wait a minute",
+            headers={"Retry-After": str(settings.login_window)},
+        )
+    user = s.scalar(select(User).where(User.username == username))
+    if verify_password(user.password_hash if user else None, password) and user is not None:
+        return user, rl_key
+    s.add(LoginFailure(key=rl_key))
+    s.commit()
+    return None, rl_key
 
 
 def identity_for_session(state, cookie: str) -> Identity | None:

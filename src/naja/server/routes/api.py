@@ -19,6 +19,7 @@ from naja.server.auth import (
     Identity,
     allowed,
     check_csrf,
+    check_password,
     forget_cached_credentials,
     require,
     require_user,
@@ -476,19 +477,10 @@ def revoke(state, ident: Identity, key_id: int) -> None:
 
 def login_user(state, request: Request, username: str, password: str) -> tuple[str, str]:
     """Check a password under the rate limit; returns (session cookie, CSRF token)."""
-    settings = state.settings
     client = request.client.host if request.client else "?"
-    rl_key = f"{username.lower()[:100]}|{client}"
-    since = datetime.now(UTC) - timedelta(seconds=settings.login_window)
     with state.db.session() as s:
-        recent = s.scalar(
-            select(func.count()).where(LoginFailure.key == rl_key, LoginFailure.at > since)
-        )
-        if recent >= settings.login_attempts:
-            raise HTTPException(429, "too many failed sign-ins; wait a minute", headers={"Retry-After": str(settings.login_window)})
-        user = s.scalar(select(User).where(User.username == username))
-        if not verify_password(user.password_hash if user else None, password):
-            s.add(LoginFailure(key=rl_key))
+        user, rl_key = check_password(state, s, username, password, client)
+        if user is None:
             audit.record(s, username[:64], "login.failed", detail=client)
             s.commit()
             raise HTTPException(401, "wrong user name or password")
