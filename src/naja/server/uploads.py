@@ -96,13 +96,7 @@ def ingest(
     record["subdir"] = subdir
     key = f"{info.name}/{subdir}/{filename}"
     with state.db.session() as s:
-        row = s.scalar(
-            select(PackageFile).where(
-                PackageFile.channel_id == info.id,
-                PackageFile.subdir == subdir,
-                PackageFile.filename == filename,
-            )
-        )
+        row = s.scalar(_file_query(info.id, subdir, filename))
         if row is not None and not force:
             raise HTTPException(409, f"{subdir}/{filename} already exists in {info.name} (use force)")
         if row is None:
@@ -136,19 +130,21 @@ def ingest(
     }
 
 
+def _file_query(channel_id: int, subdir: str, filename: str):
+    return select(PackageFile).where(
+        PackageFile.channel_id == channel_id,
+        PackageFile.subdir == subdir,
+        PackageFile.filename == filename,
+    )
+
+
 def delete_package(state, ident: Identity, channel_name: str, subdir: str, filename: str) -> None:
     info = state.channel(channel_name, fresh=True)
     if info is None:
         raise HTTPException(404, f"channel {channel_name!r} not found")
     require(state, ident, info, "write")
     with state.db.session() as s:
-        row = s.scalar(
-            select(PackageFile).where(
-                PackageFile.channel_id == info.id,
-                PackageFile.subdir == subdir,
-                PackageFile.filename == filename,
-            )
-        )
+        row = s.scalar(_file_query(info.id, subdir, filename))
         if row is None:
             raise HTTPException(404, f"{subdir}/{filename} not found in {info.name}")
         s.delete(row)
