@@ -136,19 +136,30 @@ def _replace_into(
         finally:
             os.close(fd)
         rp.sha256_in_prefix = _sha256(new)
-    except FileExistsError:
-        raise LinkError(
+    except (FileExistsError, FileNotFoundError) as exc:
+        error = _placing_error(exc, t, dist, prefix, e.path, src, os.path.dirname(src))
+        if error is None:
+            raise
+        raise error from None
+
+
+def _placing_error(
+    exc: OSError, t: str, dist: str, prefix: str, path: str, src: str, package_dir: str
+) -> LinkError | None:
+    """What to tell the user when a package file could not be placed at `t`; None when the
+    OS error says it best (re-raise it)."""
+    if isinstance(exc, FileExistsError):
+        return LinkError(
             f"cannot link {t} of {dist}: the path already exists in {prefix}",
             hint="this is a bug in naja's clobber handling; please report it",
-        ) from None
-    except FileNotFoundError:
-        if not os.path.lexists(src):
-            raise LinkError(
-                f"{dist}: {e.path} is listed in paths.json but missing from the extracted "
-                f"package {os.path.dirname(src)}",
-                hint="remove the extracted folder from the package cache and retry",
-            ) from None
-        raise
+        )
+    if not os.path.lexists(src):
+        return LinkError(
+            f"{dist}: {path} is listed in paths.json but missing from the extracted "
+            f"package {package_dir}",
+            hint="remove the extracted folder from the package cache and retry",
+        )
+    return None
 
 
 def _binary_into(src: str, dst: str, placeholder: bytes, prefix: bytes, t: str) -> str | None:
@@ -342,19 +353,11 @@ def execute_plan(
                         place(src, dst, HARDLINK, can_reflink)
             else:
                 place(src, dst, COPY if (e.no_link and mode != COPY) else mode, can_reflink)
-        except FileExistsError:
-            raise LinkError(
-                f"cannot link {t} of {plan.dist}: the path already exists in {prefix}",
-                hint="this is a bug in naja's clobber handling; please report it",
-            ) from None
-        except FileNotFoundError:
-            if not os.path.lexists(src):
-                raise LinkError(
-                    f"{plan.dist}: {e.path} is listed in paths.json but missing from the "
-                    f"extracted package {src_root}",
-                    hint="remove the extracted folder from the package cache and retry",
-                ) from None
-            raise
+        except (FileExistsError, FileNotFoundError) as exc:
+            error = _placing_error(exc, t, plan.dist, prefix, e.path, src, src_root)
+            if error is None:
+                raise
+            raise error from None
         append(
             RecordPath(
                 path=t,
