@@ -55,6 +55,11 @@ class Extracted:
     headlines: list[Headline] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    def add(self, headline: Headline | None) -> None:
+        """Keep `headline` unless `pair` found a figure missing (None)."""
+        if headline is not None:
+            self.headlines.append(headline)
+
 
 def pair(
     area: str,
@@ -140,8 +145,7 @@ def solve(text: str) -> Extracted:
     if len(n_solve) == len(r_solve) == len(rows):
         h = pair("solve", "solve time, sum over problems", sum(n_solve) / 1e3,
                  sum(r_solve) / 1e3, "s", "py-rattler (resolvo)")
-        if h:
-            out.headlines.append(h)
+        out.add(h)
     if not out.headlines:
         raise ExtractError("solve table has no ratio columns with numbers")
     agree = sum(norm(r.get(naja_col or "", "")) == norm(r.get(rattler_col or "", "")) for r in t.rows)
@@ -171,8 +175,7 @@ def install(text: str) -> Extracted:
     h = pair("install", "warm install vs `cp -al` of the tree",
              parse_seconds(t.cell(n, "median wall"), wall_unit),
              parse_seconds(t.cell(cp, "median wall"), wall_unit), "s", "cp -al (floor)")
-    if h:
-        out.headlines.append(h)
+    out.add(h)
     if not out.headlines:
         raise ExtractError("install table has no naja/rattler cold/warm rows with times")
     return out
@@ -188,8 +191,7 @@ def install_cli(text: str) -> Extracted:
             h = pair("install-cli", f"{phase} `naja create` vs {peer}",
                      parse_seconds(t.cell(n, "median wall")),
                      parse_seconds(t.cell(_one(t, what=rx), "median wall")), "s", peer, key)
-            if h:
-                out.headlines.append(h)
+            out.add(h)
     if not out.headlines:
         raise ExtractError("install-cli table has no naja and rattler rows with times")
     return out
@@ -214,8 +216,7 @@ def repodata(text: str) -> Extracted:
                 h = pair("repodata", f"{layout}, {phase} cache, {what}",
                          parse_seconds(t.cell(n, col), "ms"), parse_seconds(t.cell(r, col), "ms"),
                          "s", "py-rattler Gateway", key=(what == "wall" and layout.startswith("CEP")))
-                if h:
-                    out.headlines.append(h)
+                out.add(h)
     if not out.headlines:
         raise ExtractError("repodata table has no naja/rattler rows")
     return out
@@ -243,13 +244,11 @@ def fetch(text: str) -> Extracted:
         label = "naja (sha256 verified)" if tool == "naja" else "naja without digest"
         h = pair("fetch", f"{scheme} download, {label} vs {peer}, wall",
                  cell(scheme, tool, "median s"), cell(scheme, peer, "median s"), "s", peer, key)
-        if h:
-            out.headlines.append(h)
+        out.add(h)
         if t.column("cpu s"):
             h = pair("fetch", f"{scheme} download, {label} vs {peer}, CPU",
                      cell(scheme, tool, "cpu s"), cell(scheme, peer, "cpu s"), "s", peer)
-            if h:
-                out.headlines.append(h)
+            out.add(h)
     if not out.headlines:
         raise ExtractError("fetch table has no naja and peer rows")
     return out
@@ -304,8 +303,7 @@ def _per_row(
         h = pair(area, label_key(label), parse_seconds(row.get(naja_col or ""), unit),
                  parse_seconds(row.get(peer_col or ""), unit), "s", peer_name,
                  key=any(re.search(k, norm(label)) for k in key_rows))
-        if h:
-            out.headlines.append(h)
+        out.add(h)
     if not out.headlines:
         raise ExtractError(f"{area} table has no rows with both times")
     out.headlines.insert(0, Headline(area, "geometric mean over all rows", None, None,
@@ -344,16 +342,14 @@ def startup(text: str) -> Extracted:
         h = pair("startup", f"`{cmd}` vs the {STARTUP_GOAL_MS:.0f} ms goal",
                  parse_seconds(t.cell(row, "median"), unit), STARTUP_GOAL_MS / 1e3, "s",
                  "goal; no peer CLI", key)
-        if h:
-            out.headlines.append(h)
+        out.add(h)
     floor = parse_seconds(t.cell(_one(t, command=r"floor|python -c pass"), "median"), unit)
     # The goal is a constant, so the ratio above follows the machine's load; the bare
     # interpreter measured in the same run is a steadier yardstick.
     h = pair("startup", "`naja --version` vs bare `python -c pass`",
              parse_seconds(t.cell(_one(t, command=r"^naja --version$"), "median"), unit), floor,
              "s", "python -c pass, same run")
-    if h:
-        out.headlines.append(h)
+    out.add(h)
     if floor is not None:
         out.notes.append(f"bare `python -c pass` takes {floor * 1e3:.0f} ms on this machine")
     if not out.headlines:
