@@ -23,6 +23,13 @@ def naja(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([NAJA, *args], capture_output=True, text=True, env=env, timeout=600)
 
 
+def build_in(tmp_path: Path, recipe: Path) -> subprocess.CompletedProcess[str]:
+    """`naja build recipe` with its cache, output (`out`) and work folders under tmp_path."""
+    env = dict(os.environ, NAJA_CACHE_DIR=str(tmp_path / "cache"))
+    args = ["--output-dir", str(tmp_path / "out"), "--work-dir", str(tmp_path / "w")]
+    return naja(env, "build", str(recipe), *args)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     tmp = tmp_path_factory.mktemp("build")
@@ -168,16 +175,7 @@ def test_failing_script_is_one_clear_error(tmp_path: Path) -> None:
     (recipe / "recipe.yaml").write_text(
         "package: {name: bad, version: '1'}\nbuild:\n  script:\n    - echo compiling\n    - exit 3\n"
     )
-    env = dict(os.environ, NAJA_CACHE_DIR=str(tmp_path / "cache"))
-    run = naja(
-        env,
-        "build",
-        str(recipe),
-        "--output-dir",
-        str(tmp_path / "out"),
-        "--work-dir",
-        str(tmp_path / "w"),
-    )
+    run = build_in(tmp_path, recipe)
     assert run.returncode == 1
     assert "build script of bad 1 failed (exit 3)" in run.stderr and "compiling" in run.stderr
     assert "Traceback" not in run.stderr
@@ -194,16 +192,7 @@ def test_patch_that_does_not_apply(tmp_path: Path) -> None:
     (recipe / "recipe.yaml").write_text(
         "package: {name: p, version: '1'}\nsource:\n  path: src\n  patches: [fix.patch]\nbuild:\n  script: [true]\n"
     )
-    env = dict(os.environ, NAJA_CACHE_DIR=str(tmp_path / "cache"))
-    run = naja(
-        env,
-        "build",
-        str(recipe),
-        "--output-dir",
-        str(tmp_path / "out"),
-        "--work-dir",
-        str(tmp_path / "w"),
-    )
+    run = build_in(tmp_path, recipe)
     assert run.returncode == 1 and "hunk 1 for a.txt does not apply" in run.stderr
 
 
