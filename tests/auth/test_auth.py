@@ -188,15 +188,22 @@ def test_migrate_imports_rattler_mamba_netrc(home: dict[str, str]) -> None:
         assert word not in out.stdout + out.stderr
 
 
-class _TokenChannel(BaseHTTPRequestHandler):
+class _ChannelFiles(BaseHTTPRequestHandler):
+    """Serves files of `root`: 401 unless `authorized`, 404 for what is not there."""
+
     root: Path
 
+    def authorized(self) -> str | None:
+        """The channel-relative path asked for, or None when the credential is missing."""
+        raise NotImplementedError
+
     def do_GET(self) -> None:
-        if self.headers.get("Authorization") != f"Bearer {SECRET}":
+        rel = self.authorized()
+        if rel is None:
             self.send_response(401)
             self.end_headers()
             return
-        path = self.root / self.path.lstrip("/").split("?")[0]
+        path = self.root / rel.split("?")[0]
         if not path.is_file():
             self.send_response(404)
             self.end_headers()
@@ -209,6 +216,13 @@ class _TokenChannel(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+class _TokenChannel(_ChannelFiles):
+    def authorized(self) -> str | None:
+        if self.headers.get("Authorization") != f"Bearer {SECRET}":
+            return None
+        return self.path.lstrip("/")
 
 
 @pytest.fixture
@@ -269,30 +283,12 @@ def test_stored_token_reaches_the_server_and_never_the_output(
                 assert SECRET.encode() not in path.read_bytes(), path
 
 
-class _PathTokenChannel(BaseHTTPRequestHandler):
+class _PathTokenChannel(_ChannelFiles):
     """Serves a channel only under /t/<SECRET>/ (anaconda.org-style tokens)."""
 
-    root: Path
-
-    def do_GET(self) -> None:
+    def authorized(self) -> str | None:
         prefix = f"/t/{SECRET}/"
-        if not self.path.startswith(prefix):
-            self.send_response(401)
-            self.end_headers()
-            return
-        path = self.root / self.path[len(prefix) :].split("?")[0]
-        if not path.is_file():
-            self.send_response(404)
-            self.end_headers()
-            return
-        data = path.read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        return self.path[len(prefix) :] if self.path.startswith(prefix) else None
 
 
 def test_conda_token_in_channel_url_reaches_package_downloads(home: dict[str, str], tmp_path: Path) -> None:
